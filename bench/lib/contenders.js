@@ -1,0 +1,74 @@
+/**
+ * Everything the benchmark runs, in table row order. A contender is a factory `(alg, ctx) => verify | null`
+ * where `verify(token)` returns (or resolves to) anything on success and throws (or rejects) on failure.
+ *
+ * kind: 'floor' (the ratio's denominator), 'reference' (raw crypto, no claim checks), 'gatehouse', 'peer'.
+ * signatureOnly: the contender checks the signature and nothing else, so the sanity check only asks it to
+ * accept a valid token and reject a bad signature.
+ */
+import { createFloor, createFloorAsync, createFloorWebCrypto } from './floor.js'
+import {
+  createAwsJwtVerify,
+  createFastJwtKeyFn,
+  createFastJwtStatic,
+  createJose,
+  createJsonwebtoken,
+} from './peers.js'
+import { AUDIENCE, ISSUER } from './tokens.js'
+
+const ALL = ['serial', 'repeated', 'concurrent']
+
+/** Gatehouse's `createVerifier` from the built package, with the verified-token cache on or off. */
+function createGatehouse(alg, { gatehouse, jwks, closers }, { cache }) {
+  const options = { issuer: ISSUER, audience: AUDIENCE, keys: jwks, algorithms: [alg] }
+  if (cache) options.cache = true
+  const verifier = gatehouse.createVerifier(options)
+  closers.push(() => verifier.close())
+  return (token) => verifier.verify(token)
+}
+
+export const CONTENDERS = [
+  { id: 'floor', label: 'floor: node:crypto verify', kind: 'floor', signatureOnly: true, workloads: ALL, create: createFloor },
+  {
+    id: 'floor-async',
+    label: 'floor-async: node:crypto verify, callback',
+    kind: 'reference',
+    signatureOnly: true,
+    workloads: ['concurrent'],
+    create: createFloorAsync,
+  },
+  {
+    id: 'floor-webcrypto',
+    label: 'floor-webcrypto: subtle.verify',
+    kind: 'reference',
+    signatureOnly: true,
+    workloads: ['serial', 'concurrent'],
+    create: createFloorWebCrypto,
+  },
+  {
+    id: 'gatehouse',
+    label: '**gatehouse**',
+    kind: 'gatehouse',
+    workloads: ALL,
+    create: (alg, ctx) => createGatehouse(alg, ctx, { cache: false }),
+  },
+  {
+    id: 'gatehouse-cache',
+    label: '**gatehouse, cache: true**',
+    kind: 'gatehouse',
+    workloads: ['repeated'],
+    create: (alg, ctx) => createGatehouse(alg, ctx, { cache: true }),
+  },
+  { id: 'jose', label: 'jose jwtVerify + createLocalJWKSet', kind: 'peer', workloads: ALL, create: createJose },
+  { id: 'fast-jwt', label: 'fast-jwt, key function', kind: 'peer', workloads: ALL, create: createFastJwtKeyFn },
+  {
+    id: 'fast-jwt-cache',
+    label: 'fast-jwt, key function, cache: true',
+    kind: 'peer',
+    workloads: ['repeated'],
+    create: (alg, ctx) => createFastJwtKeyFn(alg, ctx, { cache: true }),
+  },
+  { id: 'fast-jwt-static', label: 'fast-jwt, static key', kind: 'peer', workloads: ALL, create: createFastJwtStatic },
+  { id: 'jsonwebtoken', label: 'jsonwebtoken (KeyObject)', kind: 'peer', workloads: ALL, create: createJsonwebtoken },
+  { id: 'aws-jwt-verify', label: 'aws-jwt-verify JwtVerifier', kind: 'peer', workloads: ALL, create: createAwsJwtVerify },
+]

@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: Gatehouse's verifier against raw node:crypto (the floor) and the peer libraries, in one
+ * process, interleaved, on the same pre-minted tokens. Method and results: docs/benchmarks.md.
+ *
+ *   node bench/verify.js [--quick] [--alg RS256,ES256] [--workload serial|repeated|concurrent]
+ *                        [--rounds N] [--time MS] [--warmup MS] [--pool N] [--concurrency N]
+ *                        [--contender floor,gatehouse,...] [--json out.json]
+ *
+ * Markdown goes to stdout, progress to stderr. Exit code 0 whether targets pass or not; 1 when a contender
+ * is misconfigured (fails the sanity check) or the arguments are wrong.
+ */
+import { writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { parseArgs } from 'node:util'
+import { CONTENDERS } from './lib/contenders.js'
+import { runCell } from './lib/runner.js'
+import { checkSanity, describeDeviations } from './lib/sanity.js'
+import { evaluateTargets, targetLines, workloadTable } from './lib/table.js'
+import { ALGORITHMS, createKeys, mintPool, sanityCases } from './lib/tokens.js'
+
+const WORKLOADS = ['serial', 'repeated', 'concurrent']
+
+const USAGE = `usage: node bench/verify.js [options]
+  --quick               3 rounds of 100 ms, 300 tokens per pool (a smoke run, ~30 s)
+  --alg LIST            algorithms, comma-separated (default ${ALGORITHMS.join(',')})
+  --workload LIST       ${WORKLOADS.join(', ')} (default all)
+  --rounds N            timed rounds per cell (default 5)
+  --time MS             time slice per contender per round (default 250)
+  --warmup MS           warm-up slice per contender per cell (default 100)
+  --pool N              distinct tokens per algorithm (default 2000)
+  --concurrency N       verifications in flight, concurrent workload (default 64)
+  --contender LIST      only these contenders (ids: ${CONTENDERS.map((c) => c.id).join(', ')})
+  --json FILE           also write every sample as JSON`
+
+function fail(message) {
+  process.stderr.write(`bench: ${message}\n`)
+  process.exit(1)
+}
+
+function list(values, allowed, what) {
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+  for (const item of items) if (!allowed.includes(item)) fail(`unknown ${what} "${item}" (one of ${allowed.join(', ')})`)
+  return items.length ? allowed.filter((a) => items.includes(a)) : allowed
+}
+
+function positive(value, fallback, name) {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${value}"`)
+  return n
+}
+
+function parseOptions() {
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        alg: { type: 'string', multiple: true, default: [] },
+        workload: { type: 'string', multiple: true, default: [] },
+        rounds: { type: 'string' },
+        time: { type: 'string' },
+        warmup: { type: 'string' },
+        pool: { type: 'string' },
+        concurrency: { type: 'string' },
+        contender: { type: 'string', multiple: true, default: [] },
+        json: { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }).values
+  } catch (err) {
+    fail(`${err.message}\n${USAGE}`)
+  }
+  if (parsed.help) {
+    process.stdout.write(`${USAGE}\n`)
+    process.exit(0)
+  }
+  const quick = parsed.quick
+  return {
+    algs: list(parsed.alg, ALGORITHMS, 'algorithm'),
+    workloads: list(parsed.workload, WORKLOADS, 'workload'),
+    contenderIds: list(
+      parsed.contender,
+      CONTENDERS.map((c) => c.id),
+      'contender',
+    ),
+    rounds: positive(parsed.rounds, quick ? 3 : 5, 'rounds'),
+    sliceMs: positive(parsed.time, quick ? 100 : 250, 'time'),
+    warmupMs: positive(parsed.warmup, quick ? 50 : 100, 'warmup'),
+    pool: positive(parsed.pool, quick ? 300 : 2000, 'pool'),
+    concurrency: positive(parsed.concurrency, 64, 'concurrency'),
+    json: parsed.json,
+  }
+}
+
+/** The built package, or an exit with the command that fixes it. */
+async function loadGatehouse() {
+  let mod
+  try {
+    mod = await import('../dist/index.js')
+  } catch (err) {
+    fail(`cannot import ../dist/index.js (${err.message}). Run \`npm run build\` first.`)
+  }
+  if (typeof mod.createVerifier !== 'function') fail('dist/index.js exports no createVerifier. Run `npm run build`.')
+  return mod
+}
+
+function progress(text) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`)
+  else process.stderr.write(`${text}\n`)
+}
+
+async function main() {
+  const opts = parseOptions()
+  const contenders = CONTENDERS.filter((c) => opts.contenderIds.includes(c.id))
+  const needsGatehouse = contenders.some((c) => c.kind === 'gatehouse')
+  const ctx = { gatehouse: needsGatehouse ? await loadGatehouse() : null, closers: [] }
+  const loadBefore = os.loadavg()
+
+  progress('generating keys and minting tokens…')
+  const { keys, jwks } = await createKeys()
+  Object.assign(ctx, { keys, jwks })
+  const pools = new Map()
+  const casesByAlg = new Map()
+  for (const alg of opts.algs) {
+    pools.set(alg, await mintPool(keys.get(alg), opts.pool))
+    casesByAlg.set(alg, await sanityCases(keys, alg, pools.get(alg)[0]))
+  }
+
+  // One fresh instance per cell, so that caches and lazily imported keys never carry across cells.
+  const cells = []
+  for (const workload of opts.workloads) {
+    for (const alg of opts.algs) {
+      const entries = []
+      const unsupported = []
+      for (const contender of contenders.filter((c) => c.workloads.includes(workload))) {
+        const verify = await contender.create(alg, ctx)
+        if (verify) entries.push({ contender, verify })
+        else unsupported.push(contender.id)
+      }
+      const tokens = workload === 'repeated' ? [pools.get(alg)[0]] : pools.get(alg)
+      cells.push({ workload, alg, entries, unsupported, tokens })
+    }
+  }
+
+  progress('sanity check…')
+  const instances = cells.flatMap((cell) => cell.entries.map((e) => ({ ...e, alg: cell.alg })))
+  const { failures, deviations } = await checkSanity(instances, casesByAlg)
+  if (failures.length) {
+    const lines = failures.map((f) => `  ${f.contender} ${f.alg}: "${f.case}" was ${f.got}`)
+    fail(`sanity check failed, a contender is misconfigured; nothing was timed:\n${lines.join('\n')}`)
+  }
+
+  const slices = cells.reduce((n, c) => n + c.entries.length, 0)
+  const estimate = (slices * (opts.rounds * opts.sliceMs + opts.warmupMs)) / 1000
+  progress(`timing ${slices} contender×cell pairs, about ${Math.round(estimate)} s…`)
+
+  const results = new Map(opts.workloads.map((w) => [w, new Map()]))
+  for (const cell of cells) {
+    const measured = await runCell({
+      workload: cell.workload,
+      entries: cell.entries,
+      tokens: cell.tokens,
+      rounds: opts.rounds,
+      sliceMs: opts.sliceMs,
+      warmupMs: opts.warmupMs,
+      concurrency: opts.concurrency,
+      onRound: (r) => progress(`${cell.workload} ${cell.alg}: round ${r}/${opts.rounds}`),
+    })
+    for (const id of cell.unsupported) measured.set(id, null)
+    results.get(cell.workload).set(cell.alg, measured)
+  }
+  for (const close of ctx.closers) await close()
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+
+  const loadAfter = os.loadavg()
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+    loadavg: { before: loadBefore[0], after: loadAfter[0] },
+  }
+  const targets = evaluateTargets(results, contenders)
+  const out = [
+    '## Verification benchmark',
+    '',
+    `- ${meta.date}, Node ${meta.node}, ${meta.cpu}, ${meta.cores} cores, libuv thread pool ${meta.threadPool}`,
+    `- 1-minute load average ${meta.loadavg.before.toFixed(2)} before, ${meta.loadavg.after.toFixed(2)} after`,
+    `- ${opts.rounds} interleaved rounds × ${opts.sliceMs} ms per contender (median reported), ` +
+      `${opts.warmupMs} ms warm-up, ${opts.pool} tokens per algorithm, ${opts.concurrency} in flight (concurrent)`,
+    '- ratio: to `floor` (node:crypto verify, one thread) of the same algorithm and workload',
+    '',
+  ]
+  for (const workload of opts.workloads) {
+    const rows = contenders.filter((c) => c.workloads.includes(workload))
+    out.push(workloadTable(workload, rows, opts.algs, results.get(workload)), '')
+  }
+  out.push('### Targets (issue "Verification cache and speed")', '')
+  out.push(...(targets.length ? targetLines(targets) : ['- (not evaluated: gatehouse or floor left out)']), '')
+  const noted = describeDeviations(deviations)
+  out.push('### Where a contender checks less (sanity check)', '')
+  out.push(...(noted.length ? noted.map((line) => `- ${line}`) : ['- none: every contender rejected every bad token']))
+  process.stdout.write(`${out.join('\n')}\n`)
+
+  if (opts.json) {
+    const rows = []
+    for (const [workload, byAlg] of results) {
+      for (const [alg, measured] of byAlg) {
+        const floor = measured.get('floor')
+        for (const [id, cell] of measured) {
+          rows.push({
+            workload,
+            alg,
+            contender: id,
+            median: cell?.median ?? null,
+            samples: cell?.samples ?? null,
+            ratioToFloor: cell && floor ? cell.median / floor.median : null,
+          })
+        }
+      }
+    }
+    const { json: _json, ...options } = opts
+    await writeFile(opts.json, `${JSON.stringify({ meta, options, results: rows, targets, deviations }, null, 2)}\n`)
+    progress(`wrote ${opts.json}`)
+  }
+}
+
+main().catch((err) => fail(err?.stack ?? String(err)))

@@ -1,0 +1,158 @@
+/**
+ * The one place that touches a crypto API. On Node (and Bun / Deno, which implement it) the hot path uses
+ * `node:crypto` directly: `crypto.verify` with a KeyObject is the measured floor (see docs/benchmarks.md),
+ * and WebCrypto's `subtle.verify` costs several times more per call on Node. Elsewhere (Workers-style
+ * runtimes) it falls back to WebCrypto through jose's JWK import.
+ *
+ * `node:crypto` is reached with `process.getBuiltinModule` (Node >= 20.16) instead of a static import, so
+ * this module loads on runtimes that have no `node:` modules at all.
+ */
+import type * as NodeCrypto from 'node:crypto'
+import { importJWK } from 'jose'
+import type { Algorithm, JWK } from './types.js'
+
+type NodeCryptoModule = typeof NodeCrypto
+
+const nodeCrypto: NodeCryptoModule | undefined = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  try {
+    return proc?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined
+  } catch {
+    return undefined
+  }
+})()
+
+/** Which implementation is in use: 'node' (KeyObject + crypto.verify) or 'webcrypto'. */
+export const cryptoRuntime: 'node' | 'webcrypto' = nodeCrypto ? 'node' : 'webcrypto'
+
+/** The key family an algorithm needs (RFC 7518 §3.1 and RFC 8037). */
+export function keyTypeFor(alg: Algorithm): { kty: 'RSA' | 'EC' | 'OKP'; crv?: string } {
+  switch (alg) {
+    case 'ES256':
+      return { kty: 'EC', crv: 'P-256' }
+    case 'ES384':
+      return { kty: 'EC', crv: 'P-384' }
+    case 'ES512':
+      return { kty: 'EC', crv: 'P-521' }
+    case 'EdDSA':
+      return { kty: 'OKP', crv: 'Ed25519' }
+    default:
+      return { kty: 'RSA' }
+  }
+}
+
+/** Length of a raw r||s ECDSA signature (RFC 7518 §3.4). */
+const ecSignatureLength: Partial<Record<Algorithm, number>> = { ES256: 64, ES384: 96, ES512: 132 }
+const hashFor: Record<Algorithm, string | null> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+  ES512: 'sha512',
+  EdDSA: null,
+}
+
+/** Smallest RSA modulus accepted (RFC 7518 §3.3, §3.5: 2048 bits or larger). */
+export const MIN_RSA_BITS = 2048
+
+/**
+ * Import a public JWK for `alg`. Throws an Error with a reason when the key is unusable: wrong type, a
+ * private key, an RSA modulus under 2048 bits. The result is cached by the caller (keys are imported once).
+ */
+export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<unknown> {
+  if (jwk.d !== undefined) throw new Error('the key set publishes a private key; refusing to use it')
+  if (nodeCrypto) return importNodeKey(nodeCrypto, jwk, alg)
+  const key = await importJWK(publicMembers(jwk), alg)
+  if (key instanceof Uint8Array) throw new Error('symmetric keys are never used')
+  if (alg.startsWith('RS') || alg.startsWith('PS')) {
+    const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength
+    if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+  }
+  return key
+}
+
+function importNodeKey(crypto: NodeCryptoModule, jwk: JWK, alg: Algorithm): NodeCrypto.KeyObject {
+  const key = crypto.createPublicKey({ key: publicMembers(jwk) as NodeCrypto.JsonWebKey, format: 'jwk' })
+  const details = key.asymmetricKeyDetails ?? {}
+  const { kty, crv } = keyTypeFor(alg)
+  if (kty === 'RSA') {
+    if (key.asymmetricKeyType !== 'rsa') throw new Error(`${alg} needs an RSA key`)
+    const bits = details.modulusLength ?? 0
+    if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+  } else if (kty === 'EC') {
+    const curve = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' }[crv as string]
+    if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== curve) throw new Error(`${alg} needs a ${crv} key`)
+  } else if (key.asymmetricKeyType !== 'ed25519') {
+    throw new Error(`${alg} needs an Ed25519 key`)
+  }
+  return key
+}
+
+/** Only the members that describe a public key go to the importer (no `d`, no `x5c`, no `key_ops` quirks). */
+function publicMembers(jwk: JWK): JWK {
+  const { kty, crv, n, e, x, y } = jwk
+  const out: JWK = { kty }
+  if (crv !== undefined) out.crv = crv
+  if (n !== undefined) out.n = n
+  if (e !== undefined) out.e = e
+  if (x !== undefined) out.x = x
+  if (y !== undefined) out.y = y
+  return out
+}
+
+function nodeVerifyKey(alg: Algorithm, key: NodeCrypto.KeyObject): NodeCrypto.VerifyKeyObjectInput | NodeCrypto.KeyObject {
+  if (alg.startsWith('PS')) {
+    // RFC 7518 §3.5: salt length equals the hash output length.
+    const saltLength = alg === 'PS256' ? 32 : alg === 'PS384' ? 48 : 64
+    return { key, padding: nodeCrypto!.constants.RSA_PKCS1_PSS_PADDING, saltLength }
+  }
+  // JWS ECDSA signatures are raw r||s (RFC 7518 §3.4), never DER.
+  if (alg.startsWith('ES')) return { key, dsaEncoding: 'ieee-p1363' }
+  return key
+}
+
+/** Cheap checks that need no crypto: an ECDSA signature must be exactly r||s long. */
+function signatureShapeOk(alg: Algorithm, signature: Uint8Array): boolean {
+  const len = ecSignatureLength[alg]
+  if (len !== undefined) return signature.length === len
+  if (alg === 'EdDSA') return signature.length === 64
+  return signature.length > 0
+}
+
+/** Whether synchronous verification is available (Node's crypto). */
+export const canVerifySync = nodeCrypto !== undefined
+
+/** Verify on the calling thread. Only with node:crypto. */
+export function verifySync(alg: Algorithm, key: unknown, data: Uint8Array, signature: Uint8Array): boolean {
+  if (!signatureShapeOk(alg, signature)) return false
+  return nodeCrypto!.verify(hashFor[alg], data, nodeVerifyKey(alg, key as NodeCrypto.KeyObject), signature)
+}
+
+/**
+ * Verify off the calling thread: node:crypto's callback form runs on libuv's thread pool, so several
+ * verifications use several cores; WebCrypto is asynchronous by nature.
+ */
+export function verifyAsync(alg: Algorithm, key: unknown, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (!signatureShapeOk(alg, signature)) return Promise.resolve(false)
+  if (nodeCrypto) {
+    const crypto = nodeCrypto
+    return new Promise((resolve) => {
+      crypto.verify(hashFor[alg], data, nodeVerifyKey(alg, key as NodeCrypto.KeyObject), signature, (err, ok) =>
+        resolve(!err && ok),
+      )
+    })
+  }
+  return crypto.subtle.verify(webAlgorithm(alg), key as CryptoKey, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+}
+
+function webAlgorithm(alg: Algorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {
+  const hash = `SHA-${alg.slice(-3)}`
+  if (alg.startsWith('RS')) return { name: 'RSASSA-PKCS1-v1_5' }
+  if (alg.startsWith('PS')) return { name: 'RSA-PSS', saltLength: Number(alg.slice(-3)) / 8 } as RsaPssParams
+  if (alg.startsWith('ES')) return { name: 'ECDSA', hash } as EcdsaParams
+  return { name: 'Ed25519' }
+}

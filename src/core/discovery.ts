@@ -1,0 +1,140 @@
+/**
+ * Authorization server discovery: read the issuer's metadata to learn its `jwks_uri` (Okta, Keycloak and
+ * Entra publish keys at paths no default guesses). Two well-known locations are tried in order:
+ *
+ * 1. OpenID Connect Discovery 1.0 §4: `{issuer without trailing /}/.well-known/openid-configuration`
+ *    (appended to the issuer's path);
+ * 2. RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between the host and the
+ *    issuer's path.
+ *
+ * The second is tried only when the first yields no JSON document (network error, non-200, timeout,
+ * oversized or non-JSON body). A document that answers but fails the checks below is conclusive.
+ */
+import { GatehouseError } from './errors.js'
+import { checkFetchOptions, type FetchOptions, fetchJson } from './jwks/fetch-json.js'
+import { isSecureOrLoopback, SECURE_URL_RULE } from './loopback.js'
+
+/** Authorization server metadata (RFC 8414 §2). Only `issuer` and `jwks_uri` are checked. */
+export interface AuthorizationServerMetadata {
+  issuer: string
+  jwks_uri: string
+  token_endpoint?: string
+  authorization_endpoint?: string
+  [member: string]: unknown
+}
+
+/** Options of {@link discover}: the same bounded fetch as the key store (timeout 5 s, body ≤ 1 MiB). */
+export type DiscoveryOptions = FetchOptions
+
+const CODES = {
+  failed: 'ERR_DISCOVERY_FAILED',
+  timeout: 'ERR_DISCOVERY_FAILED',
+  invalid: 'ERR_DISCOVERY_FAILED',
+  'too-large': 'ERR_DISCOVERY_FAILED',
+} as const
+
+/**
+ * The two metadata URLs for an issuer, in the order {@link discover} tries them.
+ *
+ * @example
+ * ```ts
+ * discoveryUrls('https://id.example.com/realms/x')
+ * // https://id.example.com/realms/x/.well-known/openid-configuration
+ * // https://id.example.com/.well-known/oauth-authorization-server/realms/x
+ * ```
+ * @throws TypeError when `issuer` is not an https (or loopback http) URL without query or fragment.
+ */
+export function discoveryUrls(issuer: string): [oidc: URL, rfc8414: URL] {
+  const url = parseIssuer(issuer)
+  // Both specs remove a terminating "/" from the path before building the well-known URL.
+  const path = url.pathname.replace(/\/$/, '')
+  return [
+    new URL(`${url.origin}${path}/.well-known/openid-configuration`),
+    new URL(`${url.origin}/.well-known/oauth-authorization-server${path}`),
+  ]
+}
+
+/**
+ * Fetch and check the issuer's metadata.
+ *
+ * Checks: the document is a JSON object; its `issuer` equals the configured `issuer` exactly (RFC 8414
+ * §3.3, OIDC Discovery §4.3 — a trailing slash is significant and never added or removed); `jwks_uri` is
+ * an https URL, or http on a loopback host. Does NOT check any other member, nor follow redirects.
+ *
+ * @example
+ * ```ts
+ * const { jwks_uri } = await discover('https://id.example.com/realms/x')
+ * ```
+ * @throws TypeError for a malformed `issuer` or options (a programming error).
+ * @throws GatehouseError `ERR_DISCOVERY_FAILED` for anything the server does; the detail (both URLs tried,
+ *   the mismatching issuer) is in `cause`.
+ */
+export async function discover(issuer: string, options: DiscoveryOptions = {}): Promise<AuthorizationServerMetadata> {
+  const checked = checkFetchOptions(options)
+  const urls = discoveryUrls(issuer)
+  const failures: Error[] = []
+  for (const url of urls) {
+    let document: unknown
+    try {
+      document = await fetchJson(url, 'application/json', checked, CODES)
+    } catch (error) {
+      failures.push(new Error(`${url.href}: ${detail(error)}`, { cause: error }))
+      continue
+    }
+    return checkMetadata(document, issuer, url)
+  }
+  throw new GatehouseError('ERR_DISCOVERY_FAILED', undefined, {
+    cause: new AggregateError(failures, `no metadata for issuer ${issuer}: ${failures.map((f) => f.message).join('; ')}`),
+  })
+}
+
+function checkMetadata(document: unknown, issuer: string, url: URL): AuthorizationServerMetadata {
+  const invalid = (message: string) =>
+    new GatehouseError('ERR_DISCOVERY_FAILED', undefined, { cause: new Error(`${url.href}: ${message}`) })
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw invalid('the metadata document is not a JSON object')
+  }
+  const metadata = document as Record<string, unknown>
+  if (metadata.issuer !== issuer) {
+    const seen = typeof metadata.issuer === 'string' ? `"${metadata.issuer}"` : 'no string issuer'
+    throw invalid(
+      `the metadata names ${seen} but the configured issuer is "${issuer}"; they must match exactly ` +
+        '(a trailing slash counts). If this server is the one you mean, configure issuer as ' +
+        (typeof metadata.issuer === 'string' ? `"${metadata.issuer}"` : 'the value its tokens carry in "iss"'),
+    )
+  }
+  const jwksUri = metadata.jwks_uri
+  if (typeof jwksUri !== 'string') throw invalid('the metadata has no string "jwks_uri"')
+  let parsed: URL
+  try {
+    parsed = new URL(jwksUri)
+  } catch {
+    throw invalid(`"jwks_uri" is not an absolute URL: ${JSON.stringify(jwksUri)}`)
+  }
+  if (!isSecureOrLoopback(parsed)) throw invalid(`"jwks_uri" must be ${SECURE_URL_RULE}, got ${parsed.href}`)
+  return metadata as AuthorizationServerMetadata
+}
+
+function parseIssuer(issuer: string): URL {
+  let url: URL
+  try {
+    url = new URL(issuer)
+  } catch {
+    throw new TypeError(`issuer: expected an absolute URL, got ${JSON.stringify(issuer)}`)
+  }
+  if (!isSecureOrLoopback(url)) throw new TypeError(`issuer: expected ${SECURE_URL_RULE} for discovery`)
+  // RFC 8414 §2: the issuer identifier has no query or fragment.
+  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
+    throw new TypeError('issuer: expected a URL without query or fragment (RFC 8414 §2)')
+  }
+  return url
+}
+
+function detail(error: unknown): string {
+  const cause = error instanceof GatehouseError ? error.cause : error
+  if (cause instanceof Error) {
+    const inner = cause.cause instanceof Error ? ` (${cause.cause.message})` : ''
+    return cause.message + inner
+  }
+  return String(cause)
+}

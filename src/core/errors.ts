@@ -1,0 +1,149 @@
+/**
+ * One error type for everything a client or a provider can cause. Each code carries its HTTP meaning as
+ * data (RFC 6750 §3.1), so adapters render it without deciding anything.
+ *
+ * Messages never contain the token or any secret: they name the check that failed. The detail for logs
+ * (what the provider answered, which claim value was seen) goes in `cause`.
+ */
+
+/** The RFC 6750 §3.1 error codes, plus `undefined` when the request carried no token at all. */
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
+
+interface CodeInfo {
+  status: 400 | 401 | 403 | 503
+  error: BearerErrorCode | undefined
+  /** Default description, safe to show a client. */
+  description: string
+}
+
+const codes = {
+  // ── the request ────────────────────────────────────────────────────────────────────────────────
+  /** No bearer token in the request (RFC 6750 §3.1: no error code in the challenge). */
+  ERR_NO_TOKEN: { status: 401, error: undefined, description: 'Missing or invalid Authorization header' },
+  /** A malformed Authorization header, several credentials, or a token sent more than one way (RFC 6750 §2). */
+  ERR_INVALID_REQUEST: { status: 400, error: 'invalid_request', description: 'Malformed bearer credentials' },
+
+  // ── the token ──────────────────────────────────────────────────────────────────────────────────
+  ERR_JWT_MALFORMED: { status: 401, error: 'invalid_token', description: 'Token is not a well-formed JWT' },
+  ERR_JWT_HEADER_INVALID: { status: 401, error: 'invalid_token', description: 'Token header is invalid' },
+  ERR_JWT_ALG_NOT_ALLOWED: { status: 401, error: 'invalid_token', description: 'Token algorithm is not allowed' },
+  ERR_JWT_TYP_INVALID: { status: 401, error: 'invalid_token', description: 'Token type is not allowed' },
+  ERR_JWKS_NO_MATCHING_KEY: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'No key in the key set matches the token',
+  },
+  ERR_JWKS_MULTIPLE_MATCHING_KEYS: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'Several keys in the key set match a token without "kid"',
+  },
+  ERR_JWS_SIGNATURE_INVALID: { status: 401, error: 'invalid_token', description: 'Token signature is invalid' },
+  ERR_JWT_ISSUER_INVALID: { status: 401, error: 'invalid_token', description: 'Token issuer is not trusted' },
+  ERR_JWT_AUDIENCE_INVALID: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'Token audience is not accepted',
+  },
+  ERR_JWT_EXPIRED: { status: 401, error: 'invalid_token', description: 'Token has expired' },
+  ERR_JWT_NOT_YET_VALID: { status: 401, error: 'invalid_token', description: 'Token is not yet valid' },
+  ERR_JWT_TOO_OLD: { status: 401, error: 'invalid_token', description: 'Token is too old' },
+  ERR_JWT_CLAIM_MISSING: { status: 401, error: 'invalid_token', description: 'Token lacks a required claim' },
+  ERR_JWT_CLAIM_INVALID: { status: 401, error: 'invalid_token', description: 'Token has an invalid claim' },
+  /** An ID token (or another kind of token) presented where an access token is required. */
+  ERR_JWT_NOT_ACCESS_TOKEN: { status: 401, error: 'invalid_token', description: 'Token is not an access token' },
+
+  // ── the provider: the client's token is not at fault, so 503 and no invalid_token ─────────────────
+  ERR_JWKS_UNAVAILABLE: {
+    status: 503,
+    error: undefined,
+    description: 'The signing keys are temporarily unavailable',
+  },
+  ERR_JWKS_FETCH_FAILED: { status: 503, error: undefined, description: 'Fetching the key set failed' },
+  ERR_JWKS_TIMEOUT: { status: 503, error: undefined, description: 'Fetching the key set timed out' },
+  ERR_JWKS_INVALID: { status: 503, error: undefined, description: 'The key set document is invalid' },
+  ERR_JWKS_TOO_LARGE: { status: 503, error: undefined, description: 'The key set document is too large' },
+  ERR_DISCOVERY_FAILED: {
+    status: 503,
+    error: undefined,
+    description: 'Reading the authorization server metadata failed',
+  },
+
+  // ── authorization (policies) ───────────────────────────────────────────────────────────────────
+  ERR_POLICY_SCOPE: { status: 403, error: 'insufficient_scope', description: 'Insufficient scope' },
+  ERR_POLICY_ROLE: { status: 403, error: 'insufficient_scope', description: 'Insufficient role' },
+  ERR_POLICY_PERMISSION: { status: 403, error: 'insufficient_scope', description: 'Insufficient permission' },
+  ERR_POLICY_GROUP: { status: 403, error: 'insufficient_scope', description: 'Insufficient group membership' },
+  ERR_POLICY_OWNER: { status: 403, error: 'insufficient_scope', description: 'Only the owner may do this' },
+  ERR_POLICY_DENIED: { status: 403, error: 'insufficient_scope', description: 'Access denied' },
+} as const satisfies Record<string, CodeInfo>
+
+/** Every stable error code. `switch (err.code)` narrows on it. */
+export type ErrorCode = keyof typeof codes
+
+/** What a policy required, shown in 403 bodies (never what the token held). */
+export interface Requirement {
+  scopes?: { any?: readonly string[]; all?: readonly string[] }
+  roles?: { any?: readonly string[]; all?: readonly string[] }
+  permissions?: { any?: readonly string[]; all?: readonly string[] }
+  groups?: { any?: readonly string[]; all?: readonly string[] }
+  owner?: { claim: string }
+}
+
+export interface GatehouseErrorOptions {
+  /** Detail for logs: never shown to the client. */
+  cause?: unknown
+  /** Space-separated scopes the resource needs (RFC 6750 §3, `scope` attribute of the challenge). */
+  scope?: string
+  /** What a policy required, for 403 bodies. */
+  required?: Requirement
+}
+
+/**
+ * The one error Gatehouse throws for anything a request or a provider can cause.
+ *
+ * @example
+ * ```ts
+ * try { await verifier.verify(token) } catch (err) {
+ *   if (err instanceof GatehouseError && err.code === 'ERR_JWT_EXPIRED') { ... }
+ * }
+ * ```
+ */
+export class GatehouseError extends Error {
+  override readonly name = 'GatehouseError'
+  /** Stable code, see {@link ErrorCode}. */
+  readonly code: ErrorCode
+  /** The HTTP status this failure maps to. */
+  readonly status: 400 | 401 | 403 | 503
+  /** The RFC 6750 `error` attribute, or undefined when none applies (no token, provider failures). */
+  readonly error: BearerErrorCode | undefined
+  /** A description safe to show a client (no token content, no provider detail). */
+  readonly description: string
+  /** Required scopes for `insufficient_scope`, space-separated. */
+  readonly scope: string | undefined
+  /** What a policy required. */
+  readonly required: Requirement | undefined
+
+  constructor(code: ErrorCode, description?: string, options: GatehouseErrorOptions = {}) {
+    const info: CodeInfo = codes[code]
+    super(description ?? info.description, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = info.status
+    this.error = info.error
+    this.description = description ?? info.description
+    this.scope = options.scope
+    this.required = options.required
+  }
+}
+
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return value instanceof GatehouseError
+}
+
+/** The default description of a code (for docs and the CLI). */
+export function describeCode(code: ErrorCode): string {
+  return codes[code].description
+}
+
+/** All codes with their HTTP meaning, for documentation and table-driven tests. */
+export const errorCodes: Readonly<Record<ErrorCode, Readonly<CodeInfo>>> = codes

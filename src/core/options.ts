@@ -1,0 +1,238 @@
+/**
+ * Verifier options: their types, their defaults, and their validation, once, at construction. Every
+ * failure is a TypeError that names the option and the expected form. A security check is switched off
+ * only explicitly (`audience: null`), never by leaving an option out.
+ */
+import type { ClaimMapping } from './claims-reader.js'
+import { normalizeTyp } from './claims.js'
+import { ALL_ALGORITHMS, type Algorithm, type JWKS, type JWTClaims, type KeyStore, type KeyStoreEvent, type ProtectedHeader } from './types.js'
+
+/** Matches `iss` values that cannot be listed (Entra's any-tenant issuer); prefer exact strings. */
+export interface IssuerMatcher {
+  test(iss: string): boolean
+  /** Shown in errors and logs. */
+  toString(): string
+}
+
+/** Options of one trusted issuer. */
+export interface IssuerOptions {
+  /**
+   * The exact `iss` value(s) to accept (RFC 7519 §4.1.1, compared as strings: a trailing slash matters
+   * and is never added or removed: Auth0 and AuthAction issue `https://{domain}/`, Cognito and Keycloak
+   * issue without). Required unless `domain` is given.
+   */
+  issuer?: string | readonly string[] | IssuerMatcher
+  /** Shorthand: `issuer = https://{domain}` (no trailing slash), as the seeds' configuration hierarchy. */
+  domain?: string
+  /** Accepted audience(s); at least one must appear in `aud`. Required: pass `null` to switch the check off. */
+  audience?: string | readonly string[] | null
+  /** JWKS URL. Default: discovery if `discovery` is set, else `{issuer}/.well-known/jwks.json`. https only, except loopback. */
+  jwksUri?: string | URL
+  /**
+   * Read `jwks_uri` from the issuer's metadata (OpenID Connect Discovery, then RFC 8414), checking that
+   * the metadata's `issuer` equals ours. `'auto'` falls back to `{issuer}/.well-known/jwks.json` when no
+   * metadata document is found. Default false.
+   */
+  discovery?: boolean | 'auto'
+  /** Keys given in code (a JWK Set) or a key store of your own: no network at all. */
+  keys?: JWKS | KeyStore
+  /** Accepted `alg` values. Default: every asymmetric algorithm (RS*, PS*, ES*, EdDSA). */
+  algorithms?: readonly Algorithm[]
+  /** Seconds of clock skew allowed on exp, nbf and iat. Default 5. */
+  clockTolerance?: number
+  /** Seconds: reject tokens whose `iat` is older. Default: no limit (`exp` still applies). */
+  maxTokenAge?: number
+  /** Claims that must be present. `exp` is always required; `aud` unless `audience: null`. */
+  requiredClaims?: readonly string[]
+  /** Accepted `typ` header value(s), e.g. `at+jwt` for RFC 9068 strict mode. Default: any or none. */
+  typ?: string | readonly string[]
+  /** Extra checks after all others (presets use it: Cognito `token_use`, Keycloak `azp`). Throw a GatehouseError to reject. */
+  validate?: (claims: JWTClaims, header: ProtectedHeader) => void
+  /** Where roles, permissions, groups and scopes are read from (used by policies, not by verification). */
+  claims?: ClaimMapping
+  /** Key store: milliseconds per JWKS/metadata request. Default 5000. */
+  timeoutDuration?: number
+  /** Key store: milliseconds between refetches caused by unknown `kid`s. Default 5000. */
+  cooldownDuration?: number
+  /** Key store: milliseconds between background refreshes. Default 600000 (10 min). */
+  refreshInterval?: number
+  /** Key store: milliseconds the last good key set is served while the provider fails. Default 43200000 (12 h). */
+  cacheMaxAge?: number
+  /** Key store: largest JWKS/metadata body accepted, in bytes. Default 1 MiB. */
+  maxResponseSize?: number
+  /** Key store: events for logs and metrics (fetches, failures, key changes). */
+  onEvent?: (event: KeyStoreEvent) => void
+  /** Key store: the fetch to use (proxies, instrumentation). Default `globalThis.fetch`. */
+  fetch?: typeof fetch
+}
+
+/** Options of a verifier: one issuer, or several under `issuers` (top-level members are their defaults). */
+export interface VerifierOptions extends IssuerOptions {
+  /** Several trusted issuers; the token's `iss` picks one before any network request. */
+  issuers?: readonly IssuerOptions[]
+  /** Longest token accepted, in characters. Default 16384. */
+  maxTokenLength?: number
+  /**
+   * Cache of verified tokens, for clients that reuse a token for its lifetime: a hit skips the signature
+   * check. An entry never outlives the token's `exp` (times are rechecked on every hit) and is dropped
+   * when its key leaves the key set. `true` = 10000 entries / 16 MiB. Default off.
+   */
+  cache?: boolean | { maxEntries?: number; maxBytes?: number }
+  /**
+   * Run signature checks on libuv's thread pool instead of the calling thread: more throughput under
+   * concurrent load on several cores, a little more latency per call. Default false.
+   */
+  offload?: boolean
+  /** Clock in milliseconds, for tests. Default `Date.now`. */
+  now?: () => number
+}
+
+export interface NormalizedIssuer {
+  /** Exact issuers (the fast path), or a matcher. */
+  issuers: readonly string[]
+  matcher: IssuerMatcher | undefined
+  audience: ReadonlySet<string> | null
+  algorithms: ReadonlySet<Algorithm>
+  clockTolerance: number
+  maxTokenAge: number | undefined
+  requiredClaims: readonly string[]
+  typ: ReadonlySet<string> | null
+  validate: ((claims: JWTClaims, header: ProtectedHeader) => void) | undefined
+  claims: ClaimMapping | undefined
+  /** How keys are found: one of these is set. */
+  keys: { kind: 'local'; value: JWKS | KeyStore } | { kind: 'remote'; url: URL | undefined; discovery: boolean | 'auto'; issuer: string }
+}
+
+export function fail(option: string, expected: string, got?: unknown): never {
+  const seen = got === undefined ? '' : `, got ${describe(got)}`
+  throw new TypeError(`${option}: expected ${expected}${seen}`)
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value
+}
+
+function nonNegative(name: string, value: unknown, fallback: number | undefined, unit: string): number | undefined {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, `a non-negative number of ${unit}`, value)
+  return value
+}
+
+function stringList(name: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
+    fail(name, 'a non-empty string or a non-empty array of non-empty strings', value)
+  }
+  return list as string[]
+}
+
+const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
+
+function isKeyStore(value: unknown): value is KeyStore {
+  return typeof value === 'object' && value !== null && typeof (value as KeyStore).get === 'function'
+}
+
+export function normalizeIssuer(options: IssuerOptions, where: string): NormalizedIssuer {
+  const name = (option: string) => (where ? `${where}.${option}` : option)
+
+  let issuers: string[] = []
+  let matcher: IssuerMatcher | undefined
+  if (options.issuer !== undefined) {
+    const { issuer } = options
+    if (typeof issuer === 'object' && issuer !== null && !Array.isArray(issuer)) {
+      if (typeof (issuer as IssuerMatcher).test !== 'function') fail(name('issuer'), 'a string, an array of strings or a matcher with test()', issuer)
+      matcher = issuer as IssuerMatcher
+    } else {
+      issuers = stringList(name('issuer'), issuer)
+    }
+    if (options.domain !== undefined) fail(name('domain'), 'to be left out when issuer is given (domain only derives the issuer)', options.domain)
+  } else if (options.domain !== undefined) {
+    if (typeof options.domain !== 'string' || !DOMAIN.test(options.domain)) {
+      fail(name('domain'), 'a host name such as "tenant.example.com" (no scheme, no path)', options.domain)
+    }
+    issuers = [`https://${options.domain}`]
+  } else {
+    fail(name('issuer'), 'the issuer URL (or `domain`), e.g. "https://tenant.example.com/"')
+  }
+
+  if (!('audience' in options) || options.audience === undefined) {
+    fail(name('audience'), 'the API identifier(s) your tokens are issued for (or null to switch the audience check off explicitly)')
+  }
+  const audience = options.audience === null ? null : new Set(stringList(name('audience'), options.audience))
+
+  let algorithms: Set<Algorithm> = new Set(ALL_ALGORITHMS)
+  if (options.algorithms !== undefined) {
+    const list = options.algorithms
+    if (!Array.isArray(list) || list.length === 0) fail(name('algorithms'), `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, list)
+    for (const alg of list) {
+      if (!ALL_ALGORITHMS.includes(alg)) fail(name('algorithms'), `only asymmetric algorithms (${ALL_ALGORITHMS.join(', ')})`, alg)
+    }
+    algorithms = new Set(list)
+  }
+
+  const clockTolerance = nonNegative(name('clockTolerance'), options.clockTolerance, 5, 'seconds') as number
+  const maxTokenAge = nonNegative(name('maxTokenAge'), options.maxTokenAge, undefined, 'seconds')
+  const requiredClaims = options.requiredClaims === undefined ? [] : stringList(name('requiredClaims'), options.requiredClaims)
+  const typ = options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
+  if (options.validate !== undefined && typeof options.validate !== 'function') fail(name('validate'), 'a function', options.validate)
+
+  let keys: NormalizedIssuer['keys']
+  const discovery = options.discovery ?? false
+  if (discovery !== true && discovery !== false && discovery !== 'auto') fail(name('discovery'), "true, false or 'auto'", discovery)
+  if (options.keys !== undefined) {
+    if (options.jwksUri !== undefined || discovery) fail(name('keys'), 'to be the only key source (leave out jwksUri and discovery)')
+    if (!isKeyStore(options.keys) && !(typeof options.keys === 'object' && options.keys !== null && Array.isArray((options.keys as JWKS).keys))) {
+      fail(name('keys'), 'a JWK Set ({ keys: [...] }) or a KeyStore', options.keys)
+    }
+    keys = { kind: 'local', value: options.keys }
+  } else {
+    const first = issuers[0]
+    let url: URL | undefined
+    if (options.jwksUri !== undefined) {
+      if (discovery) fail(name('discovery'), 'to be off when jwksUri is given (one key source)')
+      url = parseHttpUrl(name('jwksUri'), options.jwksUri)
+    } else if (first === undefined) {
+      fail(name('jwksUri'), 'a JWKS URL: an issuer matcher cannot derive one')
+    } else if (!discovery) {
+      url = parseHttpUrl(name('issuer'), `${first.replace(/\/+$/, '')}/.well-known/jwks.json`)
+    }
+    if (discovery && first === undefined) fail(name('discovery'), 'an exact issuer to discover')
+    keys = { kind: 'remote', url, discovery, issuer: first ?? '' }
+  }
+
+  return {
+    issuers,
+    matcher,
+    audience,
+    algorithms,
+    clockTolerance,
+    maxTokenAge,
+    requiredClaims,
+    typ,
+    validate: options.validate,
+    claims: options.claims,
+    keys,
+  }
+}
+
+/** An http(s) URL; https is required except on loopback (checked again by the key store). */
+export function parseHttpUrl(option: string, value: string | URL): URL {
+  let url: URL
+  try {
+    url = new URL(String(value))
+  } catch {
+    fail(option, 'an absolute https URL', String(value))
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    fail(option, 'an https URL (plain http only for loopback hosts: 127.0.0.1, [::1], localhost)', url.href)
+  }
+  return url
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host)
+}

@@ -1,0 +1,213 @@
+/**
+ * Verification of JWT access tokens (RFC 7519, RFC 9068) against trusted issuers' keys.
+ *
+ * Order of checks, each failure a GatehouseError with its own code:
+ * 1. shape: length, compact JWS, canonical base64url, JSON objects, header members (see jws.ts);
+ * 2. issuer: `iss` picks the trusted issuer (exact string) BEFORE any key lookup, so an untrusted
+ *    issuer never causes a network request;
+ * 3. `alg` in that issuer's allow-list, `typ` if required;
+ * 4. key: only from that issuer's key set (never from `jku`, `x5u`, `jwk`, `x5c`);
+ * 5. signature;
+ * 6. claims: exp (required), nbf, iat, max age, aud, required claims, then the issuer's `validate` hook.
+ *
+ * What it does NOT check: scopes, roles, permissions (policies do), token revocation (needs
+ * introspection, RFC 7662), sender constraints (DPoP, mTLS).
+ */
+import { checkClaims, checkTyp, type ClaimRules, validityWindow } from './claims.js'
+import { canVerifySync, verifyAsync, verifySync } from './crypto.js'
+import { discover } from './discovery.js'
+import { GatehouseError } from './errors.js'
+import { createLocalKeySet } from './jwks/local.js'
+import { createRemoteKeySet } from './jwks/remote.js'
+import { parseCompactJWS } from './jws.js'
+import { type IssuerOptions, type NormalizedIssuer, normalizeIssuer, type VerifierOptions, fail } from './options.js'
+import { TokenCache } from './token-cache.js'
+import type { JWKS, JWTClaims, KeyStore, ProtectedHeader, VerificationKey, VerifiedToken } from './types.js'
+
+/** A trusted issuer, ready for requests. */
+export interface Trust {
+  readonly options: NormalizedIssuer
+  readonly rules: ClaimRules
+  readonly keys: KeyStore
+}
+
+export interface Verifier<C extends JWTClaims = JWTClaims> {
+  /**
+   * Verify a compact JWS access token. Resolves with its claims and header; rejects with a
+   * GatehouseError (401 for the token's faults, 503 when the keys are unavailable).
+   */
+  verify(token: string): Promise<VerifiedToken<C>>
+  /** The trust a verified token was accepted under (its claim mapping, for policies). */
+  trustOf(claims: JWTClaims): Trust | undefined
+  /** The trusted issuers, in configuration order. */
+  readonly trusts: readonly Trust[]
+  /** Fetch every remote key set now (start-up warm-up); rejects with the first failure. */
+  warmUp(): Promise<void>
+  /** Stop background refreshes. Idempotent. */
+  close(): void
+}
+
+const DEFAULT_MAX_TOKEN_LENGTH = 16_384
+
+/**
+ * Create a verifier. Options are validated here, once: a bad option throws a TypeError naming it.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier } from 'gatehouse'
+ * const verifier = createVerifier({ issuer: 'https://tenant.example.com/', audience: 'https://api.example.com' })
+ * const { claims } = await verifier.verify(token) // throws GatehouseError
+ * ```
+ */
+export function createVerifier<C extends JWTClaims = JWTClaims>(options: VerifierOptions): Verifier<C> {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object')
+  const { issuers: list, maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH, cache, offload = false, now = Date.now, ...shared } = options
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'an integer of at least 16 characters', maxTokenLength)
+  if (typeof offload !== 'boolean') fail('offload', 'a boolean', offload)
+  if (typeof now !== 'function') fail('now', 'a function returning milliseconds', now)
+
+  let entries: { options: IssuerOptions; where: string }[]
+  if (list === undefined) {
+    entries = [{ options: shared, where: '' }]
+  } else {
+    if (!Array.isArray(list) || list.length === 0) fail('issuers', 'a non-empty array of issuer options', list)
+    entries = list.map((entry, i) => ({ options: { ...shared, ...entry }, where: `issuers[${i}]` }))
+  }
+
+  const stores = new Map<string, KeyStore>()
+  const trusts: Trust[] = entries.map(({ options: issuerOptions, where }) => {
+    const normalized = normalizeIssuer(issuerOptions, where)
+    return {
+      options: normalized,
+      rules: {
+        audience: normalized.audience,
+        clockTolerance: normalized.clockTolerance,
+        maxTokenAge: normalized.maxTokenAge,
+        requiredClaims: normalized.requiredClaims,
+        typ: normalized.typ,
+      },
+      keys: keyStoreFor(normalized, issuerOptions, stores, now),
+    }
+  })
+
+  const exact = new Map<string, Trust>()
+  const matchers: Trust[] = []
+  for (const trust of trusts) {
+    for (const iss of trust.options.issuers) {
+      if (exact.has(iss)) fail('issuers', 'each issuer at most once', iss)
+      exact.set(iss, trust)
+    }
+    if (trust.options.matcher) matchers.push(trust)
+  }
+
+  const tokenCache = cache ? new TokenCache(cache === true ? {} : cache) : undefined
+  const useThreadPool = offload || !canVerifySync
+
+  function trustOf(claims: JWTClaims): Trust | undefined {
+    const { iss } = claims
+    if (typeof iss !== 'string') return undefined
+    const found = exact.get(iss)
+    if (found) return found
+    for (const trust of matchers) if (trust.options.matcher!.test(iss)) return trust
+    return undefined
+  }
+
+  async function verify(token: string): Promise<VerifiedToken<C>> {
+    if (typeof token !== 'string') throw new GatehouseError('ERR_JWT_MALFORMED', 'Token is not a string')
+    const seconds = now() / 1000
+    if (tokenCache) {
+      const hit = tokenCache.get(token, seconds)
+      if (hit && hit.trust.keys.contains(hit.key)) return hit.verified as VerifiedToken<C>
+    }
+
+    const { header, payload, signingInput, signature } = parseCompactJWS(token, maxTokenLength)
+
+    if (payload.iss === undefined) throw new GatehouseError('ERR_JWT_CLAIM_MISSING', '"iss" claim is missing')
+    const trust = trustOf(payload)
+    if (trust === undefined) {
+      throw new GatehouseError('ERR_JWT_ISSUER_INVALID', undefined, { cause: new Error('the token\'s "iss" is not a trusted issuer') })
+    }
+    if (!trust.options.algorithms.has(header.alg)) throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED')
+    checkTyp(header, trust.rules.typ)
+
+    const key: VerificationKey = trust.keys.peek(header) ?? (await trust.keys.get(header))
+    const valid = useThreadPool
+      ? await verifyAsync(header.alg, key.handle, signingInput, signature)
+      : verifySync(header.alg, key.handle, signingInput, signature)
+    if (!valid) throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
+
+    // The clock is read again: a key fetch may have taken seconds.
+    const at = now() / 1000
+    checkClaims(payload, trust.rules, at)
+    trust.options.validate?.(payload, header)
+
+    const verified = { claims: deepFreeze(payload) as C, header } satisfies VerifiedToken<C>
+    if (tokenCache) tokenCache.set(token, { verified, key, trust, ...validityWindow(payload, trust.rules) })
+    return verified
+  }
+
+  return {
+    verify,
+    trustOf,
+    trusts,
+    async warmUp() {
+      await Promise.all([...stores.values()].map((store) => (store as { refresh?: () => Promise<void> }).refresh?.()))
+    },
+    close() {
+      for (const trust of trusts) trust.keys.close()
+      tokenCache?.clear()
+    },
+  }
+}
+
+function keyStoreFor(issuer: NormalizedIssuer, options: IssuerOptions, stores: Map<string, KeyStore>, now: () => number): KeyStore {
+  const source = issuer.keys
+  if (source.kind === 'local') {
+    const value = source.value
+    return typeof (value as KeyStore).get === 'function' ? (value as KeyStore) : createLocalKeySet(value as JWKS)
+  }
+  // Issuers that share a JWKS (Entra v1 and v2) share one store: one cache, one refresh.
+  const id = source.url ? source.url.href : `discovery:${source.issuer}:${source.discovery}`
+  const existing = stores.get(id)
+  if (existing) return existing
+  const storeOptions = {
+    timeoutDuration: options.timeoutDuration,
+    cooldownDuration: options.cooldownDuration,
+    refreshInterval: options.refreshInterval,
+    cacheMaxAge: options.cacheMaxAge,
+    maxResponseSize: options.maxResponseSize,
+    onEvent: options.onEvent,
+    fetch: options.fetch,
+    now,
+  }
+  const defined = Object.fromEntries(Object.entries(storeOptions).filter(([, v]) => v !== undefined))
+  const url = source.url ?? discoveredJwksUri(source.issuer, source.discovery === 'auto', defined)
+  const store = createRemoteKeySet(url, defined)
+  stores.set(id, store)
+  return store
+}
+
+function discoveredJwksUri(issuer: string, fallback: boolean, options: { timeoutDuration?: number; fetch?: typeof fetch; maxResponseSize?: number }) {
+  const defaultUrl = new URL(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`)
+  return async (): Promise<URL> => {
+    try {
+      const metadata = await discover(issuer, options)
+      return new URL(metadata.jwks_uri)
+    } catch (error) {
+      // 'auto': a provider without a metadata document (AuthAction, plain JWKS hosts) still works, but an
+      // issuer mismatch in a document that exists is a configuration error and is never papered over.
+      if (fallback && !(error instanceof GatehouseError && /issuer/i.test(error.message))) return defaultUrl
+      throw error
+    }
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) deepFreeze(member)
+  }
+  return value
+}
+
+export type { ProtectedHeader }

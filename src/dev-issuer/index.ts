@@ -1,0 +1,172 @@
+/**
+ * A local OAuth 2.0 authorization server for development and tests: discovery, JWKS, and a
+ * client-credentials token endpoint issuing RFC 9068 access tokens. Not for production: it binds to
+ * loopback, and anyone with the printed credentials gets tokens.
+ */
+import { once } from 'node:events'
+import { mkdir } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import type { JWKS } from '../core/types.js'
+import { type DevClient, defaultClients, loadClientsFile, validateClients } from './clients.js'
+import { writeJsonFile } from './files.js'
+import { KeyRing } from './keys.js'
+import { type IssuerState, type MintOptions, mintWithKeyRing, STATE_FILE } from './mint.js'
+import { authorizationServerMetadata, type MetadataInput, openidConfiguration, PATHS } from './metadata.js'
+import { type DevAlgorithm, type DevIssuerOptions, resolveOptions } from './options.js'
+import { createIssuerServer } from './server.js'
+import { accessTokenClaims, signToken } from './tokens.js'
+
+export type { DevClient } from './clients.js'
+export { CLIENTS_FILE, defaultClients } from './clients.js'
+export { KEYS_FILE } from './keys.js'
+export { PATHS } from './metadata.js'
+export {
+  DEFAULT_AUDIENCE,
+  DEFAULT_TOKEN_LIFETIME,
+  DEV_ALGORITHMS,
+  type DevAlgorithm,
+  type DevIssuerOptions,
+  isLoopbackHost,
+} from './options.js'
+export { type IssuerState, type MintOptions, readIssuerState, STATE_FILE } from './mint.js'
+
+/** A running dev issuer. */
+export interface DevIssuer {
+  /** Where it listens, e.g. `http://127.0.0.1:9000`. */
+  readonly url: string
+  /** The `iss` of its tokens and metadata (equals `url` unless overridden). */
+  readonly issuer: string
+  /** `{url}/.well-known/jwks.json`. */
+  readonly jwksUri: string
+  /** `{url}/oauth2/token` (form). The seeds' JSON endpoint is `{url}/oauth2/m2m/token`. */
+  readonly tokenEndpoint: string
+  /** The default audience of its tokens. */
+  readonly audience: string
+  /** The algorithm of the current key. */
+  readonly alg: DevAlgorithm
+  /** The clients, secrets included (this is a dev tool: tests and the CLI need them). */
+  readonly clients: readonly DevClient[]
+  /** The clients file, or undefined when clients are in memory or given in options. */
+  readonly clientsFile: string | undefined
+  /** The data folder, or null in memory. */
+  readonly dataDir: string | null
+  /**
+   * Sign a token directly, for tests: RFC 9068 claims for `sub` (default `"dev-user"`) with the issuer's
+   * `iss` and `aud`, overridden by `claims` (a claim set to `undefined` is removed) and by `opts`.
+   * See {@link MintOptions} for forging expired tokens, foreign headers or unknown kids.
+   */
+  mint(claims?: Record<string, unknown>, opts?: MintOptions): Promise<string>
+  /** Make a new current key; the old one stays published for `rotationGrace` seconds. */
+  rotate(): Promise<{ kid: string }>
+  /** The JWK Set as currently served. */
+  jwks(): Promise<JWKS>
+  /** Stop listening and drop open connections. Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Start a dev issuer.
+ *
+ * @example
+ * ```ts
+ * const issuer = await startDevIssuer()                  // in memory, free port
+ * const token = await issuer.mint({ scope: 'read:messages' })
+ * const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience })
+ * await verifier.verify(token)
+ * await issuer.close()
+ * ```
+ * @throws TypeError for a wrong option (e.g. a non-loopback host without `allowNonLoopback`).
+ */
+export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
+  const o = resolveOptions(options)
+  if (o.dataDir !== null) await mkdir(o.dataDir, { recursive: true, mode: 0o700 })
+
+  let clients: DevClient[]
+  let clientsFile: string | undefined
+  if (o.clients !== undefined) clients = validateClients(o.clients, 'options.clients')
+  else if (o.dataDir === null) clients = defaultClients()
+  else ({ clients, path: clientsFile } = await loadClientsFile(o.dataDir))
+
+  const keys = new KeyRing(o.dataDir)
+  await keys.current(o.alg) // create the first key before answering anyone
+
+  let issuer = ''
+  let baseUrl = ''
+  const metadataInput = async (): Promise<MetadataInput> => ({
+    issuer,
+    baseUrl,
+    scopes: [...new Set(clients.flatMap((c) => c.scopes))],
+    algorithms: await keys.algorithms(),
+  })
+  const tokenIssuer = {
+    clients,
+    defaultAudience: o.audience,
+    tokenLifetime: o.tokenLifetime,
+    async issue(client: DevClient, audience: string, scopes: string[]) {
+      const key = await keys.current(o.alg)
+      const claims = accessTokenClaims({
+        issuer,
+        audience,
+        sub: `${client.clientId}@clients`,
+        clientId: client.clientId,
+        scopes,
+        roles: client.roles,
+        permissions: client.permissions,
+        extra: client.claims,
+        expiresIn: o.tokenLifetime,
+        now: Date.now(),
+      })
+      return signToken(key, claims)
+    },
+  }
+  const rotate = async () => ({ kid: (await keys.rotate(o.alg, o.rotationGrace)).kid })
+
+  const server = createIssuerServer({
+    openidConfiguration: async () => openidConfiguration(await metadataInput()),
+    oauthMetadata: async () => authorizationServerMetadata(await metadataInput()),
+    jwks: () => keys.jwks(),
+    tokenIssuer: () => tokenIssuer,
+    rotate,
+  })
+  server.listen(o.port, o.host)
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([err]) => {
+      throw new Error(`dev issuer cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err })
+    }),
+  ])
+  const { port } = server.address() as AddressInfo
+  const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
+  baseUrl = `http://${hostForUrl}:${port}`
+  issuer = o.issuer ?? baseUrl
+
+  if (o.dataDir !== null) {
+    const state: IssuerState = { issuer, audience: o.audience, url: baseUrl, alg: o.alg, pid: process.pid }
+    await writeJsonFile(join(o.dataDir, STATE_FILE), state)
+  }
+
+  let closing: Promise<void> | undefined
+  return {
+    url: baseUrl,
+    issuer,
+    jwksUri: `${baseUrl}${PATHS.jwks}`,
+    tokenEndpoint: `${baseUrl}${PATHS.token}`,
+    audience: o.audience,
+    alg: o.alg,
+    clients,
+    clientsFile,
+    dataDir: o.dataDir,
+    mint: (claims, opts) =>
+      mintWithKeyRing(keys, { issuer, audience: o.audience, alg: o.alg, lifetime: o.tokenLifetime }, claims, opts),
+    rotate,
+    jwks: () => keys.jwks(),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The authorization server metadata (RFC 8414 §2), served at both well-known paths. It says only what is
+ * true of the dev issuer: client-credentials tokens from a token endpoint, no authorization endpoint.
+ */
+import type { DevAlgorithm } from './options.js'
+
+export const PATHS = {
+  openidConfiguration: '/.well-known/openid-configuration',
+  oauthMetadata: '/.well-known/oauth-authorization-server',
+  jwks: '/.well-known/jwks.json',
+  token: '/oauth2/token',
+  m2mToken: '/oauth2/m2m/token',
+  rotate: '/admin/rotate',
+} as const
+
+export interface MetadataInput {
+  issuer: string
+  /** Where the server listens, e.g. `http://127.0.0.1:9000` (may differ from `issuer` when it is overridden). */
+  baseUrl: string
+  scopes: readonly string[]
+  algorithms: readonly DevAlgorithm[]
+}
+
+/** RFC 8414 §2 metadata. */
+export function authorizationServerMetadata(input: MetadataInput): Record<string, unknown> {
+  return {
+    issuer: input.issuer,
+    token_endpoint: `${input.baseUrl}${PATHS.token}`,
+    jwks_uri: `${input.baseUrl}${PATHS.jwks}`,
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: [...input.scopes],
+    // No authorization endpoint, hence no response type (RFC 8414 §2 allows an empty list to be true).
+    response_types_supported: [],
+  }
+}
+
+/**
+ * The same document at the OpenID Connect discovery path, which most libraries read first. The dev issuer
+ * issues no ID tokens; `id_token_signing_alg_values_supported` is still listed because resource-server
+ * libraries read it as "the algorithms this issuer signs JWTs with" (express-oauth2-jwt-bearer does), and
+ * the algorithms listed are exactly the ones the published keys sign with.
+ */
+export function openidConfiguration(input: MetadataInput): Record<string, unknown> {
+  return {
+    ...authorizationServerMetadata(input),
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [...input.algorithms],
+  }
+}

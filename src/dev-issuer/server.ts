@@ -1,0 +1,129 @@
+/**
+ * The HTTP side of the dev issuer: routing, body limits, and the rule that any input gets a clean HTTP
+ * answer (4xx JSON), never a crash or a hang.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { JWKS } from '../core/types.js'
+import { isLoopbackHost } from './options.js'
+import { PATHS } from './metadata.js'
+import { handleTokenRequest, type HttpResult, type TokenIssuer, tokenError } from './token-endpoint.js'
+
+/** Largest request body read, in bytes. A token request is a few hundred bytes. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+export interface Routes {
+  openidConfiguration(): Promise<Record<string, unknown>>
+  oauthMetadata(): Promise<Record<string, unknown>>
+  jwks(): Promise<JWKS>
+  tokenIssuer(): TokenIssuer
+  rotate(): Promise<{ kid: string }>
+}
+
+export function createIssuerServer(routes: Routes): Server {
+  const server = createServer((req, res) => {
+    route(routes, req, res).catch(() => {
+      // Our bug, not the client's: answer 500 without detail rather than leaving the request hanging.
+      send(req, res, { status: 500, headers: {}, body: { error: 'server_error' } })
+    })
+  })
+  // A malformed request line or header: answer 400 and close, as Node does by default, without throwing.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+  server.requestTimeout = 10_000
+  server.headersTimeout = 10_000
+  return server
+}
+
+async function route(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0]
+  const method = req.method ?? 'GET'
+  switch (path) {
+    case PATHS.openidConfiguration:
+    case PATHS.oauthMetadata:
+    case PATHS.jwks: {
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(req, res, 'GET, HEAD')
+      const body =
+        path === PATHS.jwks
+          ? await routes.jwks()
+          : path === PATHS.oauthMetadata
+            ? await routes.oauthMetadata()
+            : await routes.openidConfiguration()
+      // Public documents: any origin may read them (browser apps fetch discovery). A short max-age keeps
+      // rotations visible quickly; verifiers refetch on an unknown kid anyway.
+      const cache = path === PATHS.jwks ? 'public, max-age=60' : 'public, max-age=300'
+      return send(req, res, {
+        status: 200,
+        headers: { 'cache-control': cache, 'access-control-allow-origin': '*' },
+        body,
+      })
+    }
+    case PATHS.token:
+    case PATHS.m2mToken: {
+      if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
+      const body = await readBody(req, MAX_BODY_BYTES)
+      if (body === undefined) {
+        return send(req, res, tokenError(413, 'invalid_request', `The body exceeds ${MAX_BODY_BYTES} bytes`), true)
+      }
+      const result = await handleTokenRequest(
+        { contentType: req.headers['content-type'], authorization: req.headers.authorization, body },
+        routes.tokenIssuer(),
+      )
+      return send(req, res, result)
+    }
+    case PATHS.rotate: {
+      if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
+      // Rotation is an operator's action: only from this machine, whatever address the server binds.
+      if (!isLoopbackHost(req.socket.remoteAddress ?? '')) {
+        return send(req, res, { status: 403, headers: {}, body: { error: 'forbidden', error_description: 'Rotation is accepted from loopback only' } })
+      }
+      await readBody(req, MAX_BODY_BYTES)
+      return send(req, res, { status: 200, headers: { 'cache-control': 'no-store' }, body: await routes.rotate() })
+    }
+    default:
+      return send(req, res, { status: 404, headers: {}, body: { error: 'not_found', error_description: 'No such endpoint' } })
+  }
+}
+
+function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  send(req, res, { status: 405, headers: { allow }, body: { error: 'method_not_allowed', error_description: `Use ${allow}` } })
+}
+
+/** The body, or undefined when it exceeds `limit` bytes (declared or actual). Rejects if the client aborts. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > limit) return Promise.resolve(undefined)
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.removeAllListeners('data')
+        req.pause()
+        resolve(undefined)
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+    req.on('aborted', () => reject(new Error('request aborted')))
+  })
+}
+
+function send(req: IncomingMessage, res: ServerResponse, result: HttpResult, close = false): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const payload = JSON.stringify(result.body)
+  res.statusCode = result.status
+  for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value)
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('content-length', Buffer.byteLength(payload))
+  // After refusing an oversized body we stop reading it, so the connection cannot be reused.
+  if (close) res.setHeader('connection', 'close')
+  res.end(req.method === 'HEAD' ? undefined : payload)
+}

@@ -1,0 +1,181 @@
+/**
+ * The token endpoint: client-credentials grant only (RFC 6749 §4.4).
+ *
+ * Both paths accept both encodings, like Auth0's: `POST /oauth2/m2m/token` is the seeds' JSON request
+ * verbatim (`{client_id, client_secret, audience, grant_type}`), `POST /oauth2/token` the standard form
+ * request (RFC 6749 §4.4.2). The client authenticates with HTTP Basic (`client_secret_basic`, §2.3.1) or
+ * with parameters in the body (`client_secret_post`), never both (§2.3).
+ *
+ * Does NOT implement: other grants, refresh tokens, `private_key_jwt`, RFC 8707 `resource` (use `audience`).
+ */
+import type { DevClient } from './clients.js'
+import { authenticateClient, grantScopes } from './clients.js'
+
+/** A response the server writes as is. */
+export interface HttpResult {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+}
+
+/** RFC 6749 §5.2 error codes, plus RFC 8707 §2 `invalid_target` for an audience the client may not get. */
+export type TokenErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+
+export interface TokenRequest {
+  contentType: string | undefined
+  authorization: string | undefined
+  body: Buffer
+}
+
+/** What the endpoint needs from the issuer: resolve the client, then sign. */
+export interface TokenIssuer {
+  clients: readonly DevClient[]
+  defaultAudience: string
+  tokenLifetime: number
+  issue(client: DevClient, audience: string, scopes: string[]): Promise<string>
+}
+
+// RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+export function tokenError(
+  status: number,
+  error: TokenErrorCode,
+  description: string,
+  extraHeaders: Record<string, string> = {},
+): HttpResult {
+  return { status, headers: { ...NO_STORE, ...extraHeaders }, body: { error, error_description: description } }
+}
+
+export async function handleTokenRequest(request: TokenRequest, issuer: TokenIssuer): Promise<HttpResult> {
+  const params = parseParameters(request)
+  if ('error' in params) return params.error
+
+  const basic = request.authorization === undefined ? undefined : parseBasic(request.authorization)
+  if (basic !== undefined && 'error' in basic) return basic.error
+  // Only Basic can carry client credentials here: any other scheme is a client authentication failure.
+  const usedBasic = basic !== undefined
+
+  const grantType = params.get('grant_type')
+  if (grantType === undefined) return tokenError(400, 'invalid_request', 'The grant_type parameter is missing')
+  if (grantType !== 'client_credentials') {
+    return tokenError(400, 'unsupported_grant_type', 'Only the client_credentials grant is supported')
+  }
+
+  let clientId = params.get('client_id')
+  let clientSecret = params.get('client_secret')
+  if (basic !== undefined) {
+    if (clientSecret !== undefined) {
+      return tokenError(400, 'invalid_request', 'Use one client authentication method: Basic or client_secret')
+    }
+    if (clientId !== undefined && clientId !== basic.id) {
+      return tokenError(400, 'invalid_request', 'client_id does not match the Basic credentials')
+    }
+    clientId = basic.id
+    clientSecret = basic.secret
+  }
+  if (clientId === undefined || clientSecret === undefined) {
+    return invalidClient('Client authentication is missing: send client_id and client_secret', usedBasic)
+  }
+  const client = authenticateClient(issuer.clients, clientId, clientSecret)
+  if (client === undefined) return invalidClient('Client authentication failed', usedBasic)
+
+  const audience = params.get('audience') ?? issuer.defaultAudience
+  if (audience === '') return tokenError(400, 'invalid_request', 'The audience parameter is empty')
+  if (client.audiences !== undefined && !client.audiences.includes(audience)) {
+    return tokenError(400, 'invalid_target', 'The client may not request tokens for this audience')
+  }
+  const grant = grantScopes(client, params.get('scope'))
+  if (!grant.ok) return tokenError(400, 'invalid_scope', grant.description)
+
+  const accessToken = await issuer.issue(client, audience, grant.scopes)
+  // RFC 6749 §5.1; `scope` is always returned so the client sees what it got (§3.3).
+  return {
+    status: 200,
+    headers: NO_STORE,
+    body: {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: Math.round(issuer.tokenLifetime),
+      scope: grant.scopes.join(' '),
+    },
+  }
+}
+
+function invalidClient(description: string, usedBasic: boolean): HttpResult {
+  // RFC 6749 §5.2: 401, and a Basic challenge when the client tried the Authorization header.
+  return tokenError(401, 'invalid_client', description, usedBasic ? { 'www-authenticate': 'Basic realm="gatehouse-dev-issuer"' } : {})
+}
+
+type Parameters = { get(name: string): string | undefined } | { error: HttpResult }
+
+/** Parameters from a JSON object or a form body. Repeated or non-string parameters are refused (RFC 6749 §3.2). */
+function parseParameters(request: TokenRequest): Parameters {
+  const type = (request.contentType ?? '').split(';')[0]!.trim().toLowerCase()
+  const text = request.body.toString('utf8')
+  if (type === 'application/json') {
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch {
+      return { error: tokenError(400, 'invalid_request', 'The body is not valid JSON') }
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { error: tokenError(400, 'invalid_request', 'The JSON body must be an object') }
+    }
+    const record = value as Record<string, unknown>
+    for (const name of PARAMETERS) {
+      const v = record[name]
+      if (v !== undefined && v !== null && typeof v !== 'string') {
+        return { error: tokenError(400, 'invalid_request', `The ${name} parameter must be a string`) }
+      }
+    }
+    return { get: (name) => (Object.hasOwn(record, name) ? ((record[name] as string | null) ?? undefined) : undefined) }
+  }
+  if (type === 'application/x-www-form-urlencoded' || (type === '' && text === '')) {
+    const form = new URLSearchParams(text)
+    for (const name of PARAMETERS) {
+      if (form.getAll(name).length > 1) {
+        return { error: tokenError(400, 'invalid_request', `The ${name} parameter appears more than once`) }
+      }
+    }
+    return { get: (name) => form.get(name) ?? undefined }
+  }
+  return {
+    error: tokenError(
+      400,
+      'invalid_request',
+      'Send the parameters as application/x-www-form-urlencoded or application/json',
+    ),
+  }
+}
+
+const PARAMETERS = ['grant_type', 'client_id', 'client_secret', 'audience', 'scope'] as const
+
+/**
+ * RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`, each part form-urlencoded, so a
+ * secret may contain ':' (encoded as %3A). Returns undefined when the header uses another scheme.
+ */
+function parseBasic(header: string): { id: string; secret: string } | { error: HttpResult } | undefined {
+  const match = /^basic +([A-Za-z0-9+/=._~-]*) *$/i.exec(header)
+  if (match === null) {
+    return { error: invalidClient('Only the Basic scheme is accepted in the Authorization header', true) }
+  }
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return { error: invalidClient('The Basic credentials are malformed', true) }
+  try {
+    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) }
+  } catch {
+    return { error: invalidClient('The Basic credentials are malformed', true) }
+  }
+}
+
+function formDecode(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '))
+}

@@ -1,0 +1,96 @@
+/**
+ * Building and signing RFC 9068 access tokens, and the escape hatches tests need to forge bad ones.
+ */
+import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto'
+import { type CryptoKey, type JWK as JoseJWK, SignJWT } from 'jose'
+import type { JWTClaims } from '../core/types.js'
+import type { DevAlgorithm } from './options.js'
+
+/** What goes into a client-credentials token besides the registered claims. */
+export interface AccessTokenInput {
+  issuer: string
+  audience: string | string[]
+  sub: string
+  clientId: string
+  scopes: readonly string[]
+  roles?: readonly string[] | undefined
+  permissions?: readonly string[] | undefined
+  extra?: Record<string, unknown> | undefined
+  /** Lifetime in seconds; negative makes an already expired token. */
+  expiresIn: number
+  /** Milliseconds since the epoch. */
+  now: number
+}
+
+/**
+ * The claims of an RFC 9068 §2.2 access token: `iss`, `sub`, `aud`, `exp`, `iat`, `jti`, `client_id`,
+ * and `scope` when there is one; `roles` and `permissions` when non-empty (the Auth0 / reference API
+ * convention). Extra claims never override these.
+ */
+export function accessTokenClaims(input: AccessTokenInput): JWTClaims {
+  const iat = Math.floor(input.now / 1000)
+  const claims: JWTClaims = {
+    ...input.extra,
+    iss: input.issuer,
+    sub: input.sub,
+    aud: input.audience,
+    iat,
+    exp: iat + Math.round(input.expiresIn),
+    jti: randomUUID(),
+    client_id: input.clientId,
+  }
+  if (input.scopes.length > 0) claims.scope = input.scopes.join(' ')
+  if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles]
+  if (input.permissions !== undefined && input.permissions.length > 0) claims.permissions = [...input.permissions]
+  return claims
+}
+
+export interface SignInput {
+  alg: DevAlgorithm
+  kid: string
+  privateKey: CryptoKey
+  privateJwk: JoseJWK
+}
+
+/**
+ * Sign `claims` as a JWS compact token with header `{ alg, typ: "at+jwt", kid }` (RFC 9068 §2.1), then
+ * `header` merged over it. A member set to `undefined` in `header` or `claims` is removed, so tests can
+ * forge tokens without `kid` or without `exp`.
+ *
+ * Forgeries jose refuses to sign are produced by hand: `header.alg: "none"` gives an unsigned token with
+ * an empty signature, and any other `header.alg` that differs from the key's algorithm gives a token
+ * signed with the key's real algorithm under a lying header (an algorithm-confusion attempt).
+ */
+export async function signToken(
+  key: SignInput,
+  claims: Record<string, unknown>,
+  header: Record<string, unknown> = {},
+): Promise<string> {
+  const protectedHeader = dropUndefined({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header })
+  const payload = dropUndefined(claims)
+  if (protectedHeader.alg === key.alg) {
+    return new SignJWT(payload)
+      .setProtectedHeader(protectedHeader as { alg: string })
+      .sign(key.privateKey)
+  }
+  const input = `${b64json(protectedHeader)}.${b64json(payload)}`
+  if (protectedHeader.alg === 'none') return `${input}.`
+  const signature = nodeSign(
+    key.alg === 'EdDSA' ? null : 'sha256',
+    Buffer.from(input),
+    key.alg === 'ES256'
+      ? { key: createPrivateKey({ key: key.privateJwk as never, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }
+      : createPrivateKey({ key: key.privateJwk as never, format: 'jwk' }),
+  )
+  return `${input}.${signature.toString('base64url')}`
+}
+
+function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(record)) if (value !== undefined) out[name] = value
+  return out
+}
+
+function b64json(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url')
+}

@@ -1,0 +1,57 @@
+/**
+ * Web `Request` → `Response` wrapper, for runtimes built on the Fetch API (Bun, Deno, Workers-style,
+ * Node's own Request). It translates only; every decision is the gate's.
+ */
+import type { GatehouseError } from '../core/errors.js'
+import { isGatehouseError } from '../core/errors.js'
+import type { Gate } from '../core/gate.js'
+import type { AccessRule, AuthContext, CompiledRule } from '../core/policy/index.js'
+import type { JWTClaims } from '../core/types.js'
+
+export type WebHandler<P, C extends JWTClaims> = (request: Request, auth: AuthContext<C, P> | null) => Response | Promise<Response>
+
+export interface WithAuthOptions {
+  /** The route's rule. Default: a valid token. */
+  rule?: AccessRule | CompiledRule
+}
+
+/** Render a GatehouseError as a Web Response. */
+export function errorToResponse(gate: Gate<unknown, JWTClaims>, error: GatehouseError): Response {
+  const { status, headers, body } = gate.errorResponse(error)
+  return new Response(JSON.stringify(body), { status, headers })
+}
+
+/**
+ * Check a Request; resolve with the auth context (null when anonymous is allowed) or with the error
+ * Response to send. Application errors (principal hook) are rethrown.
+ */
+export async function handleWebRequest<P, C extends JWTClaims>(
+  gate: Gate<P, C>,
+  request: Request,
+  rule?: AccessRule | CompiledRule,
+): Promise<{ auth: AuthContext<C, P> | null; response?: undefined } | { auth?: undefined; response: Response }> {
+  try {
+    const auth = await gate.check({ method: request.method, headers: request.headers, url: request.url }, rule)
+    return { auth }
+  } catch (error) {
+    if (isGatehouseError(error)) return { response: errorToResponse(gate as Gate<unknown, JWTClaims>, error) }
+    throw error
+  }
+}
+
+/**
+ * Wrap a fetch-style handler.
+ *
+ * @example
+ * ```ts
+ * const gate = createGate(optionsFromEnv())
+ * export default { fetch: withAuth(gate, (req, auth) => Response.json({ sub: auth?.claims.sub })) }
+ * ```
+ */
+export function withAuth<P, C extends JWTClaims>(gate: Gate<P, C>, handler: WebHandler<P, C>, options: WithAuthOptions = {}) {
+  return async (request: Request): Promise<Response> => {
+    const result = await handleWebRequest(gate, request, options.rule)
+    if (result.response) return result.response
+    return handler(request, result.auth)
+  }
+}
