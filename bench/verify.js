@@ -38,8 +38,12 @@ function fail(message) {
 }
 
 function list(values, allowed, what) {
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
-  for (const item of items) if (!allowed.includes(item)) fail(`unknown ${what} "${item}" (one of ${allowed.join(', ')})`)
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)
+  for (const item of items)
+    if (!allowed.includes(item)) fail(`unknown ${what} "${item}" (one of ${allowed.join(', ')})`)
   return items.length ? allowed.filter((a) => items.includes(a)) : allowed
 }
 
@@ -101,7 +105,8 @@ async function loadGatehouse() {
   } catch (err) {
     fail(`cannot import ../dist/index.js (${err.message}). Run \`npm run build\` first.`)
   }
-  if (typeof mod.createVerifier !== 'function') fail('dist/index.js exports no createVerifier. Run `npm run build`.')
+  if (typeof mod.createVerifier !== 'function')
+    fail('dist/index.js exports no createVerifier. Run `npm run build`.')
   return mod
 }
 
@@ -198,10 +203,17 @@ async function main() {
     out.push(workloadTable(workload, rows, opts.algs, results.get(workload)), '')
   }
   out.push('### Targets (issue "Verification cache and speed")', '')
-  out.push(...(targets.length ? targetLines(targets) : ['- (not evaluated: gatehouse or floor left out)']), '')
+  out.push(
+    ...(targets.length ? targetLines(targets) : ['- (not evaluated: gatehouse or floor left out)']),
+    '',
+  )
   const noted = describeDeviations(deviations)
   out.push('### Where a contender checks less (sanity check)', '')
-  out.push(...(noted.length ? noted.map((line) => `- ${line}`) : ['- none: every contender rejected every bad token']))
+  out.push(
+    ...(noted.length
+      ? noted.map((line) => `- ${line}`)
+      : ['- none: every contender rejected every bad token']),
+  )
   process.stdout.write(`${out.join('\n')}\n`)
 
   if (opts.json) {
@@ -222,7 +234,10 @@ async function main() {
       }
     }
     const { json: _json, ...options } = opts
-    await writeFile(opts.json, `${JSON.stringify({ meta, options, results: rows, targets, deviations }, null, 2)}\n`)
+    await writeFile(
+      opts.json,
+      `${JSON.stringify({ meta, options, results: rows, targets, deviations }, null, 2)}\n`,
+    )
     progress(`wrote ${opts.json}`)
   }
 }

@@ -19,16 +19,24 @@ import { AUDIENCE, ISSUER } from './tokens.js'
 const ALL = ['serial', 'repeated', 'concurrent']
 
 /** Gatehouse's `createVerifier` from the built package, with the verified-token cache on or off. */
-function createGatehouse(alg, { gatehouse, jwks, closers }, { cache }) {
+function createGatehouse(alg, { gatehouse, jwks, closers }, { cache = false, offload = false } = {}) {
   const options = { issuer: ISSUER, audience: AUDIENCE, keys: jwks, algorithms: [alg] }
   if (cache) options.cache = true
+  if (offload) options.offload = true
   const verifier = gatehouse.createVerifier(options)
   closers.push(() => verifier.close())
   return (token) => verifier.verify(token)
 }
 
 export const CONTENDERS = [
-  { id: 'floor', label: 'floor: node:crypto verify', kind: 'floor', signatureOnly: true, workloads: ALL, create: createFloor },
+  {
+    id: 'floor',
+    label: 'floor: node:crypto verify',
+    kind: 'floor',
+    signatureOnly: true,
+    workloads: ALL,
+    create: createFloor,
+  },
   {
     id: 'floor-async',
     label: 'floor-async: node:crypto verify, callback',
@@ -50,7 +58,14 @@ export const CONTENDERS = [
     label: '**gatehouse**',
     kind: 'gatehouse',
     workloads: ALL,
-    create: (alg, ctx) => createGatehouse(alg, ctx, { cache: false }),
+    create: (alg, ctx) => createGatehouse(alg, ctx),
+  },
+  {
+    id: 'gatehouse-offload',
+    label: '**gatehouse, offload: true**',
+    kind: 'gatehouse',
+    workloads: ['concurrent'],
+    create: (alg, ctx) => createGatehouse(alg, ctx, { offload: true }),
   },
   {
     id: 'gatehouse-cache',
@@ -59,8 +74,20 @@ export const CONTENDERS = [
     workloads: ['repeated'],
     create: (alg, ctx) => createGatehouse(alg, ctx, { cache: true }),
   },
-  { id: 'jose', label: 'jose jwtVerify + createLocalJWKSet', kind: 'peer', workloads: ALL, create: createJose },
-  { id: 'fast-jwt', label: 'fast-jwt, key function', kind: 'peer', workloads: ALL, create: createFastJwtKeyFn },
+  {
+    id: 'jose',
+    label: 'jose jwtVerify + createLocalJWKSet',
+    kind: 'peer',
+    workloads: ALL,
+    create: createJose,
+  },
+  {
+    id: 'fast-jwt',
+    label: 'fast-jwt, key function',
+    kind: 'peer',
+    workloads: ALL,
+    create: createFastJwtKeyFn,
+  },
   {
     id: 'fast-jwt-cache',
     label: 'fast-jwt, key function, cache: true',
@@ -68,7 +95,25 @@ export const CONTENDERS = [
     workloads: ['repeated'],
     create: (alg, ctx) => createFastJwtKeyFn(alg, ctx, { cache: true }),
   },
-  { id: 'fast-jwt-static', label: 'fast-jwt, static key', kind: 'peer', workloads: ALL, create: createFastJwtStatic },
-  { id: 'jsonwebtoken', label: 'jsonwebtoken (KeyObject)', kind: 'peer', workloads: ALL, create: createJsonwebtoken },
-  { id: 'aws-jwt-verify', label: 'aws-jwt-verify JwtVerifier', kind: 'peer', workloads: ALL, create: createAwsJwtVerify },
+  {
+    id: 'fast-jwt-static',
+    label: 'fast-jwt, static key',
+    kind: 'peer',
+    workloads: ALL,
+    create: createFastJwtStatic,
+  },
+  {
+    id: 'jsonwebtoken',
+    label: 'jsonwebtoken (KeyObject)',
+    kind: 'peer',
+    workloads: ALL,
+    create: createJsonwebtoken,
+  },
+  {
+    id: 'aws-jwt-verify',
+    label: 'aws-jwt-verify JwtVerifier',
+    kind: 'peer',
+    workloads: ALL,
+    create: createAwsJwtVerify,
+  },
 ]

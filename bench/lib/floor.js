@@ -50,7 +50,9 @@ export function createFloorAsync(alg, { keys }) {
   return (token) => {
     const [data, signature] = split(token)
     return new Promise((resolve, reject) => {
-      verify(hash, data, key, signature, (err, ok) => (ok ? resolve(true) : reject(err ?? new Error('invalid signature'))))
+      verify(hash, data, key, signature, (err, ok) =>
+        ok ? resolve(true) : reject(err ?? new Error('invalid signature')),
+      )
     })
   }
 }

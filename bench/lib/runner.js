@@ -86,7 +86,16 @@ export function median(values) {
  * `{ median, samples }` (ops/s). A verification that throws while timed aborts with the contender's name:
  * every token in the pool is valid, so a failure means a misconfigured contender, not a slow one.
  */
-export async function runCell({ workload, entries, tokens, rounds, sliceMs, warmupMs, concurrency, onRound }) {
+export async function runCell({
+  workload,
+  entries,
+  tokens,
+  rounds,
+  sliceMs,
+  warmupMs,
+  concurrency,
+  onRound,
+}) {
   const samples = new Map(entries.map((e) => [e.contender.id, []]))
   const timed = async (entry, ms) => {
     collectGarbage()

@@ -4,7 +4,7 @@
  * them; each contender then imports them its own way.
  */
 import { createPublicKey, randomUUID } from 'node:crypto'
-import { SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose'
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
 
 /** The algorithms the benchmark knows, in table column order. */
 export const ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA']
@@ -61,7 +61,9 @@ function claimsFor(index, overrides = {}) {
 
 /** Sign claims with the key for `alg`; header carries `kid` and `typ: at+jwt` like a real access token. */
 export function mint(key, claims) {
-  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey)
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .sign(key.privateKey)
 }
 
 /** `count` distinct valid tokens for one key (distinct `sub` and `jti`, so no two share a signature). */
@@ -103,12 +105,38 @@ export async function sanityCases(keys, alg, validToken) {
   const now = Math.floor(Date.now() / 1000)
   return [
     { name: 'valid', token: validToken, accept: true, required: true, signatureOnly: true },
-    { name: 'flipped signature byte', token: flipSignatureByte(validToken), accept: false, required: true, signatureOnly: true },
-    { name: 'wrong iss', token: await mint(key, claimsFor(0, { iss: 'https://evil.example.com/' })), accept: false, required: true },
-    { name: 'wrong aud', token: await mint(key, claimsFor(0, { aud: 'https://other-api.example.com' })), accept: false, required: true },
-    { name: 'expired', token: await mint(key, claimsFor(0, { iat: now - 7200, exp: now - 3600 })), accept: false, required: true },
+    {
+      name: 'flipped signature byte',
+      token: flipSignatureByte(validToken),
+      accept: false,
+      required: true,
+      signatureOnly: true,
+    },
+    {
+      name: 'wrong iss',
+      token: await mint(key, claimsFor(0, { iss: 'https://evil.example.com/' })),
+      accept: false,
+      required: true,
+    },
+    {
+      name: 'wrong aud',
+      token: await mint(key, claimsFor(0, { aud: 'https://other-api.example.com' })),
+      accept: false,
+      required: true,
+    },
+    {
+      name: 'expired',
+      token: await mint(key, claimsFor(0, { iat: now - 7200, exp: now - 3600 })),
+      accept: false,
+      required: true,
+    },
     { name: 'alg none', token: unsecured(key), accept: false, required: true, signatureOnly: true },
-    { name: 'no exp', token: await mint(key, claimsFor(0, { exp: undefined })), accept: false, required: false },
+    {
+      name: 'no exp',
+      token: await mint(key, claimsFor(0, { exp: undefined })),
+      accept: false,
+      required: false,
+    },
     {
       name: 'alg outside the allow-list (key in the set)',
       token: await mint(keys.get(otherAlg), claimsFor(0)),

@@ -402,7 +402,7 @@ function checkOptions(options: RemoteKeySetOptions): Checked {
   const { cooldownDuration = d.cooldownDuration, refreshInterval = d.refreshInterval, cacheMaxAge = d.cacheMaxAge } =
     options
   if (typeof cooldownDuration !== 'number' || !Number.isFinite(cooldownDuration) || cooldownDuration < 0) {
-    throw new TypeError('cooldownDuration: expected a non-negative, finite number of milliseconds')
+    throw new TypeError('cooldownDuration: expected a non-negative number of milliseconds')
   }
   if (typeof refreshInterval !== 'number' || !(refreshInterval > 0)) {
     throw new TypeError('refreshInterval: expected a positive number of milliseconds (Infinity turns refresh off)')

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { DataInputError, stringProblem } from './errors.js'
+import { assertSub, DataInputError, stringProblem } from './validation.js'
 import { normalizePage, type Page } from './page.js'
 import { MESSAGE_TEXT_MAX_LENGTH, type Message, messages } from './schema.js'
 
@@ -54,11 +54,12 @@ export function parseMessageId(raw: string): number | undefined {
 
 /**
  * Stores a message and returns the row with its new id. Throws {@link DataInputError} (`field: 'text'`)
- * if {@link messageTextProblem} refuses the text. Does NOT check who may post: routes require the
- * `write:messages` scope before calling it.
+ * if {@link messageTextProblem} refuses the text, or (`field: 'sub'`) for an unstorable owner. Does NOT
+ * check who may post: routes require the `write:messages` scope before calling it.
  */
 export async function createMessage(db: Database, input: NewMessage): Promise<Message> {
   assertText(input.text)
+  assertSub(input.owner)
   const [row] = await db.orm.insert(messages).values({ text: input.text, owner: input.owner }).returning()
   if (!row) throw new Error('INSERT ... RETURNING returned no row')
   return row

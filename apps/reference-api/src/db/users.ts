@@ -1,13 +1,11 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { DataInputError, stringProblem } from './errors.js'
+import { assertSub, SUB_MAX_LENGTH } from './validation.js'
 import { normalizePage, type Page } from './page.js'
 import { type User, users } from './schema.js'
 
 export type { User }
-
-/** Longest `sub` stored, in code points. OIDC Core §5.7 caps it at 255 ASCII characters; we allow slack. */
-export const SUB_MAX_LENGTH = 1024
+export { SUB_MAX_LENGTH }
 
 /** A user as the API returns it (`GET /api/users/me`, `GET /api/users`). */
 export interface UserJson {
@@ -34,12 +32,11 @@ export function usernameFromSub(sub: string): string {
  * number of concurrent first requests create exactly one row. The common case (a known user) is one read,
  * with no write.
  *
- * Throws {@link DataInputError} (`field: 'sub'`) if `sub` is not a non-empty string of at most
+ * Throws `DataInputError` (`field: 'sub'`) if `sub` is not a non-empty string of at most
  * {@link SUB_MAX_LENGTH} characters without NUL. Does NOT check that `sub` came from a verified token.
  */
 export async function getOrCreateUser(db: Database, sub: string): Promise<User> {
-  const problem = stringProblem('sub', sub, SUB_MAX_LENGTH)
-  if (problem) throw new DataInputError('sub', problem)
+  assertSub(sub)
   const existing = await findUser(db, sub)
   if (existing) return existing
   const [inserted] = await db.orm

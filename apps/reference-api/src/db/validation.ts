@@ -15,6 +15,18 @@ export class DataInputError extends Error {
   }
 }
 
+/** Longest `sub` stored, in code points. OIDC Core §5.7 caps it at 255 ASCII characters; we allow slack. */
+export const SUB_MAX_LENGTH = 1024
+
+/**
+ * Throws {@link DataInputError} (`field: 'sub'`) unless `sub` is a non-empty string of at most
+ * {@link SUB_MAX_LENGTH} characters that PostgreSQL can store. Does NOT check that it came from a token.
+ */
+export function assertSub(sub: unknown): asserts sub is string {
+  const problem = stringProblem('sub', sub, SUB_MAX_LENGTH)
+  if (problem) throw new DataInputError('sub', problem)
+}
+
 /** A lone UTF-16 surrogate: JSON.parse accepts `"\ud800"`, but UTF-8 (and so PostgreSQL) cannot hold it. */
 const LONE_SURROGATE = /\p{Cs}/u
 

@@ -1,0 +1,74 @@
+import { execFile, spawn } from 'node:child_process'
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const appDir = fileURLToPath(new URL('../../', import.meta.url))
+const rootNodeModules = fileURLToPath(new URL('../../../../node_modules', import.meta.url))
+
+/** How a child process ended. */
+export interface ChildResult {
+  stdout: string
+  stderr: string
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+/** A copy of the app compiled by tsc into a temporary folder laid out like the real one. */
+export interface BuiltApp {
+  /** The folder holding `dist/`, `drizzle/`, `package.json` and a `node_modules` link. */
+  dir: string
+  /** Runs `node <dir>/<script> ...args` in `cwd` and resolves when it exits (rejects after 30 s). */
+  node(script: string, args: string[], cwd: string): Promise<ChildResult>
+  remove(): Promise<void>
+}
+
+/**
+ * Compiles `apps/reference-api` with its own tsconfig.json into `<tmp>/app/dist` and copies the committed
+ * migrations beside it, so a test can check what the build really needs at runtime (the migrations folder,
+ * PGlite's wasm and data files) without touching the shared `dist/`.
+ */
+export async function buildApp(): Promise<BuiltApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-build-'))
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+  await run(
+    process.execPath,
+    [tsc, '-p', join(appDir, 'tsconfig.json'), '--outDir', join(dir, 'dist'), '--declaration', 'false'],
+    { timeout: 60_000 },
+  ).catch((err: Error & { stdout?: string }) => {
+    throw new Error(`tsc failed: ${err.stdout ?? ''}${err.message}`)
+  })
+  await cp(join(appDir, 'drizzle'), join(dir, 'drizzle'), { recursive: true })
+  await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n')
+  await symlink(rootNodeModules, join(dir, 'node_modules'), 'dir')
+  return {
+    dir,
+    node(script, args, cwd) {
+      return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [join(dir, script), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk
+        })
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk
+        })
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL')
+          reject(new Error(`${script} did not finish within 30 s: ${stderr}`))
+        }, 30_000)
+        child.on('error', reject)
+        child.on('close', (code, signal) => {
+          clearTimeout(timer)
+          resolve({ stdout, stderr, code, signal })
+        })
+      })
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  }
+}
