@@ -6,8 +6,8 @@
 import type { Command } from './context.js'
 
 export const commands: Record<string, () => Promise<{ command: Command }>> = {
-  // start: () => import('./commands/start.js'), // `npm start`: demo or reference API (lead)
-  // demo: () => import('./commands/demo.js'), // dev issuer + reference API + curl commands (lead)
+  start: () => import('./commands/start.js'),
+  demo: () => import('./commands/demo.js'),
   issuer: () => import('./commands/issuer.js'),
   token: () => import('./commands/token.js'),
   inspect: () => import('./commands/inspect.js'),

@@ -135,7 +135,7 @@ export async function fetchJson(
           const { done: end, value } = await bounded(reader.read())
           if (end) break
           size += value.byteLength
-          
+          if (size > options.maxResponseSize) throw tooLarge()
           chunks.push(value)
         }
       } catch (cause) {

@@ -315,10 +315,10 @@ class RemoteKeySet implements RemoteKeyStore {
   #schedule(delay: number): void {
     clearTimeout(this.#refreshTimer)
     this.#refreshTimer = undefined
-    if (this.#closed || delay === Number.POSITIVE_INFINITY) return
+    if (delay === Number.POSITIVE_INFINITY) return
     this.#refreshTimer = startTimer(() => {
       this.#refreshTimer = undefined
-      if (!this.#closed) this.#fetch('refresh').catch(noop)
+      this.#fetch('refresh').catch(noop)
     }, delay)
   }
 

@@ -360,6 +360,11 @@ describe('provider failures', () => {
     const stubborn: typeof fetch = (input, init) => fetch(input, { ...init, signal: undefined })
     const keys = store(server, { timeoutDuration: 100, fetch: stubborn })
     expect((await failure(keys.refresh())).code).toBe('ERR_JWKS_TIMEOUT')
+    server.set(PATH, (_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.write('{"keys":[') // then stall: only the timer can end the body read
+    })
+    expect((await failure(keys.refresh())).code).toBe('ERR_JWKS_TIMEOUT')
   })
 
   it('cuts off a 10 MB streamed body after about 1 MB, without reading the rest', async () => {

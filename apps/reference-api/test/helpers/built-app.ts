@@ -29,7 +29,7 @@ export interface BuiltApp {
 
 /**
  * Compiles `apps/reference-api` with its own tsconfig.json into `<tmp>/app/dist` and copies the committed
- * migrations beside it, so a test can check what the build really needs at runtime (the migrations folder,
+ * migrations and db-child.mjs beside it, so a test can check what the build really needs at runtime (the migrations folder,
  * PGlite's wasm and data files) without touching the shared `dist/`.
  */
 export async function buildApp(): Promise<BuiltApp> {
@@ -43,6 +43,7 @@ export async function buildApp(): Promise<BuiltApp> {
     throw new Error(`tsc failed: ${err.stdout ?? ''}${err.message}`)
   })
   await cp(join(appDir, 'drizzle'), join(dir, 'drizzle'), { recursive: true })
+  await cp(join(appDir, 'test/helpers/db-child.mjs'), join(dir, 'db-child.mjs'))
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n')
   await symlink(rootNodeModules, join(dir, 'node_modules'), 'dir')
   return {

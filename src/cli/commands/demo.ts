@@ -1,0 +1,115 @@
+/**
+ * `gatehouse demo`: a development issuer and the reference API on this machine, and the curl commands
+ * that show every seed sample working. Nothing leaves 127.0.0.1.
+ */
+import { resolve } from 'node:path'
+import { type DevIssuer, startDevIssuer } from '../../dev-issuer/index.js'
+import { parse } from '../args.js'
+import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
+import { loadReferenceApi } from '../reference-api.js'
+import { DEFAULT_DATA_DIR as ISSUER_DATA_DIR, DEFAULT_PORT as ISSUER_PORT } from './issuer.js'
+
+const help = `Usage: gatehouse demo
+
+Starts a development issuer (http://127.0.0.1:${ISSUER_PORT}, or a free port when that one is taken) and the
+reference API (http://127.0.0.1:$PORT, default 8000), then prints curl commands to paste.
+
+Environment: PORT, DATA_DIR, DATABASE_URL, LOG_LEVEL (default warn in the demo), as for gatehouse start.
+Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start, 2 invalid configuration.`
+
+/** PORT, DATA_DIR, DATABASE_URL and LOG_LEVEL, checked; throws TypeError naming the variable. */
+export function apiSettings(ctx: CliContext, defaultLogLevel = 'info') {
+  const rawPort = ctx.env.PORT?.trim() || '8000'
+  if (!/^\d+$/.test(rawPort) || Number(rawPort) > 65535) {
+    throw new TypeError(`PORT: expected a port number from 0 to 65535, got ${JSON.stringify(rawPort)}`)
+  }
+  const logLevel = ctx.env.LOG_LEVEL?.trim() || defaultLogLevel
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new TypeError(`LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`)
+  }
+  const databaseUrl = ctx.env.DATABASE_URL?.trim() || undefined
+  return { port: Number(rawPort), host: '127.0.0.1', dataDir: ctx.env.DATA_DIR?.trim() || '.gatehouse/data', databaseUrl, logLevel }
+}
+
+async function startIssuer(ctx: CliContext): Promise<DevIssuer> {
+  const dataDir = resolve(ctx.cwd, ISSUER_DATA_DIR)
+  try {
+    return await startDevIssuer({ port: ISSUER_PORT, dataDir })
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
+    return startDevIssuer({ port: 0, dataDir })
+  }
+}
+
+/** The commands the demo prints; exported for the test that runs them. */
+export function demoCommands(issuer: DevIssuer, api: string): string[] {
+  const client = issuer.clients.find((c) => c.clientId === 'demo-client') ?? issuer.clients[0]
+  const reader = issuer.clients.find((c) => c.clientId === 'reader-client')
+  const request = (c: { clientId: string; clientSecret: string }) =>
+    JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, audience: issuer.audience, grant_type: 'client_credentials' })
+  const fetchToken = (name: string, c: { clientId: string; clientSecret: string }) =>
+    `${name}=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -d '${request(c)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
+  const lines = [
+    `curl -s ${api}/public`,
+    fetchToken('TOKEN', client!),
+    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/protected`,
+    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/private-scoped`,
+    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/users/me`,
+    `curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"hello from the demo"}' ${api}/api/messages`,
+    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/messages`,
+    `curl -s -i ${api}/protected`,
+  ]
+  if (reader) {
+    lines.push(fetchToken('READER', reader))
+    lines.push(`curl -s -i -X POST -H "Authorization: Bearer $READER" -H 'content-type: application/json' -d '{"text":"denied"}' ${api}/api/messages`)
+  }
+  return lines
+}
+
+export async function runDemo(ctx: CliContext): Promise<number> {
+  let settings: ReturnType<typeof apiSettings>
+  try {
+    settings = apiSettings(ctx, 'warn')
+  } catch (error) {
+    ctx.err(`gatehouse: ${(error as Error).message}`)
+    return EXIT.usage
+  }
+  const startReferenceApi = await loadReferenceApi()
+  const issuer = await startIssuer(ctx)
+  let api: Awaited<ReturnType<typeof startReferenceApi>>
+  try {
+    api = await startReferenceApi({
+      ...settings,
+      dataDir: resolve(ctx.cwd, settings.dataDir),
+      auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri },
+    })
+  } catch (error) {
+    await issuer.close()
+    throw error
+  }
+  ctx.out('Gatehouse demo: a development issuer and the reference API, on 127.0.0.1 only.')
+  ctx.out(`  issuer         ${issuer.issuer}   (keys and clients in ${issuer.dataDir})`)
+  ctx.out(`  reference API  ${api.url}   (OpenAPI at ${api.url}/openapi.json)`)
+  ctx.out('')
+  ctx.out('Paste these into a shell (the second gets a token with the seeds\' client-credentials request):')
+  ctx.out('')
+  for (const line of demoCommands(issuer, api.url)) ctx.out(`  ${line}`)
+  ctx.out('')
+  ctx.out('Press Ctrl+C to stop.')
+  const signal = await ctx.waitForShutdown()
+  ctx.out(`Received ${signal}, stopping.`)
+  await api.close()
+  await issuer.close()
+  return EXIT.ok
+}
+
+export const command: Command = {
+  name: 'demo',
+  summary: 'run a development issuer and the reference API, and print curl commands to try',
+  help,
+  async run(argv, ctx) {
+    const { positionals } = parse(argv, {})
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+    return runDemo(ctx)
+  },
+}

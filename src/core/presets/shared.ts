@@ -1,0 +1,146 @@
+/**
+ * What every preset shares: the result type, input validation (TypeErrors naming the option), and the
+ * composition of `validate` hooks. Private to the presets folder.
+ */
+import type { ClaimMapping } from '../claims-reader.js'
+import { GatehouseError } from '../errors.js'
+import { type IssuerOptions, parseHttpUrl } from '../options.js'
+import { idTokenGuard } from '../token-guard.js'
+import type { Algorithm, JWTClaims, ProtectedHeader } from '../types.js'
+
+type Validate = (claims: JWTClaims, header: ProtectedHeader) => void
+
+/**
+ * A preset's output: plain verifier options (spread them into `createVerifier`, or list them under
+ * `issuers`) with the provider's claim mapping. `issuer`, `audience`, `validate` and `claims` are always set.
+ */
+export type PresetResult = Pick<IssuerOptions, 'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims'> &
+  Required<Pick<IssuerOptions, 'issuer' | 'validate'>> & {
+    audience: string | readonly string[] | null
+    claims: ClaimMapping
+  }
+
+/** Options every preset accepts besides its own. */
+export interface CommonPresetOptions {
+  /** Replace the preset's claim mapping per category (the other categories keep the preset's). */
+  claims?: ClaimMapping
+  /** Accepted `alg` values, replacing the preset's (which follow the provider's documentation). */
+  algorithms?: readonly Algorithm[]
+  /** Extra checks, run after the preset's own. Throw a GatehouseError to reject. */
+  validate?: Validate
+}
+
+/** Options of presets whose ID-token guard can use the application's client ids. */
+export interface ClientIdsOption {
+  /**
+   * OAuth client ids of the applications that sign users in. Tokens audienced to one of them are ID
+   * tokens and are rejected (see token-guard.ts). Never list the API's own audience. Default: none.
+   */
+  clientIds?: readonly string[]
+}
+
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export function options(preset: string, value: unknown): Record<string, unknown> {
+  if (!isPlainObject(value)) throw new TypeError(`${preset}: expected an options object`)
+  return value
+}
+
+/** A bare host name, e.g. `tenant.us.auth0.com` (no scheme, no path). */
+export function hostName(option: string, value: unknown): string {
+  if (typeof value === 'string' && /^[a-z]+:\/\//i.test(value)) {
+    throw new TypeError(`${option}: expected a host name without scheme, e.g. "${value.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')}"`)
+  }
+  if (typeof value !== 'string' || !HOST.test(value)) {
+    throw new TypeError(`${option}: expected a host name such as "tenant.example.com" (no scheme, no path), got ${JSON.stringify(value)}`)
+  }
+  return value.toLowerCase()
+}
+
+/** An https base URL (http only on loopback), without query, fragment or trailing slash. */
+export function baseUrl(option: string, value: unknown): string {
+  if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError(`${option}: expected an https URL, got ${typeof value}`)
+  const url = parseHttpUrl(option, value)
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new TypeError(`${option}: expected a URL without query, fragment or credentials`)
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+export function nonEmptyString(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${option}: expected a non-empty string, got ${JSON.stringify(value)}`)
+  return value
+}
+
+export function stringList(option: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
+    throw new TypeError(`${option}: expected a non-empty string or a non-empty array of non-empty strings`)
+  }
+  return [...new Set(list as string[])]
+}
+
+/** `audience` is required: a string, a list, or explicit `null` only where the preset allows it. */
+export function audience(option: string, value: unknown, allowNull: boolean): string | string[] | null {
+  if (value === null && allowNull) return null
+  if (value === undefined || value === null) {
+    throw new TypeError(`${option}: expected your API's identifier (the "aud" its access tokens carry)`)
+  }
+  const list = stringList(option, value)
+  return list.length === 1 ? list[0]! : list
+}
+
+export function optionalStringList(option: string, value: unknown): string[] {
+  return value === undefined ? [] : stringList(option, value)
+}
+
+/** The preset's mapping with the caller's categories replacing the preset's. */
+export function claimMapping(preset: string, defaults: ClaimMapping, overrides: unknown): ClaimMapping {
+  if (overrides === undefined) return defaults
+  if (!isPlainObject(overrides)) throw new TypeError(`${preset}.claims: expected a claim mapping object`)
+  return { ...defaults, ...(overrides as ClaimMapping) }
+}
+
+/** Run the checks in order; undefined entries are skipped. */
+export function allOf(...checks: (Validate | undefined)[]): Validate {
+  const list = checks.filter((check): check is Validate => check !== undefined)
+  return (claims, header) => {
+    for (const check of list) check(claims, header)
+  }
+}
+
+export function userValidate(preset: string, value: unknown): Validate | undefined {
+  if (value !== undefined && typeof value !== 'function') throw new TypeError(`${preset}.validate: expected a function`)
+  return value as Validate | undefined
+}
+
+export function algorithms(preset: string, value: unknown, defaults: readonly Algorithm[] | undefined): readonly Algorithm[] | undefined {
+  if (value === undefined) return defaults
+  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${preset}.algorithms: expected a non-empty array`)
+  return value as Algorithm[] // checked against the allow-list by the verifier
+}
+
+/** The ID-token guard for the preset's `clientIds` (excluding any of the API's own audiences). */
+export function guard(preset: string, given: Record<string, unknown>, extra: { allowNonce?: boolean; exclude?: readonly string[] } = {}): Validate {
+  const clientIds = optionalStringList(`${preset}.clientIds`, given.clientIds).filter((id) => !extra.exclude?.includes(id))
+  return idTokenGuard({ clientIds, allowNonce: extra.allowNonce })
+}
+
+/** Drop undefined members, so a preset's output lists only what it sets. */
+export function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}
+
+export const claimMissing = (claim: string) => new GatehouseError('ERR_JWT_CLAIM_MISSING', `"${claim}" claim is missing`)
+export const claimInvalid = (claim: string, why: string) => new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
+
+/** Reject unknown options: a misspelt `clientId` must not silently switch a check off. */
+export function knownKeys(preset: string, given: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(given)) {
+    if (!known.includes(key)) throw new TypeError(`${preset}.${key}: unknown option (expected ${known.join(', ')})`)
+  }
+}

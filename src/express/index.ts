@@ -1,0 +1,174 @@
+/**
+ * gatehouse/express: middleware for Express 4 and 5. It translates an Express request into the gate's
+ * input and the gate's GatehouseErrors into RFC 6750 responses; every decision is the core's (gate.ts).
+ *
+ * Express 4 does not catch rejected promises, so every middleware here settles its own promise and
+ * reports through `next`, which works the same on both versions.
+ *
+ * @example
+ * ```ts
+ * const gate = createGate(optionsFromEnv())
+ * app.get('/api/private-scoped', auth(gate), requireScopes('read:messages'), (req, res) => res.json({ ok: true }))
+ * app.use(errorHandler())
+ * ```
+ */
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+import { type ErrorResponse, errorResponse } from '../core/challenge.js'
+import { GatehouseError, isGatehouseError } from '../core/errors.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
+import * as policy from '../core/policy/index.js'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import type { JWTClaims } from '../core/types.js'
+
+declare global {
+  namespace Express {
+    interface Request {
+      /**
+       * Set by `auth()`: the verified request, or `null` when its rule let an anonymous request through.
+       * `undefined` on routes that `auth()` did not run for. Type your claims with {@link authOf}.
+       */
+      auth?: AuthContext | null
+    }
+  }
+}
+
+export interface AuthOptions {
+  /** What every request through this middleware must meet. Default `{}`: a valid token. */
+  rule?: AccessRule | CompiledRule
+  /**
+   * Hand GatehouseErrors to `next(err)` instead of answering, for apps with their own error handler
+   * (render them with `gate.errorResponse(err)` or {@link errorHandler}). Default false.
+   */
+  passErrors?: boolean
+}
+
+/** `auth()` built from options: the gate's options plus the middleware's. */
+export type ExpressAuthOptions<P = unknown, C extends JWTClaims = JWTClaims> = GateOptions<P, C> & AuthOptions
+
+/** The middleware; `gate` is exposed so the app can close it on shutdown. */
+export interface AuthMiddleware<P = unknown, C extends JWTClaims = JWTClaims> extends RequestHandler {
+  readonly gate: Gate<P, C>
+}
+
+interface Mounted {
+  gate: Gate<unknown, JWTClaims>
+  passErrors: boolean
+}
+
+/** Where `auth()` leaves its gate for the policy middlewares and the error handler further down. */
+const MOUNTED = Symbol('gatehouse')
+const mountedOf = (req: Request) => (req as unknown as Record<symbol, Mounted | undefined>)[MOUNTED]
+
+function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
+  return typeof (value as Gate<P, C>)?.check === 'function' && typeof (value as Gate<P, C>).errorResponse === 'function'
+}
+
+function send(res: Response, { status, headers, body }: ErrorResponse): void {
+  res.status(status).set(headers).send(JSON.stringify(body))
+}
+
+/** Render a GatehouseError, or pass it on (`passErrors`, response already started) or any other error. */
+function fail(req: Request, res: Response, next: NextFunction, error: unknown): void {
+  const mounted = mountedOf(req)
+  if (!isGatehouseError(error) || mounted?.passErrors || res.headersSent) return next(error)
+  send(res, mounted ? mounted.gate.errorResponse(error) : errorResponse(error))
+}
+
+/**
+ * Verify the request's bearer token and authorize it under `rule`, then set `req.auth`. Without a
+ * token on a method the rule makes optional, `req.auth` is `null`; a token that is sent is always verified.
+ *
+ * Errors: GatehouseErrors (400, 401, 403, 503) are answered with `WWW-Authenticate` and a JSON body,
+ * or passed to `next(err)` with `passErrors: true`. Errors thrown by the `principal` hook are the
+ * application's and always go to `next(err)`.
+ *
+ * @param source a gate (shared by several middlewares, one key cache) or the options to build one
+ * @example app.use('/api', auth({ ...optionsFromEnv(), rule: { optional: ['GET'] } }))
+ */
+export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
+  source: Gate<P, C> | ExpressAuthOptions<P, C>,
+  options: AuthOptions = {},
+): AuthMiddleware<P, C> {
+  let gate: Gate<P, C>
+  let settings = options
+  if (isGate(source)) {
+    gate = source
+  } else {
+    const { rule, passErrors, ...gateOptions } = source
+    gate = createGate<P, C>(gateOptions)
+    settings = { rule, passErrors, ...options }
+  }
+  // Compiled now, so a wrong rule is a TypeError at start-up rather than on the first request.
+  const rule = toCompiledRule(settings.rule)
+  const mounted: Mounted = { gate: gate as unknown as Gate<unknown, JWTClaims>, passErrors: settings.passErrors === true }
+
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    ;(req as unknown as Record<symbol, Mounted>)[MOUNTED] = mounted
+    gate.check({ method: req.method, headers: req.headers, url: req.originalUrl, body: req.body }, rule).then(
+      (result) => {
+        req.auth = result as AuthContext | null
+        next()
+      },
+      (error: unknown) => fail(req, res, next, error),
+    )
+  }
+  return Object.assign(middleware, { gate })
+}
+
+/**
+ * Authorize the request under another rule, after `auth()` ran on it (route-level and per-method rules).
+ *
+ * @example app.route('/posts').all(auth(gate), rule({ methods: { POST: { scopes: 'write:messages' } } }))
+ */
+export function rule(accessRule: AccessRule | CompiledRule): RequestHandler {
+  const compiled = toCompiledRule(accessRule)
+  return (req, res, next) => {
+    const mounted = mountedOf(req)
+    if (mounted === undefined || req.auth === undefined) {
+      return next(new Error('gatehouse: a policy middleware ran before auth(); mount auth() first on this route'))
+    }
+    try {
+      mounted.gate.authorize(req.auth, req.method, compiled)
+    } catch (error) {
+      return fail(req, res, next, error)
+    }
+    next()
+  }
+}
+
+/** Require scopes (403 `insufficient_scope` with `scope="…"`). @example requireScopes('read:messages') */
+export const requireScopes = (match: Match): RequestHandler => rule(policy.requireScopes(match))
+/** Require roles. @example requireRoles({ any: ['admin', 'editor'] }) */
+export const requireRoles = (match: Match): RequestHandler => rule(policy.requireRoles(match))
+/** Require permissions. @example requirePermissions(['read:users', 'write:users']) */
+export const requirePermissions = (match: Match): RequestHandler => rule(policy.requirePermissions(match))
+/** Require group membership. @example requireGroups('staff') */
+export const requireGroups = (match: Match): RequestHandler => rule(policy.requireGroups(match))
+
+/**
+ * Error middleware that renders GatehouseErrors (e.g. from `assertOwner` in a handler) and passes any
+ * other error on. Mount it after your routes. It renders with the gate of the `auth()` that ran on the
+ * request (its `realm`), else with `gate`, else without a realm.
+ *
+ * @example app.use(errorHandler())
+ */
+export function errorHandler(gate?: Pick<Gate, 'errorResponse'>): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (!isGatehouseError(error) || res.headersSent) return next(error)
+    const mounted = mountedOf(req)
+    send(res, (mounted?.gate ?? gate)?.errorResponse(error) ?? errorResponse(error))
+  }
+}
+
+/**
+ * `req.auth` with your claim and principal types, for handlers behind `auth()`. Throws `ERR_NO_TOKEN`
+ * (401) for an anonymous request, so a handler that needs a caller never sees `null`.
+ *
+ * @example const { claims } = authOf<MyClaims, User>(req)
+ * @throws Error when `auth()` did not run on this route (a wiring mistake, not the client's).
+ */
+export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(req: Request): AuthContext<C, P> {
+  if (req.auth === undefined) throw new Error('gatehouse: authOf() on a route without auth()')
+  if (req.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
+  return req.auth as unknown as AuthContext<C, P>
+}

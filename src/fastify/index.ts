@@ -1,0 +1,146 @@
+/**
+ * gatehouse/fastify: a Fastify 5 plugin. Verification runs in an `onRequest` hook, before the body is
+ * read; every route needs a valid token unless its config says otherwise (seed 000: everything is
+ * protected unless marked public). It translates only; every decision is the core's (gate.ts).
+ *
+ * Route config `auth`:
+ * - absent: the plugin's `rule` (default: a valid token) when `protectAll` is on, else nothing;
+ * - an AccessRule: that rule instead (per-method requirements, `optional` methods for anonymous access);
+ * - `false`: Gatehouse does not touch the request (`request.auth` stays null, a sent token is ignored).
+ *
+ * @example
+ * ```ts
+ * await app.register(gatehouse, optionsFromEnv())
+ * app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
+ * app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async (req) => ({ sub: req.auth?.claims.sub }))
+ * ```
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { GatehouseError, isGatehouseError } from '../core/errors.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
+import * as policy from '../core/policy/index.js'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import type { JWTClaims } from '../core/types.js'
+
+/** A route's `config.auth`: its rule, or `false` for a route Gatehouse leaves alone. */
+export type RouteAuth = AccessRule | CompiledRule | false
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The verified request; `null` when anonymous (an optional method, or a route with `auth: false`). */
+    auth: AuthContext | null
+  }
+  interface FastifyContextConfig {
+    /** This route's rule, or `false` to leave it alone. See the gatehouse/fastify module doc. */
+    auth?: RouteAuth
+  }
+  interface FastifyInstance {
+    /** The gate the plugin uses, for `authorize()` and `errorResponse()` in your own code. */
+    gatehouse: Gate
+  }
+}
+
+export interface PluginOptions {
+  /** Check routes without `config.auth` against `rule`. Default true: public routes say `auth: false`. */
+  protectAll?: boolean
+  /** The rule of routes without `config.auth`. Default `{}`: a valid token. */
+  rule?: AccessRule | CompiledRule
+  /**
+   * Install an error handler that renders GatehouseErrors thrown by handlers (`assertOwner`) and rethrows
+   * every other error to the handler before it. Default true; with false, render them with {@link sendError}.
+   */
+  errorHandler?: boolean
+}
+
+/** The plugin's options: a gate you built (not closed by the plugin), or the options to build one. */
+export type FastifyGatehouseOptions<P = unknown, C extends JWTClaims = JWTClaims> = PluginOptions &
+  ({ gate: Gate<P, C> } | (GateOptions<P, C> & { gate?: undefined }))
+
+/** Render a GatehouseError with the plugin's gate. Returns the reply, as async hooks must. */
+export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
+  const gate = reply.server.gatehouse
+  const { status, headers, body } = gate.errorResponse(error)
+  return reply.code(status).headers(headers).send(JSON.stringify(body))
+}
+
+const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, options) => {
+  const { protectAll = true, rule: defaultRule, errorHandler = true, gate: given, ...gateOptions } = options
+  const gate: Gate = given ?? createGate(gateOptions as GateOptions)
+  const fallback = protectAll ? toCompiledRule(defaultRule) : undefined
+
+  fastify.decorate('gatehouse', gate)
+  fastify.decorateRequest('auth', null)
+  // Compile each route's rule as the route is added: a wrong rule stops start-up, not a request.
+  fastify.addHook('onRoute', (route) => {
+    const auth = route.config?.auth
+    if (auth !== undefined && auth !== false) toCompiledRule(auth)
+  })
+  fastify.addHook('onRequest', async (request, reply) => {
+    // Unknown URLs answer 404 as they would without Gatehouse (as in Express and Django).
+    if (request.is404) return
+    const configured = request.routeOptions.config.auth
+    const rule = configured === undefined ? fallback : configured === false ? undefined : configured
+    if (rule === undefined) return
+    try {
+      request.auth = await gate.check({ method: request.method, headers: request.headers, url: request.url }, rule)
+    } catch (error) {
+      if (!isGatehouseError(error)) throw error
+      return sendError(reply, error)
+    }
+  })
+  if (errorHandler) {
+    fastify.setErrorHandler((error, _request, reply) => {
+      if (isGatehouseError(error) && !reply.sent) return sendError(reply, error)
+      throw error // to the error handler that was in place before this one
+    })
+  }
+  if (given === undefined) fastify.addHook('onClose', async () => gate.close())
+}
+
+/**
+ * The plugin. Register it before the routes it protects; it is not encapsulated (`fastify-plugin`), so
+ * it covers the context it is registered in and that context's children.
+ *
+ * @example await app.register(gatehouse, { ...optionsFromEnv(), protectAll: true })
+ */
+export const gatehouse = fp(plugin, { name: 'gatehouse', fastify: '5.x' })
+export default gatehouse
+
+/**
+ * A `preHandler` that authorizes the request under another rule, after the plugin's check.
+ *
+ * @example app.post('/posts', { preHandler: rule({ scopes: 'write:messages' }) }, handler)
+ */
+export function rule(accessRule: AccessRule | CompiledRule): preHandlerAsyncHookHandler {
+  const compiled = toCompiledRule(accessRule)
+  return async function authorize(request: FastifyRequest, reply: FastifyReply) {
+    const gate = request.server.gatehouse
+    if (gate === undefined) throw new Error('gatehouse: register the gatehouse plugin before using its preHandlers')
+    try {
+      gate.authorize(request.auth, request.method, compiled)
+    } catch (error) {
+      if (!isGatehouseError(error)) throw error
+      return sendError(reply, error)
+    }
+  }
+}
+
+/** Require scopes (403 `insufficient_scope` with `scope="…"`). @example { preHandler: requireScopes('read:messages') } */
+export const requireScopes = (match: Match) => rule(policy.requireScopes(match))
+/** Require roles. @example { preHandler: requireRoles({ any: ['admin', 'editor'] }) } */
+export const requireRoles = (match: Match) => rule(policy.requireRoles(match))
+/** Require permissions. @example { preHandler: requirePermissions('read:users') } */
+export const requirePermissions = (match: Match) => rule(policy.requirePermissions(match))
+/** Require group membership. @example { preHandler: requireGroups('staff') } */
+export const requireGroups = (match: Match) => rule(policy.requireGroups(match))
+
+/**
+ * `request.auth` with your claim and principal types. Throws `ERR_NO_TOKEN` (401) for an anonymous request.
+ *
+ * @example const { claims } = authOf<MyClaims>(request)
+ */
+export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(request: FastifyRequest): AuthContext<C, P> {
+  if (request.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
+  return request.auth as unknown as AuthContext<C, P>
+}

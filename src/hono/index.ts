@@ -1,0 +1,116 @@
+/**
+ * Hono 4 middleware. It translates only: the request's method, headers and URL go to the gate, and a
+ * GatehouseError comes back as the gate's response (status, `WWW-Authenticate`, JSON body). Every
+ * decision is the gate's (src/core/gate.ts).
+ *
+ * What it does NOT do: read a token from a form body (Hono parses bodies lazily and asynchronously; a
+ * gate with `tokenLocations: ['body']` finds none here), or catch the application's own errors (the
+ * principal hook's errors reach `app.onError` unchanged).
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import { isGatehouseError } from '../core/errors.js'
+import type { GatehouseError } from '../core/errors.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
+import * as policy from '../core/policy/index.js'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import type { JWTClaims } from '../core/types.js'
+
+/** The context variables `auth()` sets. */
+export interface GatehouseVariables<P = unknown, C extends JWTClaims = JWTClaims> {
+  /** The verified request, or `null` when the rule let an anonymous request through. */
+  auth: AuthContext<C, P> | null
+  /** The gate that checked the request, for the route-level middlewares below. */
+  gatehouse: Gate<P, C>
+}
+
+/** Hono `Env` for apps that want the principal and claims typed: `new Hono<GatehouseEnv<User>>()`. */
+export interface GatehouseEnv<P = unknown, C extends JWTClaims = JWTClaims> {
+  Variables: GatehouseVariables<P, C>
+}
+
+declare module 'hono' {
+  // Typed `c.get('auth')` in every handler once `gatehouse/hono` is imported (default claims and principal).
+  interface ContextVariableMap {
+    auth: AuthContext | null
+    gatehouse: Gate
+  }
+}
+
+/** The `auth()` middleware, with the gate it uses (call `gate.close()` on shutdown when it built one). */
+export type AuthMiddleware<P, C extends JWTClaims> = MiddlewareHandler<GatehouseEnv<P, C>> & { readonly gate: Gate<P, C> }
+
+function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
+  return typeof (value as Gate<P, C>).check === 'function'
+}
+
+// The gate builds status, headers and body; Hono only sends them.
+function render(c: Context, gate: Pick<Gate, 'errorResponse'>, error: GatehouseError): Response {
+  const { status, headers, body } = gate.errorResponse(error)
+  return c.body(JSON.stringify(body), status, headers)
+}
+
+/**
+ * Verify the bearer token and authorize the request under `rule` (default: any valid token), then set
+ * `c.get('auth')`. A GatehouseError becomes the gate's 400/401/403/503 response; anything else is thrown
+ * to `app.onError`.
+ *
+ * @param gateOrOptions a gate from `createGate()` (shared, closed by you), or its options (a gate is built once)
+ * @param rule the access rule for the routes behind this middleware, validated here (a bad rule throws a TypeError)
+ * @example
+ * ```ts
+ * const app = new Hono()
+ * app.use('/api/*', auth(createGate(optionsFromEnv())))
+ * app.get('/api/private', (c) => c.json({ sub: c.get('auth')?.claims.sub }))
+ * ```
+ */
+export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
+  gateOrOptions: Gate<P, C> | GateOptions<P, C>,
+  rule?: AccessRule | CompiledRule,
+): AuthMiddleware<P, C> {
+  const gate = isGate(gateOrOptions) ? gateOrOptions : createGate(gateOrOptions)
+  const compiled = toCompiledRule(rule)
+  const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
+    let result: AuthContext<C, P> | null
+    try {
+      result = await gate.check({ method: c.req.method, headers: c.req.raw.headers, url: c.req.url }, compiled)
+    } catch (error) {
+      if (isGatehouseError(error)) return render(c, gate, error)
+      throw error
+    }
+    c.set('auth', result)
+    c.set('gatehouse', gate)
+    await next()
+  }
+  return Object.assign(middleware, { gate })
+}
+
+/**
+ * Authorize an authenticated request under another rule, after `auth()` (e.g. `auth()` on `/api/*`
+ * with optional access, then `rule({ scopes: 'write:messages' })` on one route). Without `auth()`
+ * before it, it throws an Error (a wiring mistake must not pass silently).
+ *
+ * @example app.delete('/api/posts/:id', rule({ roles: { any: ['admin', 'editor'] } }), handler)
+ */
+export function rule(accessRule: AccessRule | CompiledRule): MiddlewareHandler {
+  const compiled = toCompiledRule(accessRule)
+  return async (c, next) => {
+    const gate = c.get('gatehouse')
+    if (gate === undefined) throw new Error('gatehouse/hono: auth() must run before rule() and require*()')
+    try {
+      gate.authorize(c.get('auth'), c.req.method, compiled)
+    } catch (error) {
+      if (isGatehouseError(error)) return render(c, gate, error)
+      throw error
+    }
+    await next()
+  }
+}
+
+/** `rule({ scopes: match })`: 403 `insufficient_scope` with `scope="…"` when missing. @example requireScopes('read:messages') */
+export const requireScopes = (match: Match): MiddlewareHandler => rule(policy.requireScopes(match))
+/** `rule({ roles: match })`. @example requireRoles({ any: ['admin', 'editor'] }) */
+export const requireRoles = (match: Match): MiddlewareHandler => rule(policy.requireRoles(match))
+/** `rule({ permissions: match })`. @example requirePermissions(['read:users', 'write:users']) */
+export const requirePermissions = (match: Match): MiddlewareHandler => rule(policy.requirePermissions(match))
+/** `rule({ groups: match })`. @example requireGroups('staff') */
+export const requireGroups = (match: Match): MiddlewareHandler => rule(policy.requireGroups(match))
