@@ -2,17 +2,17 @@
  * Timing. Each (workload, algorithm) cell warms every contender up, then runs R rounds; in each round every
  * contender gets one time slice, in an order rotated by one per round, so that drift in machine load (other
  * processes, thermal state, GC debt) falls on all contenders alike. The reported figure is the median of the
- * rounds' ops/s.
+ * rounds' rates.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
-/** How many operations run between two clock reads in the serial loop: keeps `performance.now()` cheap. */
+/** How many operations run between two clock reads: keeps `performance.now()` out of the measurement. */
 const CLOCK_EVERY = 16
 
 /**
- * A full GC between slices so that one contender's garbage is not collected on the next one's time. Uses
- * the exposed `gc` when node runs with --expose-gc, otherwise enables it at run time.
+ * A full GC before each slice so that one contender's garbage is not collected on the next one's time.
+ * Uses the exposed `gc` when node runs with --expose-gc, otherwise enables it at run time.
  */
 const collectGarbage = (() => {
   if (typeof globalThis.gc === 'function') return globalThis.gc
@@ -24,37 +24,33 @@ const collectGarbage = (() => {
   }
 })()
 
-/** Serial: each verification awaited before the next starts; cycles through `tokens`. Returns ops/s. */
+/** Serial: each verification awaited before the next starts; cycles through `tokens`. Returns the count. */
 async function serial(verify, tokens, ms) {
   const n = tokens.length
+  const deadline = performance.now() + ms
   let i = 0
   let ops = 0
-  const start = performance.now()
-  const deadline = start + ms
-  let now = start
-  while (now < deadline) {
+  while (performance.now() < deadline) {
     for (let k = 0; k < CLOCK_EVERY; k++) {
       await verify(tokens[i])
       i = i + 1 === n ? 0 : i + 1
     }
     ops += CLOCK_EVERY
-    now = performance.now()
   }
-  return ops / ((now - start) / 1000)
+  return ops
 }
 
 /**
  * Concurrent: `width` verifications in flight at all times (each finished one is replaced at once), as a
  * server under load would have. A synchronous contender cannot overlap, so it degenerates to serial here;
- * that is the point of the comparison. Returns ops/s, in-flight operations at the deadline included.
+ * that is the point of the comparison. Returns the count, in-flight operations at the deadline included.
  */
 async function concurrent(verify, tokens, ms, width) {
   const n = tokens.length
+  const deadline = performance.now() + ms
   let i = 0
   let ops = 0
   let stop = false
-  const start = performance.now()
-  const deadline = start + ms
   async function worker() {
     while (!stop) {
       const token = tokens[i]
@@ -66,12 +62,26 @@ async function concurrent(verify, tokens, ms, width) {
     }
   }
   await Promise.all(Array.from({ length: width }, worker))
-  return ops / ((performance.now() - start) / 1000)
+  return ops
 }
 
-/** One timed slice of `ms` milliseconds. */
-export function slice(workload, verify, tokens, ms, concurrency) {
-  return workload === 'concurrent' ? concurrent(verify, tokens, ms, concurrency) : serial(verify, tokens, ms)
+/**
+ * One timed slice of about `ms` milliseconds. Returns two rates: `wall`, operations per second of elapsed
+ * time (throughput, what the tables report by default), and `cpu`, operations per second of CPU time used
+ * by this process on all its threads (user + system). The second barely moves when other processes compete
+ * for the cores, so it is the better estimate of per-operation cost on a busy machine; it says nothing about
+ * throughput across cores, because thread-pool work is CPU time too.
+ */
+export async function slice(workload, verify, tokens, ms, concurrency) {
+  const cpuStart = process.cpuUsage()
+  const start = performance.now()
+  const ops =
+    workload === 'concurrent'
+      ? await concurrent(verify, tokens, ms, concurrency)
+      : await serial(verify, tokens, ms)
+  const wallSeconds = (performance.now() - start) / 1000
+  const cpu = process.cpuUsage(cpuStart)
+  return { wall: ops / wallSeconds, cpu: ops / ((cpu.user + cpu.system) / 1e6) }
 }
 
 /** Median of a list of numbers. */
@@ -83,8 +93,9 @@ export function median(values) {
 
 /**
  * Run one (workload, algorithm) cell. `entries` is `[{ contender, verify }]`. Returns, per contender id,
- * `{ median, samples }` (ops/s). A verification that throws while timed aborts with the contender's name:
- * every token in the pool is valid, so a failure means a misconfigured contender, not a slow one.
+ * `{ wall: { median, samples }, cpu: { median, samples } }` (ops/s, see `slice`). A verification that
+ * throws while timed aborts with the contender's name: every token in the pool is valid, so a failure means
+ * a misconfigured contender, not a slow one.
  */
 export async function runCell({
   workload,
@@ -112,6 +123,12 @@ export async function runCell({
     onRound?.(round + 1)
   }
   const result = new Map()
-  for (const [id, list] of samples) result.set(id, { median: median(list), samples: list })
+  for (const [id, list] of samples) {
+    const summary = (metric) => {
+      const values = list.map((sample) => sample[metric])
+      return { median: median(values), samples: values }
+    }
+    result.set(id, { wall: summary('wall'), cpu: summary('cpu') })
+  }
   return result
 }

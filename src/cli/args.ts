@@ -16,10 +16,20 @@ export interface Parsed<T extends Options> {
  * Parse `argv` strictly: an unknown option or a missing value is a UsageError naming it. `--help` / `-h`
  * is added to every command.
  */
-export function parse<T extends Options>(argv: string[], options: T): Parsed<T & { help: { type: 'boolean'; short: 'h' } }> {
-  const all = { ...options, help: { type: 'boolean', short: 'h' } } as T & { help: { type: 'boolean'; short: 'h' } }
+export function parse<T extends Options>(
+  argv: string[],
+  options: T,
+): Parsed<T & { help: { type: 'boolean'; short: 'h' } }> {
+  const all = { ...options, help: { type: 'boolean', short: 'h' } } as T & {
+    help: { type: 'boolean'; short: 'h' }
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: all,
+      allowPositionals: true,
+      strict: true,
+    })
     return { values, positionals } as Parsed<typeof all>
   } catch (error) {
     throw new UsageError(usageMessage(error as Error & { code?: string }))
@@ -42,11 +52,19 @@ function usageMessage(error: Error & { code?: string }): string {
 }
 
 /** An integer option within bounds, or `fallback` when absent. */
-export function integer(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+export function integer(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback
   const n = Number(value)
   if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`)
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    )
   }
   return n
 }
@@ -61,13 +79,20 @@ export function duration(name: string, value: string | undefined, fallback: numb
   if (value === undefined) return fallback
   const match = /^(-?\d+(?:\.\d+)?)\s*(s|m|min|h|d)?$/.exec(value.trim())
   if (match === null) {
-    throw new UsageError(`--${name} must be a duration such as 3600, 90s, 15m, 2h or 1d, got ${JSON.stringify(value)}`)
+    throw new UsageError(
+      `--${name} must be a duration such as 3600, 90s, 15m, 2h or 1d, got ${JSON.stringify(value)}`,
+    )
   }
   return Number(match[1]) * UNITS[match[2] ?? 's']!
 }
 
 /** One of `choices`, or `fallback` when absent. */
-export function choice<C extends string>(name: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+export function choice<C extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly C[],
+  fallback: C,
+): C {
   if (value === undefined) return fallback
   if (!(choices as readonly string[]).includes(value)) {
     throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`)

@@ -91,7 +91,8 @@ export function readConfig(
     throw new UsageError(withFlagNames((error as Error).message))
   }
   if (audienceMissing && allowNoAudience) options.audience = null
-  if (values.timeout !== undefined) options.timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
+  if (values.timeout !== undefined)
+    options.timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
   return { options, audienceMissing }
 }
 

@@ -21,7 +21,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
   const load = Object.hasOwn(commands, name) ? commands[name] : undefined
   if (load === undefined) {
     const hint = name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}"`
-    ctx.err(`gatehouse: ${hint}. Commands: ${Object.keys(commands).join(', ')}. Run "gatehouse --help" for details.`)
+    ctx.err(
+      `gatehouse: ${hint}. Commands: ${Object.keys(commands).join(', ')}. Run "gatehouse --help" for details.`,
+    )
     return EXIT.usage
   }
   const { command } = await load()
@@ -46,14 +48,19 @@ async function overview(): Promise<string> {
   const loaded = await Promise.all(Object.values(commands).map((load) => load()))
   const width = Math.max(...loaded.map(({ command }) => command.name.length))
   for (const { command } of loaded) lines.push(`  ${command.name.padEnd(width)}  ${command.summary}`)
-  lines.push('', 'Run "gatehouse <command> --help" for its options. Exit codes: 0 ok, 1 check failed, 2 usage error.')
+  lines.push(
+    '',
+    'Run "gatehouse <command> --help" for its options. Exit codes: 0 ok, 1 check failed, 2 usage error.',
+  )
   return lines.join('\n')
 }
 
 function version(): string {
   // src/cli/run.ts and dist/cli/run.js are both two folders below package.json.
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string
+    }
     return `gatehouse ${pkg.version ?? 'unknown'}`
   } catch {
     return 'gatehouse (unknown version)'

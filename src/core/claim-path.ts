@@ -30,16 +30,22 @@ export type ClaimPath = string | readonly string[]
  */
 export function parseClaimPath(path: ClaimPath, option = 'claim path'): readonly string[] {
   if (typeof path === 'string') {
-    if (path === '') throw new TypeError(`${option}: expected a claim name or a JSON Pointer such as "/realm_access/roles", got ""`)
+    if (path === '')
+      throw new TypeError(
+        `${option}: expected a claim name or a JSON Pointer such as "/realm_access/roles", got ""`,
+      )
     if (!path.startsWith('/')) return [path]
     return path
       .slice(1)
       .split('/')
       .map((segment) => {
-        if (segment === '') throw new TypeError(`${option}: empty name in JSON Pointer ${JSON.stringify(path)}`)
+        if (segment === '')
+          throw new TypeError(`${option}: empty name in JSON Pointer ${JSON.stringify(path)}`)
         // RFC 6901 §4: `~1` first, then `~0`, so that `~01` decodes to `~1` and not to `/`.
         if (/~(?![01])/.test(segment)) {
-          throw new TypeError(`${option}: "~" must be written "~0" (and "/" as "~1") in JSON Pointer ${JSON.stringify(path)}`)
+          throw new TypeError(
+            `${option}: "~" must be written "~0" (and "/" as "~1") in JSON Pointer ${JSON.stringify(path)}`,
+          )
         }
         return segment.replaceAll('~1', '/').replaceAll('~0', '~')
       })
@@ -53,7 +59,9 @@ export function parseClaimPath(path: ClaimPath, option = 'claim path'): readonly
     }
     return Object.freeze([...path])
   }
-  throw new TypeError(`${option}: expected a claim name, an array of claim names or a JSON Pointer, got ${typeof path}`)
+  throw new TypeError(
+    `${option}: expected a claim name, an array of claim names or a JSON Pointer, got ${typeof path}`,
+  )
 }
 
 /**

@@ -78,13 +78,16 @@ function valuesOf(value: unknown, category: Category, into: Set<string>): void {
   }
   if (category !== 'scopes' && isPlainObject(value)) {
     const names = Object.keys(value)
-    if (names.length > 0 && names.every((name) => isPlainObject(value[name]))) for (const name of names) into.add(name)
+    if (names.length > 0 && names.every((name) => isPlainObject(value[name])))
+      for (const name of names) into.add(name)
   }
 }
 
 function validate(mapping: unknown): Record<Category, (readonly string[])[]> {
   if (mapping !== undefined && !isPlainObject(mapping)) {
-    throw new TypeError(`claims: expected an object such as { roles: [['realm_access', 'roles']] }, got ${typeof mapping}`)
+    throw new TypeError(
+      `claims: expected an object such as { roles: [['realm_access', 'roles']] }, got ${typeof mapping}`,
+    )
   }
   const given = (mapping ?? {}) as Record<string, unknown>
   for (const key of Object.keys(given)) {

@@ -84,7 +84,8 @@ export function checkClaims(claims: JWTClaims, rules: ClaimRules, now: number): 
   }
 
   for (const name of rules.requiredClaims) {
-    if (claims[name] === undefined) throw missing(name)
+    // Own members only: `constructor` or `__proto__` must not be "present" through the prototype.
+    if (!Object.hasOwn(claims, name) || claims[name] === undefined) throw missing(name)
   }
 }
 

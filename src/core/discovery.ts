@@ -23,6 +23,16 @@ export interface AuthorizationServerMetadata {
   [member: string]: unknown
 }
 
+/**
+ * The `cause` of ERR_DISCOVERY_FAILED when neither well-known location returned a JSON document (as
+ * opposed to a document that answered and failed a check, e.g. an issuer mismatch). Lets a caller fall
+ * back to a default JWKS URL for providers without metadata, without ever papering over a mismatch.
+ * `errors` holds one Error per URL tried.
+ */
+export class NoMetadataError extends AggregateError {
+  override readonly name = 'NoMetadataError'
+}
+
 /** Options of {@link discover}: the same bounded fetch as the key store (timeout 5 s, body ≤ 1 MiB). */
 export type DiscoveryOptions = FetchOptions
 
@@ -66,10 +76,14 @@ export function discoveryUrls(issuer: string): [oidc: URL, rfc8414: URL] {
  * const { jwks_uri } = await discover('https://id.example.com/realms/x')
  * ```
  * @throws TypeError for a malformed `issuer` or options (a programming error).
- * @throws GatehouseError `ERR_DISCOVERY_FAILED` for anything the server does; the detail (both URLs tried,
- *   the mismatching issuer) is in `cause`.
+ * @throws GatehouseError `ERR_DISCOVERY_FAILED` for anything the server does; the detail is in `cause`: a
+ *   {@link NoMetadataError} when neither location gave a document, an Error naming the failed check
+ *   (both issuer values, the bad `jwks_uri`) otherwise.
  */
-export async function discover(issuer: string, options: DiscoveryOptions = {}): Promise<AuthorizationServerMetadata> {
+export async function discover(
+  issuer: string,
+  options: DiscoveryOptions = {},
+): Promise<AuthorizationServerMetadata> {
   const checked = checkFetchOptions(options)
   const urls = discoveryUrls(issuer)
   const failures: Error[] = []
@@ -84,7 +98,10 @@ export async function discover(issuer: string, options: DiscoveryOptions = {}): 
     return checkMetadata(document, issuer, url)
   }
   throw new GatehouseError('ERR_DISCOVERY_FAILED', undefined, {
-    cause: new AggregateError(failures, `no metadata for issuer ${issuer}: ${failures.map((f) => f.message).join('; ')}`),
+    cause: new NoMetadataError(
+      failures,
+      `no metadata for issuer ${issuer}: ${failures.map((f) => f.message).join('; ')}`,
+    ),
   })
 }
 
@@ -100,7 +117,9 @@ function checkMetadata(document: unknown, issuer: string, url: URL): Authorizati
     throw invalid(
       `the metadata names ${seen} but the configured issuer is "${issuer}"; they must match exactly ` +
         '(a trailing slash counts). If this server is the one you mean, configure issuer as ' +
-        (typeof metadata.issuer === 'string' ? `"${metadata.issuer}"` : 'the value its tokens carry in "iss"'),
+        (typeof metadata.issuer === 'string'
+          ? `"${metadata.issuer}"`
+          : 'the value its tokens carry in "iss"'),
     )
   }
   const jwksUri = metadata.jwks_uri

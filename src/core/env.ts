@@ -15,7 +15,7 @@
  * | GATEHOUSE_TYP | typ | e.g. at+jwt |
  * | GATEHOUSE_REQUIRED_CLAIMS | requiredClaims | comma-separated claim names |
  */
-import { type VerifierOptions } from './options.js'
+import { normalizeIssuer, type VerifierOptions } from './options.js'
 import { ALL_ALGORITHMS, type Algorithm } from './types.js'
 
 type Env = Record<string, string | undefined>
@@ -120,5 +120,28 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   if (typ !== undefined) options.typ = typ
   const required = get('GATEHOUSE_REQUIRED_CLAIMS')
   if (required !== undefined) options.requiredClaims = list(required)
+
+  // The verifier's own validation, reported in the user's terms: the variable, not the option.
+  try {
+    normalizeIssuer(options, '')
+  } catch (error) {
+    const message = (error as Error).message
+    const option = /^(\w+):/.exec(message)?.[1]
+    const variable = option === undefined ? undefined : VARIABLE_OF[option]
+    throw new TypeError(variable === undefined ? message : message.replace(/^\w+:/, `${variable}:`))
+  }
   return options
+}
+
+const VARIABLE_OF: Record<string, string> = {
+  issuer: 'GATEHOUSE_ISSUER',
+  domain: 'GATEHOUSE_DOMAIN',
+  audience: 'GATEHOUSE_AUDIENCE',
+  jwksUri: 'GATEHOUSE_JWKS_URL',
+  discovery: 'GATEHOUSE_DISCOVERY',
+  algorithms: 'GATEHOUSE_ALGORITHMS',
+  clockTolerance: 'GATEHOUSE_CLOCK_TOLERANCE',
+  maxTokenAge: 'GATEHOUSE_MAX_TOKEN_AGE',
+  typ: 'GATEHOUSE_TYP',
+  requiredClaims: 'GATEHOUSE_REQUIRED_CLAIMS',
 }

@@ -57,7 +57,17 @@ function checkHeader(raw: Record<string, unknown>): ProtectedHeader {
   if (crit !== undefined) throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "crit" is not supported')
   // RFC 7797 unencoded payloads change what is signed; only meaningful with `crit`, refused outright.
   if (b64 !== undefined) throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "b64" is not supported')
-  return Object.freeze({ ...raw, alg: alg as Algorithm }) as ProtectedHeader
+  // Shared by every token with this header segment (see the cache below): frozen all the way down.
+  return deepFreeze({ ...raw, alg: alg as Algorithm }) as ProtectedHeader
+}
+
+/** Freeze an object and everything it holds (JSON values: no cycles). */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const member of Object.values(value)) deepFreeze(member)
+  }
+  return value
 }
 
 /**

@@ -30,4 +30,5 @@ export function isSecureOrLoopback(url: URL): boolean {
 }
 
 /** The rule above in words, for error messages. */
-export const SECURE_URL_RULE = 'an https URL (plain http only on loopback hosts: 127.0.0.0/8, [::1], localhost)'
+export const SECURE_URL_RULE =
+  'an https URL (plain http only on loopback hosts: 127.0.0.0/8, [::1], localhost)'

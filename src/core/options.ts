@@ -5,6 +5,7 @@
  */
 import type { ClaimMapping } from './claims-reader.js'
 import { normalizeTyp } from './claims.js'
+import { isSecureOrLoopback, SECURE_URL_RULE } from './loopback.js'
 import { ALL_ALGORITHMS, type Algorithm, type JWKS, type JWTClaims, type KeyStore, type KeyStoreEvent, type ProtectedHeader } from './types.js'
 
 /** Matches `iss` values that cannot be listed (Entra's any-tenant issuer); prefer exact strings. */
@@ -226,13 +227,6 @@ export function parseHttpUrl(option: string, value: string | URL): URL {
   } catch {
     fail(option, 'an absolute https URL', String(value))
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    fail(option, 'an https URL (plain http only for loopback hosts: 127.0.0.1, [::1], localhost)', url.href)
-  }
+  if (!isSecureOrLoopback(url)) fail(option, SECURE_URL_RULE, url.href)
   return url
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host)
 }

@@ -59,8 +59,11 @@ function stringList(value: unknown, option: string): string[] {
  * @example
  * createVerifier({ issuer, audience, validate: idTokenGuard({ clientIds: ['my-spa-client-id'] }) })
  */
-export function idTokenGuard(options: IdTokenGuardOptions = {}): (claims: JWTClaims, header: ProtectedHeader) => void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('idTokenGuard: expected an options object')
+export function idTokenGuard(
+  options: IdTokenGuardOptions = {},
+): (claims: JWTClaims, header: ProtectedHeader) => void {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('idTokenGuard: expected an options object')
   const clientIds = new Set(stringList(options.clientIds, 'idTokenGuard.clientIds'))
   const typs = new Set([...ACCESS_TYPS, ...stringList(options.typ, 'idTokenGuard.typ').map(normalizeTyp)])
   if (options.allowNonce !== undefined && typeof options.allowNonce !== 'boolean') {
@@ -80,7 +83,8 @@ export function idTokenGuard(options: IdTokenGuardOptions = {}): (claims: JWTCla
     if (clientIds.size > 0) {
       const { aud } = claims
       const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : []
-      if (audiences.some((value) => typeof value === 'string' && clientIds.has(value))) throw reject('audience is a client')
+      if (audiences.some((value) => typeof value === 'string' && clientIds.has(value)))
+        throw reject('audience is a client')
     }
   }
 }

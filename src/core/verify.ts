@@ -15,11 +15,11 @@
  */
 import { checkClaims, checkTyp, type ClaimRules, validityWindow } from './claims.js'
 import { canVerifySync, verifyAsync, verifySync } from './crypto.js'
-import { discover } from './discovery.js'
+import { discover, NoMetadataError } from './discovery.js'
 import { GatehouseError } from './errors.js'
 import { createLocalKeySet } from './jwks/local.js'
 import { createRemoteKeySet } from './jwks/remote.js'
-import { parseCompactJWS } from './jws.js'
+import { deepFreeze, parseCompactJWS } from './jws.js'
 import { type IssuerOptions, type NormalizedIssuer, normalizeIssuer, type VerifierOptions, fail } from './options.js'
 import { TokenCache } from './token-cache.js'
 import type { JWKS, JWTClaims, KeyStore, ProtectedHeader, VerificationKey, VerifiedToken } from './types.js'
@@ -196,18 +196,11 @@ function discoveredJwksUri(issuer: string, fallback: boolean, options: { timeout
     } catch (error) {
       // 'auto': a provider without a metadata document (AuthAction, plain JWKS hosts) still works, but an
       // issuer mismatch in a document that exists is a configuration error and is never papered over.
-      if (fallback && !(error instanceof GatehouseError && /issuer/i.test(error.message))) return defaultUrl
+      if (fallback && error instanceof GatehouseError && error.cause instanceof NoMetadataError) return defaultUrl
       throw error
     }
   }
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
-  }
-  return value
-}
 
 export type { ProtectedHeader }

@@ -65,7 +65,9 @@ export function newSecret(): string {
  * The clients in `{dataDir}/clients.json`, writing the defaults there first if the file does not exist.
  * Throws an Error naming the file and the member when the file is malformed.
  */
-export async function loadClientsFile(dataDir: string): Promise<{ clients: DevClient[]; path: string; created: boolean }> {
+export async function loadClientsFile(
+  dataDir: string,
+): Promise<{ clients: DevClient[]; path: string; created: boolean }> {
   const path = join(dataDir, CLIENTS_FILE)
   const document = await readJsonFile(path)
   if (document === undefined) {
@@ -85,7 +87,8 @@ export function validateClients(list: readonly unknown[], source = 'clients'): D
     const where = `${source}: clients[${i}]`
     if (typeof raw !== 'object' || raw === null) throw new Error(`${where} must be an object`)
     const c = raw as Record<string, unknown>
-    if (typeof c.clientId !== 'string' || c.clientId === '') throw new Error(`${where}.clientId must be a non-empty string`)
+    if (typeof c.clientId !== 'string' || c.clientId === '')
+      throw new Error(`${where}.clientId must be a non-empty string`)
     if (seen.has(c.clientId)) throw new Error(`${where}.clientId ${JSON.stringify(c.clientId)} appears twice`)
     seen.add(c.clientId)
     if (typeof c.clientSecret !== 'string' || c.clientSecret === '') {
@@ -99,9 +102,13 @@ export function validateClients(list: readonly unknown[], source = 'clients'): D
       }
     }
     for (const scope of c.scopes as string[]) {
-      if (!SCOPE_TOKEN.test(scope)) throw new Error(`${where}.scopes: ${JSON.stringify(scope)} is not a valid scope`)
+      if (!SCOPE_TOKEN.test(scope))
+        throw new Error(`${where}.scopes: ${JSON.stringify(scope)} is not a valid scope`)
     }
-    if (c.claims !== undefined && (typeof c.claims !== 'object' || c.claims === null || Array.isArray(c.claims))) {
+    if (
+      c.claims !== undefined &&
+      (typeof c.claims !== 'object' || c.claims === null || Array.isArray(c.claims))
+    ) {
       throw new Error(`${where}.claims must be an object`)
     }
     return c as unknown as DevClient

@@ -15,9 +15,12 @@ export async function readJsonFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new Error(`${path} is not valid JSON (${(cause as Error).message}); fix it or delete it to regenerate`, {
-      cause,
-    })
+    throw new Error(
+      `${path} is not valid JSON (${(cause as Error).message}); fix it or delete it to regenerate`,
+      {
+        cause,
+      },
+    )
   }
 }
 

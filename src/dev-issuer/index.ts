@@ -3,7 +3,6 @@
  * client-credentials token endpoint issuing RFC 9068 access tokens. Not for production: it binds to
  * loopback, and anyone with the printed credentials gets tokens.
  */
-import { once } from 'node:events'
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -11,8 +10,8 @@ import type { JWKS } from '../core/types.js'
 import { type DevClient, defaultClients, loadClientsFile, validateClients } from './clients.js'
 import { writeJsonFile } from './files.js'
 import { KeyRing } from './keys.js'
-import { type IssuerState, type MintOptions, mintWithKeyRing, STATE_FILE } from './mint.js'
 import { authorizationServerMetadata, type MetadataInput, openidConfiguration, PATHS } from './metadata.js'
+import { type IssuerState, type MintOptions, mintWithKeyRing, STATE_FILE } from './mint.js'
 import { type DevAlgorithm, type DevIssuerOptions, resolveOptions } from './options.js'
 import { createIssuerServer } from './server.js'
 import { accessTokenClaims, signToken } from './tokens.js'
@@ -21,6 +20,7 @@ export type { DevClient } from './clients.js'
 export { CLIENTS_FILE, defaultClients } from './clients.js'
 export { KEYS_FILE } from './keys.js'
 export { PATHS } from './metadata.js'
+export { type IssuerState, type MintOptions, readIssuerState, STATE_FILE } from './mint.js'
 export {
   DEFAULT_AUDIENCE,
   DEFAULT_TOKEN_LIFETIME,
@@ -29,7 +29,6 @@ export {
   type DevIssuerOptions,
   isLoopbackHost,
 } from './options.js'
-export { type IssuerState, type MintOptions, readIssuerState, STATE_FILE } from './mint.js'
 
 /** A running dev issuer. */
 export interface DevIssuer {
@@ -129,20 +128,19 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     tokenIssuer: () => tokenIssuer,
     rotate,
   })
-  server.listen(o.port, o.host)
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([err]) => {
-      throw new Error(`dev issuer cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`, { cause: err })
-    }),
-  ])
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => {
+      reject(new Error(`dev issuer cannot listen on ${o.host}:${o.port}: ${err.message}`, { cause: err }))
+    })
+    server.listen(o.port, o.host, () => resolve())
+  })
   const { port } = server.address() as AddressInfo
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
   baseUrl = `http://${hostForUrl}:${port}`
   issuer = o.issuer ?? baseUrl
 
   if (o.dataDir !== null) {
-    const state: IssuerState = { issuer, audience: o.audience, url: baseUrl, alg: o.alg, pid: process.pid }
+    const state: IssuerState = { issuer, audience: o.audience, url: baseUrl, alg: o.alg }
     await writeJsonFile(join(o.dataDir, STATE_FILE), state)
   }
 
@@ -158,7 +156,12 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     clientsFile,
     dataDir: o.dataDir,
     mint: (claims, opts) =>
-      mintWithKeyRing(keys, { issuer, audience: o.audience, alg: o.alg, lifetime: o.tokenLifetime }, claims, opts),
+      mintWithKeyRing(
+        keys,
+        { issuer, audience: o.audience, alg: o.alg, lifetime: o.tokenLifetime },
+        claims,
+        opts,
+      ),
     rotate,
     jwks: () => keys.jwks(),
     close() {

@@ -8,7 +8,14 @@
  */
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { calculateJwkThumbprint, type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK as JoseJWK } from 'jose'
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK as JoseJWK,
+} from 'jose'
 import type { JWK, JWKS } from '../core/types.js'
 import { readJsonFile, writeJsonFile } from './files.js'
 import { DEV_ALGORITHMS, type DevAlgorithm } from './options.js'
@@ -43,7 +50,10 @@ export interface SigningKey {
 
 /** Generate a key pair for `alg` (RSA 2048, P-256 or Ed25519). `kid` is the RFC 7638 thumbprint. */
 export async function generateStoredKey(alg: DevAlgorithm, now = Date.now()): Promise<StoredKey> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' && { modulusLength: 2048 }) })
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'RS256' && { modulusLength: 2048 }),
+  })
   const privateJwk = await exportJWK(privateKey)
   const kid = await calculateJwkThumbprint(privateJwk, 'sha256')
   return { kid, alg, createdAt: new Date(now).toISOString(), privateJwk }
@@ -111,13 +121,14 @@ export class KeyRing {
   rotate(alg: DevAlgorithm, graceSeconds: number): Promise<{ kid: string; retired: string | undefined }> {
     return this.#exclusive(async () => {
       await this.#reload()
+      // Generate first (an RSA key takes a while): the grace period starts when the new key takes over.
+      const fresh = await generateStoredKey(alg, this.#now())
       const now = this.#now()
       const old = this.#currentStored(alg)
       if (old !== undefined) {
         old.retiredAt = new Date(now).toISOString()
         old.publishedUntil = new Date(now + graceSeconds * 1000).toISOString()
       }
-      const fresh = await generateStoredKey(alg, now)
       this.#keys.push(fresh)
       this.#keys = this.#published()
       await this.#save()
@@ -200,7 +211,8 @@ export class KeyRing {
 
 function parseKeysDocument(document: unknown, path: string): StoredKey[] {
   const keys = (document as { keys?: unknown } | null)?.keys
-  if (!Array.isArray(keys)) throw new Error(`${path}: expected { "keys": [ ... ] }; delete the file to start over`)
+  if (!Array.isArray(keys))
+    throw new Error(`${path}: expected { "keys": [ ... ] }; delete the file to start over`)
   return keys.map((raw, i) => {
     const k = raw as Partial<StoredKey> | null
     const ok =

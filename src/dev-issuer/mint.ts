@@ -67,7 +67,6 @@ export interface IssuerState {
   audience: string
   url: string
   alg: DevAlgorithm
-  pid: number
 }
 
 export const STATE_FILE = 'issuer.json'

@@ -92,10 +92,12 @@ export function resolveOptions(options: DevIssuerOptions = {}): ResolvedOptions 
   }
   const issuer = options.issuer
   if (issuer !== undefined) {
-    if (typeof issuer !== 'string' || !URL.canParse(issuer)) throw new TypeError('issuer: expected an absolute URL')
+    if (typeof issuer !== 'string' || !URL.canParse(issuer))
+      throw new TypeError('issuer: expected an absolute URL')
   }
   const audience = options.audience ?? DEFAULT_AUDIENCE
-  if (typeof audience !== 'string' || audience === '') throw new TypeError('audience: expected a non-empty string')
+  if (typeof audience !== 'string' || audience === '')
+    throw new TypeError('audience: expected a non-empty string')
   const alg = options.alg ?? 'RS256'
   if (!DEV_ALGORITHMS.includes(alg)) throw new TypeError(`alg: expected one of ${DEV_ALGORITHMS.join(', ')}`)
   const tokenLifetime = options.tokenLifetime ?? DEFAULT_TOKEN_LIFETIME
@@ -109,5 +111,15 @@ export function resolveOptions(options: DevIssuerOptions = {}): ResolvedOptions 
   if (options.clients !== undefined && !Array.isArray(options.clients)) {
     throw new TypeError('clients: expected an array of clients')
   }
-  return { port, host, dataDir, issuer, audience, alg, tokenLifetime, clients: options.clients, rotationGrace }
+  return {
+    port,
+    host,
+    dataDir,
+    issuer,
+    audience,
+    alg,
+    tokenLifetime,
+    clients: options.clients,
+    rotationGrace,
+  }
 }

@@ -4,9 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { JWKS } from '../core/types.js'
-import { isLoopbackHost } from './options.js'
 import { PATHS } from './metadata.js'
-import { handleTokenRequest, type HttpResult, type TokenIssuer, tokenError } from './token-endpoint.js'
+import { isLoopbackHost } from './options.js'
+import { type HttpResult, handleTokenRequest, type TokenIssuer, tokenError } from './token-endpoint.js'
 
 /** Largest request body read, in bytes. A token request is a few hundred bytes. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -28,7 +28,8 @@ export function createIssuerServer(routes: Routes): Server {
   })
   // A malformed request line or header: answer 400 and close, as Node does by default, without throwing.
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n')
     else socket.destroy()
   })
   server.requestTimeout = 10_000
@@ -64,7 +65,12 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
       if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
       const body = await readBody(req, MAX_BODY_BYTES)
       if (body === undefined) {
-        return send(req, res, tokenError(413, 'invalid_request', `The body exceeds ${MAX_BODY_BYTES} bytes`), true)
+        return send(
+          req,
+          res,
+          tokenError(413, 'invalid_request', `The body exceeds ${MAX_BODY_BYTES} bytes`),
+          true,
+        )
       }
       const result = await handleTokenRequest(
         { contentType: req.headers['content-type'], authorization: req.headers.authorization, body },
@@ -76,18 +82,34 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
       if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
       // Rotation is an operator's action: only from this machine, whatever address the server binds.
       if (!isLoopbackHost(req.socket.remoteAddress ?? '')) {
-        return send(req, res, { status: 403, headers: {}, body: { error: 'forbidden', error_description: 'Rotation is accepted from loopback only' } })
+        return send(req, res, {
+          status: 403,
+          headers: {},
+          body: { error: 'forbidden', error_description: 'Rotation is accepted from loopback only' },
+        })
       }
       await readBody(req, MAX_BODY_BYTES)
-      return send(req, res, { status: 200, headers: { 'cache-control': 'no-store' }, body: await routes.rotate() })
+      return send(req, res, {
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        body: await routes.rotate(),
+      })
     }
     default:
-      return send(req, res, { status: 404, headers: {}, body: { error: 'not_found', error_description: 'No such endpoint' } })
+      return send(req, res, {
+        status: 404,
+        headers: {},
+        body: { error: 'not_found', error_description: 'No such endpoint' },
+      })
   }
 }
 
 function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-  send(req, res, { status: 405, headers: { allow }, body: { error: 'method_not_allowed', error_description: `Use ${allow}` } })
+  send(req, res, {
+    status: 405,
+    headers: { allow },
+    body: { error: 'method_not_allowed', error_description: `Use ${allow}` },
+  })
 }
 
 /** The body, or undefined when it exceeds `limit` bytes (declared or actual). Rejects if the client aborts. */

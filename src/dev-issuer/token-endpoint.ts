@@ -49,7 +49,11 @@ export function tokenError(
   description: string,
   extraHeaders: Record<string, string> = {},
 ): HttpResult {
-  return { status, headers: { ...NO_STORE, ...extraHeaders }, body: { error, error_description: description } }
+  return {
+    status,
+    headers: { ...NO_STORE, ...extraHeaders },
+    body: { error, error_description: description },
+  }
 }
 
 export async function handleTokenRequest(request: TokenRequest, issuer: TokenIssuer): Promise<HttpResult> {
@@ -62,7 +66,8 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
   const usedBasic = basic !== undefined
 
   const grantType = params.get('grant_type')
-  if (grantType === undefined) return tokenError(400, 'invalid_request', 'The grant_type parameter is missing')
+  if (grantType === undefined)
+    return tokenError(400, 'invalid_request', 'The grant_type parameter is missing')
   if (grantType !== 'client_credentials') {
     return tokenError(400, 'unsupported_grant_type', 'Only the client_credentials grant is supported')
   }
@@ -71,7 +76,11 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
   let clientSecret = params.get('client_secret')
   if (basic !== undefined) {
     if (clientSecret !== undefined) {
-      return tokenError(400, 'invalid_request', 'Use one client authentication method: Basic or client_secret')
+      return tokenError(
+        400,
+        'invalid_request',
+        'Use one client authentication method: Basic or client_secret',
+      )
     }
     if (clientId !== undefined && clientId !== basic.id) {
       return tokenError(400, 'invalid_request', 'client_id does not match the Basic credentials')
@@ -109,7 +118,12 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
 
 function invalidClient(description: string, usedBasic: boolean): HttpResult {
   // RFC 6749 §5.2: 401, and a Basic challenge when the client tried the Authorization header.
-  return tokenError(401, 'invalid_client', description, usedBasic ? { 'www-authenticate': 'Basic realm="gatehouse-dev-issuer"' } : {})
+  return tokenError(
+    401,
+    'invalid_client',
+    description,
+    usedBasic ? { 'www-authenticate': 'Basic realm="gatehouse-dev-issuer"' } : {},
+  )
 }
 
 type Parameters = { get(name: string): string | undefined } | { error: HttpResult }
@@ -135,7 +149,10 @@ function parseParameters(request: TokenRequest): Parameters {
         return { error: tokenError(400, 'invalid_request', `The ${name} parameter must be a string`) }
       }
     }
-    return { get: (name) => (Object.hasOwn(record, name) ? ((record[name] as string | null) ?? undefined) : undefined) }
+    return {
+      get: (name) =>
+        Object.hasOwn(record, name) ? ((record[name] as string | null) ?? undefined) : undefined,
+    }
   }
   if (type === 'application/x-www-form-urlencoded' || (type === '' && text === '')) {
     const form = new URLSearchParams(text)

@@ -1,10 +1,9 @@
 /**
  * Building and signing RFC 9068 access tokens, and the escape hatches tests need to forge bad ones.
  */
-import { createPrivateKey, randomUUID, sign as nodeSign } from 'node:crypto'
+import { constants, createPrivateKey, type JsonWebKey, sign as nodeSign, randomUUID } from 'node:crypto'
 import { type CryptoKey, type JWK as JoseJWK, SignJWT } from 'jose'
-import type { JWTClaims } from '../core/types.js'
-import type { DevAlgorithm } from './options.js'
+import type { Algorithm, JWTClaims } from '../core/types.js'
 
 /** What goes into a client-credentials token besides the registered claims. */
 export interface AccessTokenInput {
@@ -28,26 +27,30 @@ export interface AccessTokenInput {
  * convention). Extra claims never override these.
  */
 export function accessTokenClaims(input: AccessTokenInput): JWTClaims {
-  const iat = Math.floor(input.now / 1000)
+  const now = Math.floor(input.now / 1000)
+  const exp = now + Math.round(input.expiresIn)
+  // An already expired token was issued before it expired, as a real one would have been.
+  const iat = Math.min(now, exp - 1)
   const claims: JWTClaims = {
     ...input.extra,
     iss: input.issuer,
     sub: input.sub,
     aud: input.audience,
     iat,
-    exp: iat + Math.round(input.expiresIn),
+    exp,
     jti: randomUUID(),
     client_id: input.clientId,
   }
   if (input.scopes.length > 0) claims.scope = input.scopes.join(' ')
   if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles]
-  if (input.permissions !== undefined && input.permissions.length > 0) claims.permissions = [...input.permissions]
+  if (input.permissions !== undefined && input.permissions.length > 0)
+    claims.permissions = [...input.permissions]
   return claims
 }
 
 export interface SignInput {
-  alg: DevAlgorithm
-  kid: string
+  alg: Algorithm
+  kid: string | undefined
   privateKey: CryptoKey
   privateJwk: JoseJWK
 }
@@ -69,20 +72,27 @@ export async function signToken(
   const protectedHeader = dropUndefined({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header })
   const payload = dropUndefined(claims)
   if (protectedHeader.alg === key.alg) {
-    return new SignJWT(payload)
-      .setProtectedHeader(protectedHeader as { alg: string })
-      .sign(key.privateKey)
+    return new SignJWT(payload).setProtectedHeader(protectedHeader as { alg: string }).sign(key.privateKey)
   }
   const input = `${b64json(protectedHeader)}.${b64json(payload)}`
   if (protectedHeader.alg === 'none') return `${input}.`
-  const signature = nodeSign(
-    key.alg === 'EdDSA' ? null : 'sha256',
-    Buffer.from(input),
-    key.alg === 'ES256'
-      ? { key: createPrivateKey({ key: key.privateJwk as never, format: 'jwk' }), dsaEncoding: 'ieee-p1363' }
-      : createPrivateKey({ key: key.privateJwk as never, format: 'jwk' }),
-  )
-  return `${input}.${signature.toString('base64url')}`
+  return `${input}.${rawSign(key.alg, key.privateJwk, input).toString('base64url')}`
+}
+
+/** A JWS signature computed with node:crypto, for the forgeries jose rightly refuses (RFC 7518 §3). */
+function rawSign(alg: Algorithm, jwk: JoseJWK, input: string): Buffer {
+  const key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' })
+  if (alg === 'EdDSA') return nodeSign(null, Buffer.from(input), key)
+  const hash = `sha${alg.slice(2)}`
+  if (alg.startsWith('PS')) {
+    return nodeSign(hash, Buffer.from(input), {
+      key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(alg.slice(2)) / 8,
+    })
+  }
+  if (alg.startsWith('ES')) return nodeSign(hash, Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+  return nodeSign(hash, Buffer.from(input), key)
 }
 
 function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {

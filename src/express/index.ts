@@ -16,9 +16,10 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import { type ErrorResponse, errorResponse } from '../core/challenge.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import * as policy from '../core/policy/index.js'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import * as policy from '../core/policy/index.js'
 import type { JWTClaims } from '../core/types.js'
+import { headersOf } from '../node/headers.js'
 
 declare global {
   namespace Express {
@@ -33,8 +34,6 @@ declare global {
 }
 
 export interface AuthOptions {
-  /** What every request through this middleware must meet. Default `{}`: a valid token. */
-  rule?: AccessRule | CompiledRule
   /**
    * Hand GatehouseErrors to `next(err)` instead of answering, for apps with their own error handler
    * (render them with `gate.errorResponse(err)` or {@link errorHandler}). Default false.
@@ -60,7 +59,10 @@ const MOUNTED = Symbol('gatehouse')
 const mountedOf = (req: Request) => (req as unknown as Record<symbol, Mounted | undefined>)[MOUNTED]
 
 function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
-  return typeof (value as Gate<P, C>)?.check === 'function' && typeof (value as Gate<P, C>).errorResponse === 'function'
+  return (
+    typeof (value as Gate<P, C>)?.check === 'function' &&
+    typeof (value as Gate<P, C>).errorResponse === 'function'
+  )
 }
 
 function send(res: Response, { status, headers, body }: ErrorResponse): void {
@@ -70,47 +72,56 @@ function send(res: Response, { status, headers, body }: ErrorResponse): void {
 /** Render a GatehouseError, or pass it on (`passErrors`, response already started) or any other error. */
 function fail(req: Request, res: Response, next: NextFunction, error: unknown): void {
   const mounted = mountedOf(req)
-  if (!isGatehouseError(error) || mounted?.passErrors || res.headersSent) return next(error)
-  send(res, mounted ? mounted.gate.errorResponse(error) : errorResponse(error))
+  if (!isGatehouseError(error) || mounted?.passErrors || res.headersSent) next(error)
+  else send(res, mounted ? mounted.gate.errorResponse(error) : errorResponse(error))
 }
 
 /**
- * Verify the request's bearer token and authorize it under `rule`, then set `req.auth`. Without a
- * token on a method the rule makes optional, `req.auth` is `null`; a token that is sent is always verified.
+ * Verify the request's bearer token and authorize it under `rule` (default: any valid token), then set
+ * `req.auth`. Without a token on a method the rule makes optional, `req.auth` is `null`; a token that is
+ * sent is always verified.
  *
  * Errors: GatehouseErrors (400, 401, 403, 503) are answered with `WWW-Authenticate` and a JSON body,
  * or passed to `next(err)` with `passErrors: true`. Errors thrown by the `principal` hook are the
  * application's and always go to `next(err)`.
  *
- * @param source a gate (shared by several middlewares, one key cache) or the options to build one
- * @example app.use('/api', auth({ ...optionsFromEnv(), rule: { optional: ['GET'] } }))
+ * @param source a gate from `createGate()` (shared by several middlewares: one key cache; closed by you),
+ *   or the options to build one
+ * @param rule the rule of the routes behind this middleware, validated here (a bad rule is a TypeError)
+ * @example app.use('/api', auth(gate, { optional: ['GET'] }))
  */
 export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
   source: Gate<P, C> | ExpressAuthOptions<P, C>,
+  rule?: AccessRule | CompiledRule,
   options: AuthOptions = {},
 ): AuthMiddleware<P, C> {
   let gate: Gate<P, C>
-  let settings = options
+  let passErrors = options.passErrors
   if (isGate(source)) {
     gate = source
   } else {
-    const { rule, passErrors, ...gateOptions } = source
+    const { passErrors: fromSource, ...gateOptions } = source
     gate = createGate<P, C>(gateOptions)
-    settings = { rule, passErrors, ...options }
+    passErrors ??= fromSource
   }
   // Compiled now, so a wrong rule is a TypeError at start-up rather than on the first request.
-  const rule = toCompiledRule(settings.rule)
-  const mounted: Mounted = { gate: gate as unknown as Gate<unknown, JWTClaims>, passErrors: settings.passErrors === true }
+  const compiled = toCompiledRule(rule)
+  const mounted: Mounted = {
+    gate: gate as unknown as Gate<unknown, JWTClaims>,
+    passErrors: passErrors === true,
+  }
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     ;(req as unknown as Record<symbol, Mounted>)[MOUNTED] = mounted
-    gate.check({ method: req.method, headers: req.headers, url: req.originalUrl, body: req.body }, rule).then(
-      (result) => {
-        req.auth = result as AuthContext | null
-        next()
-      },
-      (error: unknown) => fail(req, res, next, error),
-    )
+    gate
+      .check({ method: req.method, headers: headersOf(req), url: req.originalUrl, body: req.body }, compiled)
+      .then(
+        (result) => {
+          req.auth = result as AuthContext | null
+          next()
+        },
+        (error: unknown) => fail(req, res, next, error),
+      )
   }
   return Object.assign(middleware, { gate })
 }
@@ -125,7 +136,9 @@ export function rule(accessRule: AccessRule | CompiledRule): RequestHandler {
   return (req, res, next) => {
     const mounted = mountedOf(req)
     if (mounted === undefined || req.auth === undefined) {
-      return next(new Error('gatehouse: a policy middleware ran before auth(); mount auth() first on this route'))
+      return next(
+        new Error('gatehouse: a policy middleware ran before auth(); mount auth() first on this route'),
+      )
     }
     try {
       mounted.gate.authorize(req.auth, req.method, compiled)

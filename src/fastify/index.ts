@@ -19,9 +19,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncH
 import fp from 'fastify-plugin'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import * as policy from '../core/policy/index.js'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import * as policy from '../core/policy/index.js'
 import type { JWTClaims } from '../core/types.js'
+import { headersOf } from '../node/headers.js'
 
 /** A route's `config.auth`: its rule, or `false` for a route Gatehouse leaves alone. */
 export type RouteAuth = AccessRule | CompiledRule | false
@@ -83,7 +84,10 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
     const rule = configured === undefined ? fallback : configured === false ? undefined : configured
     if (rule === undefined) return
     try {
-      request.auth = await gate.check({ method: request.method, headers: request.headers, url: request.url }, rule)
+      request.auth = await gate.check(
+        { method: request.method, headers: headersOf(request.raw), url: request.url },
+        rule,
+      )
     } catch (error) {
       if (!isGatehouseError(error)) throw error
       return sendError(reply, error)
@@ -116,7 +120,8 @@ export function rule(accessRule: AccessRule | CompiledRule): preHandlerAsyncHook
   const compiled = toCompiledRule(accessRule)
   return async function authorize(request: FastifyRequest, reply: FastifyReply) {
     const gate = request.server.gatehouse
-    if (gate === undefined) throw new Error('gatehouse: register the gatehouse plugin before using its preHandlers')
+    if (gate === undefined)
+      throw new Error('gatehouse: register the gatehouse plugin before using its preHandlers')
     try {
       gate.authorize(request.auth, request.method, compiled)
     } catch (error) {
@@ -140,7 +145,9 @@ export const requireGroups = (match: Match) => rule(policy.requireGroups(match))
  *
  * @example const { claims } = authOf<MyClaims>(request)
  */
-export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(request: FastifyRequest): AuthContext<C, P> {
+export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(
+  request: FastifyRequest,
+): AuthContext<C, P> {
   if (request.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
   return request.auth as unknown as AuthContext<C, P>
 }

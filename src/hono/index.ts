@@ -7,12 +7,13 @@
  * gate with `tokenLocations: ['body']` finds none here), or catch the application's own errors (the
  * principal hook's errors reach `app.onError` unchanged).
  */
-import type { Context, MiddlewareHandler } from 'hono'
-import { isGatehouseError } from '../core/errors.js'
+import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
+import { errorResponse } from '../core/challenge.js'
 import type { GatehouseError } from '../core/errors.js'
+import { isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import * as policy from '../core/policy/index.js'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
+import * as policy from '../core/policy/index.js'
 import type { JWTClaims } from '../core/types.js'
 
 /** The context variables `auth()` sets. */
@@ -37,7 +38,9 @@ declare module 'hono' {
 }
 
 /** The `auth()` middleware, with the gate it uses (call `gate.close()` on shutdown when it built one). */
-export type AuthMiddleware<P, C extends JWTClaims> = MiddlewareHandler<GatehouseEnv<P, C>> & { readonly gate: Gate<P, C> }
+export type AuthMiddleware<P, C extends JWTClaims> = MiddlewareHandler<GatehouseEnv<P, C>> & {
+  readonly gate: Gate<P, C>
+}
 
 function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
   return typeof (value as Gate<P, C>).check === 'function'
@@ -72,7 +75,10 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
   const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
     let result: AuthContext<C, P> | null
     try {
-      result = await gate.check({ method: c.req.method, headers: c.req.raw.headers, url: c.req.url }, compiled)
+      result = await gate.check(
+        { method: c.req.method, headers: c.req.raw.headers, url: c.req.url },
+        compiled,
+      )
     } catch (error) {
       if (isGatehouseError(error)) return render(c, gate, error)
       throw error
@@ -114,3 +120,22 @@ export const requireRoles = (match: Match): MiddlewareHandler => rule(policy.req
 export const requirePermissions = (match: Match): MiddlewareHandler => rule(policy.requirePermissions(match))
 /** `rule({ groups: match })`. @example requireGroups('staff') */
 export const requireGroups = (match: Match): MiddlewareHandler => rule(policy.requireGroups(match))
+
+/**
+ * An `app.onError` handler for GatehouseErrors that handlers throw (`assertOwner`, a check of their own):
+ * rendered as the gate's response, with the gate `auth()` stored for the request (without one, the
+ * core's response without `realm`). Other errors go to `fallback`, by default what Hono does: an
+ * HTTPException's own response, else a logged 500.
+ *
+ * @example app.onError(errorHandler())
+ */
+export function errorHandler(fallback?: ErrorHandler): ErrorHandler {
+  return (error, c) => {
+    if (isGatehouseError(error)) return render(c, c.get('gatehouse') ?? { errorResponse }, error)
+    if (fallback !== undefined) return fallback(error, c)
+    if ('getResponse' in error && typeof error.getResponse === 'function')
+      return error.getResponse() as Response
+    console.error(error)
+    return c.text('Internal Server Error', 500)
+  }
+}

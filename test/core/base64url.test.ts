@@ -52,13 +52,16 @@ describe('isCanonicalBase64url / decodeBase64url', () => {
   it('accepts exactly the strings that re-encode to themselves (property, against Node as oracle)', () => {
     const alphabet = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ \n.']
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }).map((chars) => chars.join('')), (text) => {
-        const roundTrips =
-          /^[A-Za-z0-9_-]*$/.test(text) &&
-          text.length % 4 !== 1 &&
-          Buffer.from(text, 'base64url').toString('base64url') === text
-        expect(isCanonicalBase64url(text)).toBe(roundTrips)
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }).map((chars) => chars.join('')),
+        (text) => {
+          const roundTrips =
+            /^[A-Za-z0-9_-]*$/.test(text) &&
+            text.length % 4 !== 1 &&
+            Buffer.from(text, 'base64url').toString('base64url') === text
+          expect(isCanonicalBase64url(text)).toBe(roundTrips)
+        },
+      ),
       { numRuns: 2000 },
     )
   })

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { discover, discoveryUrls } from '../../src/core/discovery.js'
+import { discover, discoveryUrls, NoMetadataError } from '../../src/core/discovery.js'
 import { GatehouseError } from '../../src/core/errors.js'
 import { createRemoteKeySet } from '../../src/core/jwks/remote.js'
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
@@ -109,8 +109,11 @@ describe('discover', () => {
     expect((await discover(issuer)).jwks_uri).toBe(`${issuer}/jwks`)
   })
 
-  it('reports both URLs when neither answers', async () => {
+  it('reports both URLs when neither answers, as a NoMetadataError cause', async () => {
     const server = await serve()
+    const error = await discover(`${server.origin}/tenant`).catch((err: GatehouseError) => err)
+    expect((error as GatehouseError).cause).toBeInstanceOf(NoMetadataError)
+    expect(((error as GatehouseError).cause as NoMetadataError).errors).toHaveLength(2)
     const message = await discoveryFailure(discover(`${server.origin}/tenant`))
     expect(message).toContain(`${server.origin}/tenant${OIDC}`)
     expect(message).toContain(`${server.origin}${RFC8414}/tenant`)
@@ -125,7 +128,9 @@ describe('discover', () => {
     expect(message).toContain(`"${server.origin}"`)
     expect(message).toContain(`"${configured}"`)
     expect(message).toContain(`configure issuer as "${server.origin}"`)
-    expect(server.requests).toHaveLength(1) // a document that answers is conclusive: no fallback
+    const error = await discover(configured).catch((err: GatehouseError) => err)
+    expect((error as GatehouseError).cause).not.toBeInstanceOf(NoMetadataError) // conclusive: never fall back
+    expect(server.requests).toHaveLength(2) // one per discover() call: a document that answers is conclusive
   })
 
   it.each([
@@ -153,9 +158,13 @@ describe('discover', () => {
     const message = await discoveryFailure(discover(server.origin, { timeoutDuration: 150 }))
     expect(Date.now() - started).toBeLessThan(1_000)
     expect(message).toContain('within 150 ms')
-    server.set(OIDC, { json: { issuer: server.origin, jwks_uri: `${server.origin}/jwks`, pad: 'x'.repeat(3_000) } })
+    server.set(OIDC, {
+      json: { issuer: server.origin, jwks_uri: `${server.origin}/jwks`, pad: 'x'.repeat(3_000) },
+    })
     server.set(RFC8414, { status: 500, body: '' })
-    expect(await discoveryFailure(discover(server.origin, { maxResponseSize: 1_000 }))).toContain('more than 1000 bytes')
+    expect(await discoveryFailure(discover(server.origin, { maxResponseSize: 1_000 }))).toContain(
+      'more than 1000 bytes',
+    )
   })
 
   it('feeds the remote key store lazily, once', async () => {
@@ -178,7 +187,9 @@ describe('discover', () => {
 
   it('turns a discovery failure into ERR_JWKS_UNAVAILABLE with the discovery error as cause', async () => {
     const server = await serve()
-    const keys = createRemoteKeySet(() => discover(server.origin).then((metadata) => new URL(metadata.jwks_uri)))
+    const keys = createRemoteKeySet(() =>
+      discover(server.origin).then((metadata) => new URL(metadata.jwks_uri)),
+    )
     try {
       const error = await keys.get({ alg: 'EdDSA', kid: 'k1' }).catch((err: GatehouseError) => err)
       expect((error as GatehouseError).code).toBe('ERR_JWKS_UNAVAILABLE')

@@ -51,7 +51,13 @@ describe('parseCompactJWS: a well-formed token', () => {
   })
 
   it('parses but never interprets jku, x5u, jwk and x5c (keys come only from the key set)', () => {
-    const header = { ...HEADER, jku: 'https://evil.example/jwks', x5u: 'https://evil.example/x5u', jwk: { kty: 'RSA' }, x5c: ['AA'] }
+    const header = {
+      ...HEADER,
+      jku: 'https://evil.example/jwks',
+      x5u: 'https://evil.example/x5u',
+      jwk: { kty: 'RSA' },
+      x5c: ['AA'],
+    }
     expect(codeOf(token(header))).toBe('ACCEPTED')
   })
 
@@ -120,9 +126,18 @@ describe('parseCompactJWS: the compact shape (ERR_JWT_MALFORMED)', () => {
     ['a JSON number', '42'],
     ['JSON null', 'null'],
     ['JSON true', 'true'],
-    ['invalid UTF-8 (a lone 0xff byte in a string)', concat(utf8('{"alg":"RS256","kid":"'), bytes(0xff), utf8('"}'))],
-    ['invalid UTF-8 (an overlong encoding of "/")', concat(utf8('{"alg":"RS256","kid":"'), bytes(0xc0, 0xaf), utf8('"}'))],
-    ['invalid UTF-8 (a UTF-16 surrogate encoded in UTF-8)', concat(utf8('{"alg":"RS256","kid":"'), bytes(0xed, 0xa0, 0x80), utf8('"}'))],
+    [
+      'invalid UTF-8 (a lone 0xff byte in a string)',
+      concat(utf8('{"alg":"RS256","kid":"'), bytes(0xff), utf8('"}')),
+    ],
+    [
+      'invalid UTF-8 (an overlong encoding of "/")',
+      concat(utf8('{"alg":"RS256","kid":"'), bytes(0xc0, 0xaf), utf8('"}')),
+    ],
+    [
+      'invalid UTF-8 (a UTF-16 surrogate encoded in UTF-8)',
+      concat(utf8('{"alg":"RS256","kid":"'), bytes(0xed, 0xa0, 0x80), utf8('"}')),
+    ],
     ['a UTF-8 byte order mark', concat(bytes(0xef, 0xbb, 0xbf), utf8('{"alg":"RS256"}'))],
   ])('rejects a header that is %s', (_why, header) => {
     expect(codeOf(token(header))).toBe('ERR_JWT_MALFORMED')
@@ -161,7 +176,11 @@ describe('parseCompactJWS: header members', () => {
     ['an object kid', { alg: 'RS256', kid: { id: 'k1' } }, 'ERR_JWT_HEADER_INVALID'],
     ['an array kid', { alg: 'RS256', kid: ['k1'] }, 'ERR_JWT_HEADER_INVALID'],
     ['a numeric typ', { alg: 'RS256', typ: 1 }, 'ERR_JWT_HEADER_INVALID'],
-    ['crit with an unknown extension', { alg: 'RS256', crit: ['urn:example:ext'], 'urn:example:ext': 1 }, 'ERR_JWT_HEADER_INVALID'],
+    [
+      'crit with an unknown extension',
+      { alg: 'RS256', crit: ['urn:example:ext'], 'urn:example:ext': 1 },
+      'ERR_JWT_HEADER_INVALID',
+    ],
     ['crit naming a registered member', { alg: 'RS256', crit: ['exp'] }, 'ERR_JWT_HEADER_INVALID'],
     ['an empty crit', { alg: 'RS256', crit: [] }, 'ERR_JWT_HEADER_INVALID'],
     ['a malformed crit', { alg: 'RS256', crit: 'b64' }, 'ERR_JWT_HEADER_INVALID'],

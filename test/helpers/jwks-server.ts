@@ -57,7 +57,8 @@ export async function startJwksServer(routes: Record<string, Reply> = {}): Promi
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers })
     const reply = table.get(path)
-    if (reply === undefined) return send(res, 404, { 'content-type': 'application/json' }, '{"error":"not_found"}')
+    if (reply === undefined)
+      return send(res, 404, { 'content-type': 'application/json' }, '{"error":"not_found"}')
     if (reply === 'hang') return
     if (typeof reply === 'function') return reply(req, res)
     const isJson = 'json' in reply
@@ -97,7 +98,12 @@ export async function startJwksServer(routes: Record<string, Reply> = {}): Promi
   }
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string | Uint8Array) {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string | Uint8Array,
+) {
   if (res.destroyed) return
   res.writeHead(status, headers)
   res.end(body)

@@ -13,8 +13,17 @@
  */
 import { constants, createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { createLocalKeySet } from '../../src/core/jwks/local.js'
 import type { VerifierOptions } from '../../src/core/options.js'
-import type { Algorithm, JWK, JWTClaims } from '../../src/core/types.js'
+import type {
+  Algorithm,
+  JWK,
+  JWTClaims,
+  KeyStore,
+  KeyStoreState,
+  ProtectedHeader,
+  VerificationKey,
+} from '../../src/core/types.js'
 import { createVerifier, type Verifier } from '../../src/core/verify.js'
 
 export const ISSUER = 'https://issuer.example.com/'
@@ -83,10 +92,9 @@ export async function mint(
 ): Promise<string> {
   const k = key ?? (await testKey('RS256'))
   const protectedHeader: Record<string, unknown> = { alg: k.alg, kid: k.kid, ...header }
-  for (const [name, value] of Object.entries(protectedHeader)) if (value === undefined) delete protectedHeader[name]
-  return new SignJWT(claims(overrides))
-    .setProtectedHeader(protectedHeader as { alg: string })
-    .sign(k.joseKey)
+  for (const [name, value] of Object.entries(protectedHeader))
+    if (value === undefined) delete protectedHeader[name]
+  return new SignJWT(claims(overrides)).setProtectedHeader(protectedHeader as { alg: string }).sign(k.joseKey)
 }
 
 /** Raw segment content: an object (JSON-encoded), a string (its UTF-8 bytes, as is), or bytes. */
@@ -121,7 +129,12 @@ export function signBytes(alg: Algorithm, privateKey: KeyObject, data: Uint8Arra
  * with `key` (default RS256) over exactly the segments produced. Use it for inputs no library would mint.
  * `signAlg` overrides the algorithm used to sign (for headers whose `alg` lies).
  */
-export async function sign(header: Segment, payload: Segment, key?: TestKey, signAlg?: Algorithm): Promise<string> {
+export async function sign(
+  header: Segment,
+  payload: Segment,
+  key?: TestKey,
+  signAlg?: Algorithm,
+): Promise<string> {
   const k = key ?? (await testKey('RS256'))
   return signSegments(b64url(header), b64url(payload), k, signAlg)
 }
@@ -193,4 +206,39 @@ export function rawToDer(raw: Uint8Array): Uint8Array {
   const length = (n: number): number[] => (n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff])
   const content = [...integer(raw.subarray(0, half)), ...integer(raw.subarray(half))]
   return Uint8Array.from([0x30, ...length(content.length), ...content])
+}
+
+/**
+ * A KeyStore over a local set whose contents a test can replace, counting every call: proves what the
+ * verifier asked (or did not ask) of its key store, and lets a key leave the set.
+ */
+export class TestKeyStore implements KeyStore {
+  #store: KeyStore
+  calls = { peek: 0, get: 0, contains: 0 }
+  constructor(jwks: { keys: JWK[] }) {
+    this.#store = createLocalKeySet(jwks)
+  }
+  /** Replace the keys (a rotation). Keys already imported from the old set are no longer `contains`ed. */
+  replace(jwks: { keys: JWK[] }): void {
+    this.#store = createLocalKeySet(jwks)
+  }
+  get state(): KeyStoreState {
+    return this.#store.state
+  }
+  peek(header: ProtectedHeader): VerificationKey | undefined {
+    this.calls.peek++
+    return this.#store.peek(header)
+  }
+  get(header: ProtectedHeader): Promise<VerificationKey> {
+    this.calls.get++
+    return this.#store.get(header)
+  }
+  contains(key: VerificationKey): boolean {
+    this.calls.contains++
+    return this.#store.contains(key)
+  }
+  get lookups(): number {
+    return this.calls.peek + this.calls.get
+  }
+  close(): void {}
 }

@@ -18,11 +18,14 @@ import {
   listUsers,
   MAX_PAGE_SIZE,
   MESSAGE_TEXT_MAX_LENGTH,
+  type Message,
+  type MessageJson,
   MIGRATIONS_FOLDER,
   openDatabase,
   parseMessageId,
   toMessageJson,
   toUserJson,
+  type User,
   updateMessage,
   updateOwnMessage,
   usernameFromSub,
@@ -34,12 +37,22 @@ import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-p
 import { rows } from './helpers/sql.js'
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined
+// With GATEHOUSE_REQUIRE_POSTGRES=1 (for CI) a missing server fails the run instead of skipping quietly.
+if (!DATABASE_URL && process.env.GATEHOUSE_REQUIRE_POSTGRES === '1') {
+  throw new Error(
+    'GATEHOUSE_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: run `eval "$(.ci/postgres.sh)"` first',
+  )
+}
+const POSTGRES_BLOCK = DATABASE_URL
+  ? 'PostgreSQL server (DATABASE_URL)'
+  : 'PostgreSQL server — skipped: DATABASE_URL is not set (eval "$(.ci/postgres.sh)" to run it)'
 const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta/_journal.json'), 'utf8')) as {
   entries: { tag: string }[]
 }
 
 /** How one backend is opened for the shared suite, and how its migrations are applied a second time. */
 interface Backend {
+  kind: Database['kind']
   open(): Promise<Database>
   /** Applies the migrations again, twice, to the database `open()` returned (the idempotence check). */
   migrateAgain(db: Database): Promise<void>
@@ -78,6 +91,7 @@ function databaseSuite(backend: () => Backend) {
   })
 
   it('applies every migration of the journal to an empty database', async () => {
+    expect(db.kind).toBe(backend().kind)
     expect(await tableNames(db)).toEqual(['messages', 'users'])
     expect(await appliedMigrations(db)).toBe(journal.entries.length)
     await db.ping()
@@ -160,7 +174,10 @@ function databaseSuite(backend: () => Backend) {
     expect(await getMessage(db, missing)).toBeUndefined()
     expect(await updateMessage(db, missing, 'x')).toBeUndefined()
     expect(await deleteMessage(db, missing)).toBe(false)
-    expect(await updateOwnMessage(db, missing, 'auth0|alice', 'x')).toEqual({ ok: false, reason: 'not_found' })
+    expect(await updateOwnMessage(db, missing, 'auth0|alice', 'x')).toEqual({
+      ok: false,
+      reason: 'not_found',
+    })
     expect(await deleteOwnMessage(db, missing, 'auth0|alice')).toEqual({ ok: false, reason: 'not_found' })
     // Beyond PostgreSQL's integer range, or not integers: PostgreSQL would throw "out of range" if asked.
     for (const id of [0, -1, 1.5, 2 ** 31, Number.NaN, Number.MAX_SAFE_INTEGER + 2]) {
@@ -202,7 +219,14 @@ function databaseSuite(backend: () => Backend) {
     for (const text of ['x'.repeat(MESSAGE_TEXT_MAX_LENGTH), '😀'.repeat(MESSAGE_TEXT_MAX_LENGTH), 'é']) {
       expect((await createMessage(db, { text, owner })).text).toBe(text)
     }
-    const refused: unknown[] = ['', 'x'.repeat(MESSAGE_TEXT_MAX_LENGTH + 1), 'a\u0000b', 'lone \ud800', 42, null]
+    const refused: unknown[] = [
+      '',
+      'x'.repeat(MESSAGE_TEXT_MAX_LENGTH + 1),
+      'a\u0000b',
+      'lone \ud800',
+      42,
+      null,
+    ]
     for (const text of refused) {
       await expect(createMessage(db, { text: text as string, owner })).rejects.toBeInstanceOf(DataInputError)
     }
@@ -237,7 +261,9 @@ function databaseSuite(backend: () => Backend) {
 
 describe('PGlite (embedded, the default)', () => {
   databaseSuite(() => ({
-    open: () => openDatabase({ dataDir: 'memory://' }),
+    kind: 'pglite',
+    // An empty DATABASE_URL (as `DATABASE_URL= npm start` gives) means "unset": PGlite.
+    open: () => openDatabase({ databaseUrl: '', dataDir: 'memory://' }),
     async migrateAgain(db) {
       await migratePglite(db.orm as PgliteDatabase)
       await migratePglite(db.orm as PgliteDatabase)
@@ -245,7 +271,7 @@ describe('PGlite (embedded, the default)', () => {
   }))
 })
 
-describe.skipIf(!DATABASE_URL)('PostgreSQL server (skipped: DATABASE_URL is not set; see .ci/postgres.sh)', () => {
+describe.skipIf(!DATABASE_URL)(POSTGRES_BLOCK, () => {
   let scratch: ScratchDatabase
   beforeAll(async () => {
     scratch = await createScratchDatabase(DATABASE_URL!)
@@ -256,6 +282,7 @@ describe.skipIf(!DATABASE_URL)('PostgreSQL server (skipped: DATABASE_URL is not 
 
   describe('the shared suite', () => {
     databaseSuite(() => ({
+      kind: 'postgres',
       open: () => openDatabase({ databaseUrl: scratch.url }),
       // Two processes starting at once: both migrate, serialised by the advisory lock.
       async migrateAgain() {
@@ -294,7 +321,7 @@ describe('DATABASE_URL errors', () => {
   it.each([
     ['not a URL', 'secretpw', /not a URL/],
     ['another scheme', 'mysql://app:secretpw@db:3306/app', /scheme is "mysql:"/],
-    ['no host', 'postgres://app:secretpw@/app', /no host/],
+    ['no host', 'postgres:///app?user=app&password=secretpw', /no host/],
     ['no database', 'postgres://app:secretpw@db:5432', /names no database/],
     ['an unencoded # in the password', 'postgres://app:secret#pw@db/app', /percent-encode/],
   ])('refuses %s, naming DATABASE_URL and the expected form without the password', async (_, url, reason) => {
@@ -318,50 +345,19 @@ describe('DATABASE_URL errors', () => {
     expect((error as Error).message).not.toContain('secretpw')
     expect(Date.now() - started).toBeLessThan(5000)
   })
-
-  it('treats an empty DATABASE_URL as unset (PGlite)', async () => {
-    const db = await openDatabase({ databaseUrl: '', dataDir: 'memory://' })
-    expect(db.kind).toBe('pglite')
-    await db.close()
-  })
 })
 
-describe('PGlite data folder', () => {
+// One data folder, used in order: initialising a PGlite folder costs seconds, so the built-output test
+// reopens the folder the first test filled instead of creating its own.
+describe('PGlite data folder, from the sources and from the built output', () => {
   let dir: string
+  let dataDir: string
+  let app: BuiltApp
+  let user: User
+  let persisted: Message
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-db-'))
-  })
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
-
-  it('creates a missing folder, refuses a second open while in use, and keeps data across close/reopen', async () => {
-    const dataDir = join(dir, 'nested', 'data')
-    const db = await openDatabase({ dataDir })
-    expect(db.kind).toBe('pglite')
-    expect(db.location).toBe(dataDir)
-    const user = await getOrCreateUser(db, 'auth0|persist')
-    const message = await createMessage(db, { text: 'survives a restart', owner: 'auth0|persist' })
-
-    await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by process/)
-    await db.close()
-
-    const reopened = await openDatabase({ dataDir })
-    try {
-      expect(await getOrCreateUser(reopened, 'auth0|persist')).toEqual(user)
-      expect(await getMessage(reopened, message.id)).toEqual(message)
-      expect(await appliedMigrations(reopened)).toBe(journal.entries.length)
-    } finally {
-      await reopened.close()
-    }
-  })
-})
-
-describe('built output (tsc into a temporary folder, run from another working folder)', () => {
-  let app: BuiltApp
-  let dir: string
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-run-'))
+    dataDir = join(dir, 'nested', 'data')
     app = await buildApp()
   })
   afterAll(async () => {
@@ -369,20 +365,41 @@ describe('built output (tsc into a temporary folder, run from another working fo
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('finds its migrations and PGlite files, and keeps a committed write after SIGKILL', async () => {
-    const dataDir = join(dir, 'data')
-    const written = await app.node('db-child.mjs', ['write', dataDir], dir)
-    expect(written.signal).toBe('SIGKILL')
-    const { migrations, message } = JSON.parse(written.stdout) as {
-      migrations: string
-      message: ReturnType<typeof toMessageJson>
+  it('creates a missing folder and refuses a second open while in use', async () => {
+    const db = await openDatabase({ dataDir })
+    try {
+      expect(db.kind).toBe('pglite')
+      expect(db.location).toBe(dataDir)
+      user = await getOrCreateUser(db, 'auth0|persist')
+      persisted = await createMessage(db, { text: 'survives a restart', owner: 'auth0|persist' })
+      await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by process/)
+    } finally {
+      await db.close()
     }
-    expect(migrations).toBe(join(app.dir, 'drizzle/'))
+  })
 
-    // The killed process left its lock file behind; the next start takes it over as stale.
-    const read = await app.node('db-child.mjs', ['read', dataDir], dir)
-    expect(read.code, read.stderr).toBe(0)
-    expect(JSON.parse(read.stdout)).toEqual({ messages: [message] })
+  it('keeps data across close/reopen and SIGKILL; the tsc build finds its migrations from another folder', async () => {
+    expect(persisted).toBeDefined()
+    // A second process (the built app, started elsewhere) reopens the closed folder, writes, and is killed
+    // without closing: PGlite must have made the committed row durable, and the stale lock must not block.
+    const written = await app.node('db-child.mjs', ['write', dataDir], dir)
+    expect(written.signal, written.stderr).toBe('SIGKILL')
+    const child = JSON.parse(written.stdout) as { migrations: string; message: MessageJson }
+    expect(child.migrations).toBe(join(app.dir, 'drizzle/'))
+    expect(child.message.owner).toBe('auth0|child')
+
+    const reopened = await openDatabase({ dataDir })
+    try {
+      expect(await getOrCreateUser(reopened, 'auth0|persist')).toEqual(user)
+      expect(await getMessage(reopened, persisted.id)).toEqual(persisted)
+      expect((await listMessages(reopened)).map(toMessageJson)).toEqual([
+        toMessageJson(persisted),
+        child.message,
+      ])
+      expect(await appliedMigrations(reopened)).toBe(journal.entries.length)
+    } finally {
+      await reopened.close()
+    }
   })
 })
 

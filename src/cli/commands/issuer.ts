@@ -65,7 +65,8 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
     'token-lifetime': { type: 'string' },
     'rotation-grace': { type: 'string' },
   })
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (did you mean "rotate"?)`)
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}" (did you mean "rotate"?)`)
   const dataDir = resolve(ctx.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR)
   const tokenLifetime = duration('token-lifetime', values['token-lifetime'], DEFAULT_TOKEN_LIFETIME)
   let issuer: Awaited<ReturnType<typeof startDevIssuer>>
@@ -84,7 +85,12 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   } catch (error) {
     // Option errors name the option in code terms; the flag is what the user typed.
     if (error instanceof TypeError) {
-      throw new UsageError(error.message.replace(/^allowNonLoopback\b/, '--allow-non-loopback').replace(/^(\w+):/, '--$1:'))
+      throw new UsageError(
+        error.message.replace(
+          /^(\w+):/,
+          (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}:`,
+        ),
+      )
     }
     throw error
   }
@@ -98,9 +104,13 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   ctx.out(`  algorithm       ${issuer.alg}`)
   ctx.out(`  clients         ${issuer.clients.map((client) => client.clientId).join(', ')}`)
   ctx.out(`  credentials     ${issuer.clientsFile ?? '(in memory)'}`)
-  ctx.out(`  keys            ${issuer.dataDir === null ? '(in memory)' : resolve(issuer.dataDir, 'keys.json')}`)
+  ctx.out(
+    `  keys            ${issuer.dataDir === null ? '(in memory)' : resolve(issuer.dataDir, 'keys.json')}`,
+  )
   ctx.out('')
-  ctx.out(`Mint a token without a request: gatehouse token --data-dir ${values['data-dir'] ?? DEFAULT_DATA_DIR}`)
+  ctx.out(
+    `Mint a token without a request: gatehouse token --data-dir ${values['data-dir'] ?? DEFAULT_DATA_DIR}`,
+  )
   ctx.out('Press Ctrl+C to stop.')
   const signal = await ctx.waitForShutdown()
   ctx.out(`Received ${signal}, stopping.`)
@@ -131,6 +141,8 @@ async function rotate(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(`${alg}: new signing key ${kid}`)
     if (retired !== undefined) ctx.out(`  previous key ${retired} stays in the JWKS until ${until}`)
   }
-  ctx.out(`Keys are in ${keys.file}; a running issuer using this folder serves the new key on its next request.`)
+  ctx.out(
+    `Keys are in ${keys.file}; a running issuer using this folder serves the new key on its next request.`,
+  )
   return EXIT.ok
 }

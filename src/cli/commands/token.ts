@@ -42,7 +42,7 @@ Exit codes: 0 printed a token, 1 could not (unreadable key file), 2 usage error.
 
 export const command: Command = {
   name: 'token',
-  summary: 'mint a development access token with the dev issuer\'s key',
+  summary: "mint a development access token with the dev issuer's key",
   help,
   async run(argv, ctx) {
     const { values, positionals } = parse(argv, {
@@ -62,7 +62,8 @@ export const command: Command = {
     const dataDir = resolve(ctx.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR)
     const state = await readIssuerState(dataDir)
     const issuer = values.issuer ?? state?.issuer ?? `http://127.0.0.1:${DEFAULT_PORT}`
-    if (!URL.canParse(issuer)) throw new UsageError(`--issuer must be an absolute URL, got ${JSON.stringify(issuer)}`)
+    if (!URL.canParse(issuer))
+      throw new UsageError(`--issuer must be an absolute URL, got ${JSON.stringify(issuer)}`)
     const audiences = values.aud ?? []
     const audience = audiences.length === 0 ? (state?.audience ?? DEFAULT_AUDIENCE) : audiences
     const claims: Record<string, unknown> = { ...extraClaims(values.claim), aud: audience }

@@ -21,7 +21,8 @@ export function decodeUntrusted(token: string): Decoded {
     return { kind: 'malformed', problem: `a JWT has 3 parts separated by dots; this has ${parts.length}` }
   }
   const header = json(parts[0]!)
-  if (header === undefined) return { kind: 'malformed', problem: 'the header (part 1) is not base64url-encoded JSON' }
+  if (header === undefined)
+    return { kind: 'malformed', problem: 'the header (part 1) is not base64url-encoded JSON' }
   const claims = json(parts[1]!)
   if (claims === undefined) {
     return { kind: 'malformed', problem: 'the payload (part 2) is not base64url-encoded JSON', header }

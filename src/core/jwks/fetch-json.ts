@@ -45,8 +45,10 @@ export interface CheckedFetchOptions {
  * @throws TypeError naming the option and the expected form.
  */
 export function checkFetchOptions(options: FetchOptions): CheckedFetchOptions {
-  const { timeoutDuration = FETCH_DEFAULTS.timeoutDuration, maxResponseSize = FETCH_DEFAULTS.maxResponseSize } =
-    options
+  const {
+    timeoutDuration = FETCH_DEFAULTS.timeoutDuration,
+    maxResponseSize = FETCH_DEFAULTS.maxResponseSize,
+  } = options
   if (typeof timeoutDuration !== 'number' || !(timeoutDuration > 0) || !Number.isFinite(timeoutDuration)) {
     throw new TypeError('timeoutDuration: expected a positive, finite number of milliseconds')
   }
@@ -90,7 +92,8 @@ export async function fetchJson(
   options: CheckedFetchOptions,
   codes: Readonly<Record<FetchFailure, ErrorCode>>,
 ): Promise<unknown> {
-  const fail = (failure: FetchFailure, cause: unknown) => new GatehouseError(codes[failure], undefined, { cause })
+  const fail = (failure: FetchFailure, cause: unknown) =>
+    new GatehouseError(codes[failure], undefined, { cause })
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -119,12 +122,17 @@ export async function fetchJson(
     } catch (cause) {
       throw timedOut ? timeoutError() : fail('failed', cause)
     }
+    const discard = () => void response.body?.cancel().catch(() => {})
     if (response.status !== 200) {
+      discard()
       throw fail('failed', new Error(`${url.href} answered HTTP ${response.status} (expected 200)`))
     }
     // A declared length over the limit is refused before reading a byte.
     const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-    if (declared > options.maxResponseSize) throw tooLarge()
+    if (declared > options.maxResponseSize) {
+      discard()
+      throw tooLarge()
+    }
 
     const chunks: Uint8Array[] = []
     let size = 0
@@ -139,6 +147,8 @@ export async function fetchJson(
           chunks.push(value)
         }
       } catch (cause) {
+        // Release the stream even if the fetch implementation ignores the abort signal.
+        reader.cancel().catch(() => {})
         if (cause instanceof GatehouseError) throw cause
         throw timedOut ? timeoutError() : fail('failed', cause)
       }

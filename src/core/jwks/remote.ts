@@ -23,7 +23,13 @@ import {
   type ProtectedHeader,
   type VerificationKey,
 } from '../types.js'
-import { type CheckedFetchOptions, checkFetchOptions, FETCH_DEFAULTS, type FetchFailure, fetchJson } from './fetch-json.js'
+import {
+  type CheckedFetchOptions,
+  checkFetchOptions,
+  FETCH_DEFAULTS,
+  type FetchFailure,
+  fetchJson,
+} from './fetch-json.js'
 import type { KeyEntry } from './key-set.js'
 import { KeySet } from './key-set.js'
 
@@ -162,9 +168,8 @@ class RemoteKeySet implements RemoteKeyStore {
     if (!set.has(header)) return undefined
     const key = set.resolveSync(header) // throws when several keys fit
     if (key) {
-      let byKid = this.#memo.get(header.alg)
-      if (!byKid) this.#memo.set(header.alg, (byKid = new Map()))
-      byKid.set(header.kid, key)
+      const byKid = this.#memo.get(header.alg) ?? new Map<string | undefined, VerificationKey>()
+      this.#memo.set(header.alg, byKid.set(header.kid, key))
     }
     return key
   }
@@ -206,12 +211,18 @@ class RemoteKeySet implements RemoteKeyStore {
   }
 
   #coolingDown(): boolean {
-    return this.#lastFetchAt !== undefined && this.#options.now() - this.#lastFetchAt < this.#options.cooldownDuration
+    return (
+      this.#lastFetchAt !== undefined &&
+      this.#options.now() - this.#lastFetchAt < this.#options.cooldownDuration
+    )
   }
 
   /** A request the cooldown does not let fetch: answer now, and make sure one fetch follows the cooldown. */
   #refuse(header: ProtectedHeader, set: KeySet | undefined): never {
-    const retryInMs = Math.max(0, (this.#lastFetchAt ?? 0) + this.#options.cooldownDuration - this.#options.now())
+    const retryInMs = Math.max(
+      0,
+      (this.#lastFetchAt ?? 0) + this.#options.cooldownDuration - this.#options.now(),
+    )
     this.#emit({ type: 'cooldown', kid: header.kid, retryInMs })
     // Without a usable set the next request after the cooldown tries again; nothing is scheduled, so a
     // store nobody uses does not poll a dead provider.
@@ -225,7 +236,9 @@ class RemoteKeySet implements RemoteKeyStore {
     // The provider failed last time: we cannot tell whether the kid exists, so the token is not at fault.
     if (this.#lastError) throw unavailable(this.#lastError)
     throw new GatehouseError('ERR_JWKS_NO_MATCHING_KEY', undefined, {
-      cause: new Error(`no key with kid=${JSON.stringify(header.kid ?? null)}; refetch cooling down for ${retryInMs} ms`),
+      cause: new Error(
+        `no key with kid=${JSON.stringify(header.kid ?? null)}; refetch cooling down for ${retryInMs} ms`,
+      ),
     })
   }
 
@@ -236,17 +249,19 @@ class RemoteKeySet implements RemoteKeyStore {
     clearTimeout(this.#cooldownTimer)
     this.#cooldownTimer = undefined
     this.#lastFetchAt = this.#options.now()
-    const run = this.#load(reason).finally(() => {
+    const run = this.#load(performance.now()).finally(() => {
       this.#inflight = undefined
     })
     run.catch(noop) // a background fetch has no caller; its failure is reported through events
     this.#inflight = run
+    // After #inflight is set, so a listener reading `state` (or calling `get`) sees the fetch.
+    this.#emit({ type: 'fetch', url: this.#label(), reason })
     return run
   }
 
-  async #load(reason: Reason): Promise<void> {
-    const started = performance.now()
-    this.#emit({ type: 'fetch', url: this.#label(), reason })
+  async #load(started: number): Promise<void> {
+    // Let #fetch record this run as in flight before any of it (the URL function included) executes.
+    await undefined
     let url: URL | undefined
     try {
       url = await this.#resolveUrl()
@@ -254,7 +269,9 @@ class RemoteKeySet implements RemoteKeyStore {
       this.#accept(await parse(document, this.#set), url, started)
     } catch (cause) {
       const error =
-        cause instanceof GatehouseError ? cause : new GatehouseError('ERR_JWKS_FETCH_FAILED', undefined, { cause })
+        cause instanceof GatehouseError
+          ? cause
+          : new GatehouseError('ERR_JWKS_FETCH_FAILED', undefined, { cause })
       this.#fail(error, url, started)
       throw error
     }
@@ -315,10 +332,10 @@ class RemoteKeySet implements RemoteKeyStore {
   #schedule(delay: number): void {
     clearTimeout(this.#refreshTimer)
     this.#refreshTimer = undefined
-    if (delay === Number.POSITIVE_INFINITY) return
+    if (this.#closed || delay === Number.POSITIVE_INFINITY) return
     this.#refreshTimer = startTimer(() => {
       this.#refreshTimer = undefined
-      this.#fetch('refresh').catch(noop)
+      if (!this.#closed) this.#fetch('refresh').catch(noop)
     }, delay)
   }
 
@@ -348,7 +365,9 @@ async function parse(document: unknown, previous: KeySet | undefined): Promise<K
     throw new GatehouseError('ERR_JWKS_INVALID', undefined, { cause })
   }
   // Importing now means `peek` finds the keys ready, and an unusable key (RSA < 2048 bits) is known now.
-  await Promise.all(set.entries.flatMap((entry) => algorithmsOf(entry).map((alg) => entry.import(alg).catch(noop))))
+  await Promise.all(
+    set.entries.flatMap((entry) => algorithmsOf(entry).map((alg) => entry.import(alg).catch(noop))),
+  )
   if (!set.entries.some((entry) => algorithmsOf(entry).length > 0)) {
     const detail = `the key set has no key usable for signature verification (${set.entries.length} published)`
     throw new GatehouseError('ERR_JWKS_INVALID', undefined, { cause: new Error(detail) })
@@ -399,13 +418,18 @@ function checkUrl(url: unknown): URL | (() => Promise<URL>) {
 function checkOptions(options: RemoteKeySetOptions): Checked {
   if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object')
   const d = REMOTE_KEY_SET_DEFAULTS
-  const { cooldownDuration = d.cooldownDuration, refreshInterval = d.refreshInterval, cacheMaxAge = d.cacheMaxAge } =
-    options
+  const {
+    cooldownDuration = d.cooldownDuration,
+    refreshInterval = d.refreshInterval,
+    cacheMaxAge = d.cacheMaxAge,
+  } = options
   if (typeof cooldownDuration !== 'number' || !Number.isFinite(cooldownDuration) || cooldownDuration < 0) {
     throw new TypeError('cooldownDuration: expected a non-negative number of milliseconds')
   }
   if (typeof refreshInterval !== 'number' || !(refreshInterval > 0)) {
-    throw new TypeError('refreshInterval: expected a positive number of milliseconds (Infinity turns refresh off)')
+    throw new TypeError(
+      'refreshInterval: expected a positive number of milliseconds (Infinity turns refresh off)',
+    )
   }
   if (typeof cacheMaxAge !== 'number' || !(cacheMaxAge > 0)) {
     throw new TypeError('cacheMaxAge: expected a positive number of milliseconds (Infinity: never expire)')

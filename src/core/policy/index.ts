@@ -3,7 +3,7 @@
  * Framework-agnostic; adapters only call `compileRule(...).authorize(auth, method)` through the gate.
  */
 export type { AuthContext } from './context.js'
-export { type Match, type NormalizedMatch, normalizeMatch, satisfies, scopeAttribute } from './match.js'
+export type { Match } from './match.js'
 export { assertOwner, assertOwnerOrReadOnly, type OwnerOptions } from './owner.js'
 export {
   type Access,

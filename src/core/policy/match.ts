@@ -32,14 +32,19 @@ function values(list: unknown, option: string, isScope: boolean): readonly strin
   // `[]` as ALL would require nothing (allow everyone) and as ANY would allow no one: both are almost
   // certainly a mistake (an empty config value), so neither silently happens.
   if (list.length === 0) {
-    throw new TypeError(`${option}: expected at least one value (an empty list would ${option.endsWith('.any') ? 'deny every request' : 'require nothing'})`)
+    throw new TypeError(
+      `${option}: expected at least one value (an empty list would ${option.endsWith('.any') ? 'deny every request' : 'require nothing'})`,
+    )
   }
   for (const value of list) {
-    if (typeof value !== 'string' || value === '') throw new TypeError(`${option}: expected non-empty strings, got ${JSON.stringify(value)}`)
+    if (typeof value !== 'string' || value === '')
+      throw new TypeError(`${option}: expected non-empty strings, got ${JSON.stringify(value)}`)
     // A scope token never contains a space (RFC 6749 §3.3): 'read write' was meant as two scopes, and as
     // one it could never match a `scope` claim, which is split on spaces.
     if (isScope && /\s/.test(value)) {
-      throw new TypeError(`${option}: a scope cannot contain whitespace, got ${JSON.stringify(value)} (list each scope separately)`)
+      throw new TypeError(
+        `${option}: a scope cannot contain whitespace, got ${JSON.stringify(value)} (list each scope separately)`,
+      )
     }
   }
   return Object.freeze([...new Set(list as string[])])
@@ -56,13 +61,17 @@ export function normalizeMatch(match: unknown, option: string, isScope = false):
   if (typeof match === 'string') return Object.freeze({ all: values([match], option, isScope) })
   if (Array.isArray(match)) return Object.freeze({ all: values(match, option, isScope) })
   if (typeof match !== 'object' || match === null) {
-    throw new TypeError(`${option}: expected a string, an array of strings, or { any, all }, got ${match === null ? 'null' : typeof match}`)
+    throw new TypeError(
+      `${option}: expected a string, an array of strings, or { any, all }, got ${match === null ? 'null' : typeof match}`,
+    )
   }
   for (const key of Object.keys(match)) {
-    if (key !== 'any' && key !== 'all') throw new TypeError(`${option}.${key}: unknown member (expected any, all)`)
+    if (key !== 'any' && key !== 'all')
+      throw new TypeError(`${option}.${key}: unknown member (expected any, all)`)
   }
   const { any, all } = match as { any?: unknown; all?: unknown }
-  if (any === undefined && all === undefined) throw new TypeError(`${option}: expected { any: [...] }, { all: [...] } or both`)
+  if (any === undefined && all === undefined)
+    throw new TypeError(`${option}: expected { any: [...] }, { all: [...] } or both`)
   const out: { any?: readonly string[]; all?: readonly string[] } = {}
   if (any !== undefined) out.any = values(any, `${option}.any`, isScope)
   if (all !== undefined) out.all = values(all, `${option}.all`, isScope)

@@ -37,7 +37,9 @@ export function assertOwner(auth: AuthContext, owner: unknown, options: OwnerOpt
   const claim = options.claim ?? 'sub'
   const value = readClaim(auth.claims, claim)
   if (typeof owner === 'string' && owner !== '' && typeof value === 'string' && value === owner) return
-  throw new GatehouseError('ERR_POLICY_OWNER', undefined, { required: { owner: { claim: formatClaimPath(claim) } } })
+  throw new GatehouseError('ERR_POLICY_OWNER', undefined, {
+    required: { owner: { claim: formatClaimPath(claim) } },
+  })
 }
 
 /**
@@ -46,7 +48,12 @@ export function assertOwner(auth: AuthContext, owner: unknown, options: OwnerOpt
  *
  * @example assertOwnerOrReadOnly(auth, post.authorSub, request.method)
  */
-export function assertOwnerOrReadOnly(auth: AuthContext, owner: unknown, method: string, options: OwnerOptions = {}): void {
+export function assertOwnerOrReadOnly(
+  auth: AuthContext,
+  owner: unknown,
+  method: string,
+  options: OwnerOptions = {},
+): void {
   if (typeof method !== 'string') throw new TypeError(`method: expected a string, got ${typeof method}`)
   if (SAFE_METHODS.has(method.toUpperCase())) return
   assertOwner(auth, owner, options)

@@ -126,10 +126,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function compileRequirements(source: Record<string, unknown>, option: string, allowed: ReadonlySet<string>): Compiled {
+function compileRequirements(
+  source: Record<string, unknown>,
+  option: string,
+  allowed: ReadonlySet<string>,
+): Compiled {
   for (const key of Object.keys(source)) {
     if (!allowed.has(key)) {
-      const hint = key === 'scope' || key === 'role' || key === 'permission' || key === 'group' ? ` (did you mean ${key}s?)` : ''
+      const hint =
+        key === 'scope' || key === 'role' || key === 'permission' || key === 'group'
+          ? ` (did you mean ${key}s?)`
+          : ''
       throw new TypeError(`${option}.${key}: unknown option${hint}`)
     }
   }
@@ -137,10 +144,16 @@ function compileRequirements(source: Record<string, unknown>, option: string, al
   for (const category of CATEGORIES) {
     if (source[category] === undefined) continue
     const match = normalizeMatch(source[category], `${option}.${category}`, category === 'scopes')
-    matches.push({ category, match, code: FAILURE_CODE[category], scope: category === 'scopes' ? scopeAttribute(match) : undefined })
+    matches.push({
+      category,
+      match,
+      code: FAILURE_CODE[category],
+      scope: category === 'scopes' ? scopeAttribute(match) : undefined,
+    })
   }
   const { check } = source
-  if (check !== undefined && typeof check !== 'function') throw new TypeError(`${option}.check: expected a function (auth) => boolean`)
+  if (check !== undefined && typeof check !== 'function')
+    throw new TypeError(`${option}.check: expected a function (auth) => boolean`)
   return Object.freeze({ matches: Object.freeze(matches), check: check as Compiled['check'] })
 }
 
@@ -158,7 +171,11 @@ function methodName(value: unknown, option: string): string {
 function summarize(resolved: Resolved): MethodSummary {
   const required: Requirement = {}
   for (const { category, match } of resolved.requirements.matches) required[category] = match
-  return Object.freeze({ access: resolved.access, required: Object.freeze(required), check: resolved.requirements.check !== undefined })
+  return Object.freeze({
+    access: resolved.access,
+    required: Object.freeze(required),
+    check: resolved.requirements.check !== undefined,
+  })
 }
 
 function enforce(requirements: Compiled, auth: AuthContext): void {
@@ -172,7 +189,9 @@ function enforce(requirements: Compiled, auth: AuthContext): void {
     const allowed: unknown = requirements.check(auth)
     if (allowed === true) return
     if (allowed === false) throw new GatehouseError('ERR_POLICY_DENIED')
-    throw new TypeError(`rule.check: expected a boolean result, got ${allowed === null ? 'null' : typeof allowed} (check must be synchronous)`)
+    throw new TypeError(
+      `rule.check: expected a boolean result, got ${allowed === null ? 'null' : typeof allowed} (check must be synchronous)`,
+    )
   }
 }
 
@@ -192,7 +211,8 @@ function enforce(requirements: Compiled, auth: AuthContext): void {
  * ```
  */
 export function compileRule(rule: AccessRule = {}): CompiledRule {
-  if (!isPlainObject(rule)) throw new TypeError('rule: expected an object such as { scopes: "read:messages" }')
+  if (!isPlainObject(rule))
+    throw new TypeError('rule: expected an object such as { scopes: "read:messages" }')
   const base = compileRequirements(rule, 'rule', RULE_KEYS)
 
   let allOptional = false
@@ -200,17 +220,20 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
   if (rule.optional === true) {
     allOptional = true
   } else if (Array.isArray(rule.optional)) {
-    rule.optional.forEach((method, i) => optional.add(methodName(method, `rule.optional[${i}]`)))
+    for (const [i, method] of rule.optional.entries()) optional.add(methodName(method, `rule.optional[${i}]`))
   } else if (rule.optional !== undefined && rule.optional !== false) {
     throw new TypeError('rule.optional: expected a boolean or an array of HTTP methods')
   }
   if (allOptional && !isEmpty(base)) {
-    throw new TypeError('rule.optional: every method is optional, so the requirements would be bypassed by sending no token')
+    throw new TypeError(
+      'rule.optional: every method is optional, so the requirements would be bypassed by sending no token',
+    )
   }
 
   const entries = new Map<string, Compiled | 'public'>()
   if (rule.methods !== undefined) {
-    if (!isPlainObject(rule.methods)) throw new TypeError('rule.methods: expected an object such as { POST: { scopes: "write" } }')
+    if (!isPlainObject(rule.methods))
+      throw new TypeError('rule.methods: expected an object such as { POST: { scopes: "write" } }')
     for (const [key, value] of Object.entries(rule.methods)) {
       if (value === undefined) continue
       const method = methodName(key, `rule.methods.${key}`)
@@ -219,10 +242,13 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
         entries.set(method, 'public')
         continue
       }
-      if (!isPlainObject(value)) throw new TypeError(`rule.methods.${key}: expected requirements ({ scopes, roles, ... }) or 'public'`)
+      if (!isPlainObject(value))
+        throw new TypeError(`rule.methods.${key}: expected requirements ({ scopes, roles, ... }) or 'public'`)
       const compiled = compileRequirements(value, `rule.methods.${key}`, REQUIREMENT_KEYS)
       if ((allOptional || optional.has(method)) && !isEmpty(compiled)) {
-        throw new TypeError(`rule.methods.${key}: ${method} is optional, so its requirements would be bypassed by sending no token`)
+        throw new TypeError(
+          `rule.methods.${key}: ${method} is optional, so its requirements would be bypassed by sending no token`,
+        )
       }
       entries.set(method, compiled)
     }
@@ -241,7 +267,9 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
     if (allOptional || optional.has(method)) return { access: 'optional', requirements: NOTHING }
     return { access: 'required', requirements: entry ?? base }
   }
-  const fallback: Resolved = allOptional ? { access: 'optional', requirements: NOTHING } : { access: 'required', requirements: base }
+  const fallback: Resolved = allOptional
+    ? { access: 'optional', requirements: NOTHING }
+    : { access: 'required', requirements: base }
   const resolved = new Map<string, Resolved>()
   for (const method of new Set([...entries.keys(), ...optional])) resolved.set(method, resolve(method))
 
@@ -252,7 +280,10 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
 
   const summaries: Record<string, MethodSummary> = {}
   for (const [method, value] of resolved) summaries[method] = summarize(value)
-  const requirement: RuleSummary = Object.freeze({ default: summarize(fallback), methods: Object.freeze(summaries) })
+  const requirement: RuleSummary = Object.freeze({
+    default: summarize(fallback),
+    methods: Object.freeze(summaries),
+  })
 
   return Object.freeze({
     requiresToken: (method: string) => lookup(method).access === 'required',

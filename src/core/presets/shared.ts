@@ -2,7 +2,7 @@
  * What every preset shares: the result type, input validation (TypeErrors naming the option), and the
  * composition of `validate` hooks. Private to the presets folder.
  */
-import type { ClaimMapping } from '../claims-reader.js'
+import { type ClaimMapping, createClaimsReader } from '../claims-reader.js'
 import { GatehouseError } from '../errors.js'
 import { type IssuerOptions, parseHttpUrl } from '../options.js'
 import { idTokenGuard } from '../token-guard.js'
@@ -14,7 +14,10 @@ type Validate = (claims: JWTClaims, header: ProtectedHeader) => void
  * A preset's output: plain verifier options (spread them into `createVerifier`, or list them under
  * `issuers`) with the provider's claim mapping. `issuer`, `audience`, `validate` and `claims` are always set.
  */
-export type PresetResult = Pick<IssuerOptions, 'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims'> &
+export type PresetResult = Pick<
+  IssuerOptions,
+  'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims'
+> &
   Required<Pick<IssuerOptions, 'issuer' | 'validate'>> & {
     audience: string | readonly string[] | null
     claims: ClaimMapping
@@ -39,7 +42,8 @@ export interface ClientIdsOption {
   clientIds?: readonly string[]
 }
 
-const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
+const HOST =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -53,17 +57,22 @@ export function options(preset: string, value: unknown): Record<string, unknown>
 /** A bare host name, e.g. `tenant.us.auth0.com` (no scheme, no path). */
 export function hostName(option: string, value: unknown): string {
   if (typeof value === 'string' && /^[a-z]+:\/\//i.test(value)) {
-    throw new TypeError(`${option}: expected a host name without scheme, e.g. "${value.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')}"`)
+    throw new TypeError(
+      `${option}: expected a host name without scheme, e.g. "${value.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')}"`,
+    )
   }
   if (typeof value !== 'string' || !HOST.test(value)) {
-    throw new TypeError(`${option}: expected a host name such as "tenant.example.com" (no scheme, no path), got ${JSON.stringify(value)}`)
+    throw new TypeError(
+      `${option}: expected a host name such as "tenant.example.com" (no scheme, no path), got ${JSON.stringify(value)}`,
+    )
   }
   return value.toLowerCase()
 }
 
 /** An https base URL (http only on loopback), without query, fragment or trailing slash. */
 export function baseUrl(option: string, value: unknown): string {
-  if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError(`${option}: expected an https URL, got ${typeof value}`)
+  if (typeof value !== 'string' && !(value instanceof URL))
+    throw new TypeError(`${option}: expected an https URL, got ${typeof value}`)
   const url = parseHttpUrl(option, value)
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new TypeError(`${option}: expected a URL without query, fragment or credentials`)
@@ -72,7 +81,8 @@ export function baseUrl(option: string, value: unknown): string {
 }
 
 export function nonEmptyString(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`${option}: expected a non-empty string, got ${JSON.stringify(value)}`)
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`${option}: expected a non-empty string, got ${JSON.stringify(value)}`)
   return value
 }
 
@@ -102,7 +112,9 @@ export function optionalStringList(option: string, value: unknown): string[] {
 export function claimMapping(preset: string, defaults: ClaimMapping, overrides: unknown): ClaimMapping {
   if (overrides === undefined) return defaults
   if (!isPlainObject(overrides)) throw new TypeError(`${preset}.claims: expected a claim mapping object`)
-  return { ...defaults, ...(overrides as ClaimMapping) }
+  const mapping = { ...defaults, ...(overrides as ClaimMapping) }
+  createClaimsReader(mapping) // validates now, not at the first request
+  return mapping
 }
 
 /** Run the checks in order; undefined entries are skipped. */
@@ -114,20 +126,40 @@ export function allOf(...checks: (Validate | undefined)[]): Validate {
 }
 
 export function userValidate(preset: string, value: unknown): Validate | undefined {
-  if (value !== undefined && typeof value !== 'function') throw new TypeError(`${preset}.validate: expected a function`)
+  if (value !== undefined && typeof value !== 'function')
+    throw new TypeError(`${preset}.validate: expected a function`)
   return value as Validate | undefined
 }
 
-export function algorithms(preset: string, value: unknown, defaults: readonly Algorithm[] | undefined): readonly Algorithm[] | undefined {
+export function algorithms(
+  preset: string,
+  value: unknown,
+  defaults: readonly Algorithm[] | undefined,
+): readonly Algorithm[] | undefined {
   if (value === undefined) return defaults
-  if (!Array.isArray(value) || value.length === 0) throw new TypeError(`${preset}.algorithms: expected a non-empty array`)
+  if (!Array.isArray(value) || value.length === 0)
+    throw new TypeError(`${preset}.algorithms: expected a non-empty array`)
   return value as Algorithm[] // checked against the allow-list by the verifier
 }
 
-/** The ID-token guard for the preset's `clientIds` (excluding any of the API's own audiences). */
-export function guard(preset: string, given: Record<string, unknown>, extra: { allowNonce?: boolean; exclude?: readonly string[] } = {}): Validate {
-  const clientIds = optionalStringList(`${preset}.clientIds`, given.clientIds).filter((id) => !extra.exclude?.includes(id))
-  return idTokenGuard({ clientIds, allowNonce: extra.allowNonce })
+/**
+ * The ID-token guard for the preset's `clientIds` option plus `add`, minus `exclude` (the API's own
+ * audiences: a token audienced to the API is what we want, whatever else it names).
+ */
+export function guard(
+  preset: string,
+  clientIds: unknown,
+  extra: { allowNonce?: boolean; add?: readonly string[]; exclude?: readonly string[] } = {},
+): Validate {
+  const ids = [...optionalStringList(`${preset}.clientIds`, clientIds), ...(extra.add ?? [])].filter(
+    (id) => !extra.exclude?.includes(id),
+  )
+  return idTokenGuard({ clientIds: ids, allowNonce: extra.allowNonce })
+}
+
+/** An audience option as a list (empty for null). */
+export function audienceList(value: string | readonly string[] | null): readonly string[] {
+  return value === null ? [] : typeof value === 'string' ? [value] : value
 }
 
 /** Drop undefined members, so a preset's output lists only what it sets. */
@@ -135,12 +167,15 @@ export function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 }
 
-export const claimMissing = (claim: string) => new GatehouseError('ERR_JWT_CLAIM_MISSING', `"${claim}" claim is missing`)
-export const claimInvalid = (claim: string, why: string) => new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
+export const claimMissing = (claim: string) =>
+  new GatehouseError('ERR_JWT_CLAIM_MISSING', `"${claim}" claim is missing`)
+export const claimInvalid = (claim: string, why: string) =>
+  new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
 
 /** Reject unknown options: a misspelt `clientId` must not silently switch a check off. */
 export function knownKeys(preset: string, given: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(given)) {
-    if (!known.includes(key)) throw new TypeError(`${preset}.${key}: unknown option (expected ${known.join(', ')})`)
+    if (!known.includes(key))
+      throw new TypeError(`${preset}.${key}: unknown option (expected ${known.join(', ')})`)
   }
 }

@@ -2,7 +2,11 @@ import { generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'n
 import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../../src/core/errors.js'
-import { createRemoteKeySet, type RemoteKeySetOptions, type RemoteKeyStore } from '../../../src/core/jwks/remote.js'
+import {
+  createRemoteKeySet,
+  type RemoteKeySetOptions,
+  type RemoteKeyStore,
+} from '../../../src/core/jwks/remote.js'
 import { isLoopbackUrl } from '../../../src/core/loopback.js'
 import type { JWK, KeyStoreEvent, ProtectedHeader } from '../../../src/core/types.js'
 import { type JwksServer, type Reply, startJwksServer } from '../../helpers/jwks-server.js'
@@ -88,7 +92,8 @@ describe('construction', () => {
     ['onEvent', {}, 'onEvent: expected a function'],
     ['now', 1, 'now: expected a function'],
   ])('rejects %s = %j with a TypeError naming it', (name, value, message) => {
-    const make = () => createRemoteKeySet('https://id.example.com/jwks', { [name]: value } as RemoteKeySetOptions)
+    const make = () =>
+      createRemoteKeySet('https://id.example.com/jwks', { [name]: value } as RemoteKeySetOptions)
     expect(make).toThrow(TypeError)
     expect(make).toThrow(message)
   })
@@ -103,21 +108,29 @@ describe('construction', () => {
     keys.close()
   })
 
-  it.each(['http://id.example.com/jwks', 'http://128.0.0.1/jwks', 'http://localhost.example.com/jwks', 'ftp://localhost/x', 'not a url', '/relative'])(
-    'refuses %s: https only, http on loopback hosts',
-    (url) => {
-      expect(() => createRemoteKeySet(url)).toThrow(TypeError)
-      expect(() => createRemoteKeySet(url)).toThrow('url: expected an https URL')
-    },
-  )
+  it.each([
+    'http://id.example.com/jwks',
+    'http://128.0.0.1/jwks',
+    'http://localhost.example.com/jwks',
+    'ftp://localhost/x',
+    'not a url',
+    '/relative',
+  ])('refuses %s: https only, http on loopback hosts', (url) => {
+    expect(() => createRemoteKeySet(url)).toThrow(TypeError)
+    expect(() => createRemoteKeySet(url)).toThrow('url: expected an https URL')
+  })
 
-  it.each(['https://id.example.com/jwks', 'http://127.0.0.1:9/jwks', 'http://127.200.3.4/jwks', 'http://localhost:9/jwks', 'http://[::1]:9/jwks', 'http://127.1/jwks'])(
-    'accepts %s',
-    (url) => {
-      createRemoteKeySet(new URL(url)).close()
-      createRemoteKeySet(url).close()
-    },
-  )
+  it.each([
+    'https://id.example.com/jwks',
+    'http://127.0.0.1:9/jwks',
+    'http://127.200.3.4/jwks',
+    'http://localhost:9/jwks',
+    'http://[::1]:9/jwks',
+    'http://127.1/jwks',
+  ])('accepts %s', (url) => {
+    createRemoteKeySet(new URL(url)).close()
+    createRemoteKeySet(url).close()
+  })
 
   it('recognises loopback hosts only after URL normalisation, without DNS', () => {
     expect(isLoopbackUrl(new URL('http://LOCALHOST/'))).toBe(true)
@@ -147,7 +160,9 @@ describe('first fetch', () => {
     expect(key.kid).toBe('b')
     const data = Buffer.from('payload')
     const signature = sign('sha256', data, { key: B.privateKey, dsaEncoding: 'ieee-p1363' })
-    expect(verify('sha256', data, { key: key.handle as KeyObject, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
+    expect(
+      verify('sha256', data, { key: key.handle as KeyObject, dsaEncoding: 'ieee-p1363' }, signature),
+    ).toBe(true)
     expect(server.requests[0]?.headers.accept).toBe('application/jwk-set+json, application/json')
     expect(server.requests[0]?.headers['x-api-key']).toBe('k')
     expect(keys.state).toBe('fresh')
@@ -166,14 +181,18 @@ describe('first fetch', () => {
     expect(server.hits(PATH)).toBe(1)
   })
 
-  it('shares one fetch between concurrent first requests (single-flight)', async () => {
+  it('shares one fetch between concurrent requests (single-flight), even with no cooldown', async () => {
     const server = await serve({ json: { keys: [A.jwk] }, delayMs: 100 })
-    const keys = store(server)
+    const keys = store(server, { cooldownDuration: 0 })
     const pending = Array.from({ length: 25 }, () => keys.get(header('a')))
     expect(keys.state).toBe('fetching')
     const results = await Promise.all(pending)
     expect(new Set(results).size).toBe(1)
     expect(server.hits(PATH)).toBe(1)
+    // 25 concurrent unknown kids: one refetch, shared, and no second one afterwards.
+    const misses = await Promise.all(Array.from({ length: 25 }, (_, i) => failure(keys.get(header(`x${i}`)))))
+    expect(misses.map((error) => error.code)).toEqual(Array(25).fill('ERR_JWKS_NO_MATCHING_KEY'))
+    expect(server.hits(PATH)).toBe(2)
   })
 
   it('throws ERR_JWKS_MULTIPLE_MATCHING_KEYS from peek and get when a kid-less token fits several keys', async () => {
@@ -195,7 +214,11 @@ describe('refresh and rotation', () => {
   it('background refresh picks up a new key without a request waiting', async () => {
     const events: KeyStoreEvent[] = []
     const server = await serve(jwks(A))
-    const keys = store(server, { refreshInterval: 100, cooldownDuration: 60_000, onEvent: (e) => events.push(e) })
+    const keys = store(server, {
+      refreshInterval: 100,
+      cooldownDuration: 60_000,
+      onEvent: (e) => events.push(e),
+    })
     await keys.get(header('a'))
     server.set(PATH, jwks(A, B))
     await waitFor(() => keys.peek(header('b')) !== undefined)
@@ -209,12 +232,14 @@ describe('refresh and rotation', () => {
     const keys = store(server)
     const key = await keys.get(header('a'))
     server.set(PATH, { json: { keys: [A.jwk] }, delayMs: 300 })
-    const refreshing = keys.refresh()
+    let refreshed = false
+    const refreshing = keys.refresh().then(() => {
+      refreshed = true
+    })
     expect(keys.state).toBe('fetching')
-    const started = Date.now()
     expect(await keys.get(header('a'))).toBe(key)
     expect(keys.peek(header('a'))).toBe(key)
-    expect(Date.now() - started).toBeLessThan(100)
+    expect(refreshed).toBe(false) // answered without waiting for the refresh
     await refreshing
     expect(keys.peek(header('a'))).toBe(key) // unchanged key: imported once, reused
   })
@@ -254,19 +279,20 @@ describe('refresh and rotation', () => {
 
   it('a flood of random kids costs at most one fetch per cooldown', async () => {
     const server = await serve(jwks(A))
-    const keys = store(server, { cooldownDuration: 300 })
+    const keys = store(server, { cooldownDuration: 500 })
     await keys.get(header('a'))
-    const flood = () => Promise.all(Array.from({ length: 200 }, () => failure(keys.get(header(randomUUID())))))
+    const flood = () =>
+      Promise.all(Array.from({ length: 200 }, () => failure(keys.get(header(randomUUID())))))
     // Inside the cooldown of the first fetch: every token answered at once, one fetch scheduled.
     for (const error of await flood()) expect(error.code).toBe('ERR_JWKS_NO_MATCHING_KEY')
     expect(server.hits(PATH)).toBe(1)
     await flood()
     await waitFor(() => server.hits(PATH) === 2)
     // After the cooldown: 200 concurrent misses share a single refetch.
-    await sleep(350)
+    await sleep(550)
     for (const error of await flood()) expect(error.code).toBe('ERR_JWKS_NO_MATCHING_KEY')
     expect(server.hits(PATH)).toBe(3)
-    await sleep(400)
+    await sleep(550)
     expect(server.hits(PATH)).toBe(3) // nobody was refused that time, so nothing was scheduled
   })
 })
@@ -285,9 +311,10 @@ describe('provider failures', () => {
     expect(String((first.cause as Error).cause)).toContain('HTTP 500')
     expect(keys.state).toBe('unavailable')
     const started = Date.now()
-    for (let i = 0; i < 20; i++) expect((await failure(keys.get(header('a')))).code).toBe('ERR_JWKS_UNAVAILABLE')
+    for (let i = 0; i < 20; i++)
+      expect((await failure(keys.get(header('a')))).code).toBe('ERR_JWKS_UNAVAILABLE')
     expect(keys.peek(header('a'))).toBeUndefined()
-    expect(Date.now() - started).toBeLessThan(100)
+    expect(Date.now() - started).toBeLessThan(300)
     expect(server.hits(PATH)).toBe(1)
     server.set(PATH, jwks(A))
     await sleep(410)
@@ -327,7 +354,9 @@ describe('provider failures', () => {
 
   it('rejects an RSA key under 2048 bits, leaving no usable key', async () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 })
-    const server = await serve({ json: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'r', alg: 'RS256' }] } })
+    const server = await serve({
+      json: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'r', alg: 'RS256' }] },
+    })
     const error = await failure(store(server).refresh())
     expect(error.code).toBe('ERR_JWKS_INVALID')
     expect(String((error.cause as Error).message)).toContain('no key usable')
@@ -370,7 +399,6 @@ describe('provider failures', () => {
   it('cuts off a 10 MB streamed body after about 1 MB, without reading the rest', async () => {
     const chunk = Buffer.alloc(64 * 1024, 0x20)
     let written = 0
-    let finished = false
     const server = await serve((_, res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'application/json' }) // chunked: no content-length to trust
       const pump = () => {
@@ -378,7 +406,7 @@ describe('provider failures', () => {
           written += chunk.length
           if (!res.write(chunk)) return void res.once('drain', pump)
         }
-        if (!res.destroyed) res.end(() => void (finished = true))
+        if (!res.destroyed) res.end()
       }
       pump()
     })
@@ -397,10 +425,9 @@ describe('provider failures', () => {
     }
     const keys = store(server, { fetch: counting })
     expect((await failure(keys.refresh())).code).toBe('ERR_JWKS_TOO_LARGE')
+    // What went through the body stream: just past the limit (plus what the pipe had in flight), not 10 MB.
     expect(read).toBeGreaterThan(1_048_576)
-    expect(read).toBeLessThan(1_048_576 + 2 * chunk.length)
-    await sleep(50)
-    expect(finished).toBe(false) // the connection was dropped: the server never got to send it all
+    expect(read).toBeLessThan(1_048_576 + 4 * chunk.length)
   })
 
   it('refuses a declared content-length over the limit before reading', async () => {
@@ -456,7 +483,7 @@ describe('provider failures', () => {
     { what: 'an oversized body', reply: { body: 'x'.repeat(5_000) } },
   ])('keeps serving after a good fetch when the provider sends $what', async ({ reply }) => {
     const server = await serve(jwks(A))
-    const keys = store(server, { timeoutDuration: 100, maxResponseSize: 4_000 })
+    const keys = store(server, { timeoutDuration: 400, maxResponseSize: 4_000 })
     const key = await keys.get(header('a'))
     server.set(PATH, reply)
     await failure(keys.refresh())
@@ -517,21 +544,34 @@ describe('URL given as a function', () => {
 describe('events and lifecycle', () => {
   it('reports fetch, fetch-success and keys-changed, and keys-changed only when the set changed', async () => {
     const events: KeyStoreEvent[] = []
+    const statesAtFetch: string[] = []
     const server = await serve(jwks(A))
-    const keys = store(server, { onEvent: (e) => events.push(e) })
+    const keys = store(server, {
+      onEvent: (e) => {
+        events.push(e)
+        if (e.type === 'fetch') statesAtFetch.push(keys.state)
+      },
+    })
     await keys.get(header('a'))
     await keys.refresh()
+    expect(statesAtFetch).toEqual(['fetching', 'fetching'])
     const url = server.url(PATH)
-    expect(events.map((e) => e.type)).toEqual(['fetch', 'fetch-success', 'keys-changed', 'fetch', 'fetch-success'])
+    expect(events.map((e) => e.type)).toEqual([
+      'fetch',
+      'fetch-success',
+      'keys-changed',
+      'fetch',
+      'fetch-success',
+    ])
     expect(events[0]).toEqual({ type: 'fetch', url, reason: 'initial' })
     expect(events[1]).toMatchObject({ type: 'fetch-success', url, keyCount: 1 })
     expect(events[2]).toEqual({ type: 'keys-changed', added: ['a'], removed: [] })
     expect(events[3]).toEqual({ type: 'fetch', url, reason: 'refresh' })
     server.set(PATH, { status: 500, body: '' })
     await failure(keys.refresh())
-    const error = events.at(-1)
+    const error = events.at(-1) as Extract<KeyStoreEvent, { type: 'fetch-error' }>
     expect(error).toMatchObject({ type: 'fetch-error', url, servingStale: true })
-    expect((error as { error: GatehouseError }).error.code).toBe('ERR_JWKS_FETCH_FAILED')
+    expect((error.error as GatehouseError).code).toBe('ERR_JWKS_FETCH_FAILED')
   })
 
   it('a listener that throws or rejects changes nothing', async () => {

@@ -3,8 +3,8 @@ import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import pg from 'pg'
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js'
 import { parseDatabaseUrl } from './database-url.js'
@@ -73,7 +73,8 @@ export interface OpenDatabaseOptions {
  * error naming `host:port/db` (never the password) if the server cannot be reached or refuses the login.
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
-  if (options.databaseUrl !== undefined && options.databaseUrl !== '') return openPostgres(options.databaseUrl, options)
+  if (options.databaseUrl !== undefined && options.databaseUrl !== '')
+    return openPostgres(options.databaseUrl, options)
   return openPglite(options.dataDir)
 }
 
@@ -91,9 +92,12 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     await migratePostgres(config)
   } catch (err) {
     await pool.end().catch(() => {})
-    throw new Error(`could not open the PostgreSQL database ${display} from DATABASE_URL: ${messageOf(err)}`, {
-      cause: err,
-    })
+    throw new Error(
+      `could not open the PostgreSQL database ${display} from DATABASE_URL: ${messageOf(err)}`,
+      {
+        cause: err,
+      },
+    )
   }
   const orm: Orm = drizzleNodePg({ client: pool })
   let closed: Promise<void> | undefined
@@ -150,7 +154,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
 async function ping(orm: Orm, timeoutMs = 2000): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs)
+    timer = setTimeout(
+      () => reject(new Error(`the database did not answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
   })
   try {
     await Promise.race([orm.execute(sql`select 1`), timeout])

@@ -21,5 +21,13 @@ export {
 } from './messages.js'
 export { MIGRATIONS_FOLDER } from './migrate.js'
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, normalizePage, type Page } from './page.js'
-export { getOrCreateUser, listUsers, SUB_MAX_LENGTH, toUserJson, type User, type UserJson, usernameFromSub } from './users.js'
+export {
+  getOrCreateUser,
+  listUsers,
+  SUB_MAX_LENGTH,
+  toUserJson,
+  type User,
+  type UserJson,
+  usernameFromSub,
+} from './users.js'
 export { DataInputError } from './validation.js'

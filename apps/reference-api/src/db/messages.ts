@@ -1,8 +1,8 @@
 import { asc, eq, sql } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { assertSub, DataInputError, stringProblem } from './validation.js'
 import { normalizePage, type Page } from './page.js'
 import { MESSAGE_TEXT_MAX_LENGTH, type Message, messages } from './schema.js'
+import { assertSub, DataInputError, stringProblem } from './validation.js'
 
 export type { Message }
 export { MESSAGE_TEXT_MAX_LENGTH }

@@ -1,8 +1,8 @@
 import { asc, eq } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { assertSub, SUB_MAX_LENGTH } from './validation.js'
 import { normalizePage, type Page } from './page.js'
 import { type User, users } from './schema.js'
+import { assertSub, SUB_MAX_LENGTH } from './validation.js'
 
 export type { User }
 export { SUB_MAX_LENGTH }

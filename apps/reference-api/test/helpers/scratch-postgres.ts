@@ -16,7 +16,9 @@ export interface ScratchDatabase {
 export async function createScratchDatabase(baseUrl: string): Promise<ScratchDatabase> {
   const name = `gatehouse_t_${process.pid}_${randomBytes(4).toString('hex')}`
   await admin(baseUrl, `create database ${name}`).catch((err: Error) => {
-    throw new Error(`cannot create a scratch database (does the DATABASE_URL role have CREATEDB?): ${err.message}`)
+    throw new Error(
+      `cannot create a scratch database (does the DATABASE_URL role have CREATEDB?): ${err.message}`,
+    )
   })
   const url = new URL(baseUrl)
   url.pathname = `/${name}`

@@ -1,0 +1,26 @@
+/**
+ * The seed samples' endpoints, with their exact bodies: seeds 000/001 (`/public`, `/protected`) and
+ * seed 003, the Auth0 Django sample (`/api/public`, `/api/private`, `/api/private-scoped`).
+ */
+import type { FastifyInstance } from 'fastify'
+import { subOf } from '../principal.js'
+
+export async function seedRoutes(app: FastifyInstance): Promise<void> {
+  // Seed 000: everything is protected unless marked public, so public routes say `auth: false`.
+  app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
+  app.get('/protected', async (request) => ({
+    message: 'This is a protected message!',
+    sub: subOf(request),
+  }))
+
+  app.get('/api/public', { config: { auth: false } }, async () => ({
+    message: "Hello from a public endpoint! You don't need to be authenticated to see this.",
+  }))
+  app.get('/api/private', async () => ({
+    message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+  }))
+  app.get('/api/private-scoped', { config: { auth: { scopes: 'read:messages' } } }, async () => ({
+    message:
+      'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
+  }))
+}

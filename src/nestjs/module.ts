@@ -1,0 +1,88 @@
+/**
+ * `GatehouseModule`: provides the gate under {@link GATEHOUSE_GATE}, registers {@link GatehouseGuard} as a
+ * global guard (APP_GUARD), so every route of the application is protected unless marked public, and
+ * {@link GatehouseExceptionFilter} (APP_FILTER) for GatehouseErrors thrown by handlers.
+ */
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Module,
+  type ModuleMetadata,
+  type OnModuleDestroy,
+  type Provider,
+} from '@nestjs/common'
+import { APP_FILTER, APP_GUARD } from '@nestjs/core'
+import { createGate, type Gate, type GateOptions } from '../core/gate.js'
+import type { JWTClaims } from '../core/types.js'
+import { GATEHOUSE_GATE } from './decorators.js'
+import { GatehouseExceptionFilter } from './filter.js'
+import { GatehouseGuard } from './guard.js'
+
+/** A gate from `createGate()` (you close it), or its options (the module builds the gate and closes it). */
+export type GatehouseModuleOptions<P = unknown, C extends JWTClaims = JWTClaims> =
+  | Gate<P, C>
+  | GateOptions<P, C>
+
+export interface GatehouseModuleAsyncOptions {
+  imports?: ModuleMetadata['imports']
+  /** Providers passed to `useFactory`, in order (e.g. `[ConfigService]`). */
+  inject?: (string | symbol | Function)[]
+  useFactory: (...args: never[]) => GatehouseModuleOptions | Promise<GatehouseModuleOptions>
+}
+
+const OPTIONS = Symbol('gatehouse:options')
+/** Gates this module built, and so must close. */
+const built = new WeakSet<Gate>()
+
+function toGate(value: GatehouseModuleOptions): Gate {
+  if (typeof (value as Gate).check === 'function') return value as Gate
+  const gate = createGate(value as GateOptions)
+  built.add(gate)
+  return gate
+}
+
+function build(options: Provider, imports: NonNullable<ModuleMetadata['imports']>): DynamicModule {
+  return {
+    module: GatehouseModule,
+    global: true,
+    imports,
+    providers: [
+      options,
+      { provide: GATEHOUSE_GATE, inject: [OPTIONS], useFactory: toGate },
+      { provide: APP_GUARD, useClass: GatehouseGuard },
+      { provide: APP_FILTER, useClass: GatehouseExceptionFilter },
+    ],
+    exports: [GATEHOUSE_GATE],
+  }
+}
+
+@Global()
+@Module({})
+export class GatehouseModule implements OnModuleDestroy {
+  constructor(@Inject(GATEHOUSE_GATE) private readonly gate: Gate) {}
+
+  /**
+   * @example
+   * ```ts
+   * @Module({ imports: [GatehouseModule.forRoot(optionsFromEnv())], controllers: [MessagesController] })
+   * export class AppModule {}
+   * ```
+   */
+  static forRoot<P, C extends JWTClaims>(options: GatehouseModuleOptions<P, C>): DynamicModule {
+    return build({ provide: OPTIONS, useValue: options }, [])
+  }
+
+  /** Options from other providers. @example GatehouseModule.forRootAsync({ inject: [ConfigService], useFactory: (c) => ({ ... }) }) */
+  static forRootAsync(options: GatehouseModuleAsyncOptions): DynamicModule {
+    const { imports = [], inject = [], useFactory } = options
+    return build(
+      { provide: OPTIONS, inject, useFactory: useFactory as (...args: unknown[]) => unknown },
+      imports,
+    )
+  }
+
+  onModuleDestroy(): void {
+    if (built.has(this.gate)) this.gate.close()
+  }
+}

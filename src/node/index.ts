@@ -1,0 +1,104 @@
+/**
+ * gatehouse/node: helpers for plain `node:http` servers (and anything built on `IncomingMessage` /
+ * `ServerResponse`). They translate only; every decision is the core's (gate.ts).
+ *
+ * @example
+ * ```ts
+ * const gate = createGate(optionsFromEnv())
+ * createServer(async (req, res) => {
+ *   const auth = await authenticate(gate, req, res, { scopes: 'read:messages' })
+ *   if (auth === undefined) return // the error response was sent
+ *   res.end(JSON.stringify({ sub: auth?.claims.sub }))
+ * })
+ * ```
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type GatehouseError, isGatehouseError } from '../core/errors.js'
+import type { Gate } from '../core/gate.js'
+import type { AccessRule, AuthContext, CompiledRule } from '../core/policy/index.js'
+import type { JWTClaims } from '../core/types.js'
+import { headersOf } from './headers.js'
+
+export { headersOf } from './headers.js'
+
+/** Write a GatehouseError's response (status, `WWW-Authenticate`, JSON body) and end it. */
+export function sendError(
+  gate: Pick<Gate, 'errorResponse'>,
+  res: ServerResponse,
+  error: GatehouseError,
+): void {
+  const { status, headers, body } = gate.errorResponse(error)
+  const payload = JSON.stringify(body)
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) })
+  res.end(payload)
+}
+
+/**
+ * Check a request under `rule` (default: a valid token). Resolves with the auth context, with `null`
+ * when the rule lets this anonymous request through, or with `undefined` after writing the error
+ * response (400, 401, 403, 503). Errors of the `principal` hook are the application's: they reject.
+ *
+ * What it does NOT do: read the body, so form-body tokens (`tokenLocations: ['body']`) are not seen here;
+ * parse the body yourself and call `gate.check({ method, headers, url, body }, rule)`.
+ */
+export async function authenticate<P, C extends JWTClaims>(
+  gate: Gate<P, C>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rule?: AccessRule | CompiledRule,
+): Promise<AuthContext<C, P> | null | undefined> {
+  try {
+    return await gate.check({ method: req.method ?? 'GET', headers: headersOf(req), url: req.url }, rule)
+  } catch (error) {
+    if (!isGatehouseError(error) || res.headersSent) throw error
+    sendError(gate as unknown as Gate, res, error)
+    return undefined
+  }
+}
+
+export type NodeHandler<P, C extends JWTClaims> = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  auth: AuthContext<C, P> | null,
+) => void | Promise<void>
+
+export interface NodeHandlerOptions {
+  /** The rule for every request. Default `{}`: a valid token. */
+  rule?: AccessRule | CompiledRule
+  /**
+   * Called with any error that is not a GatehouseError (the principal hook's, the handler's). Default:
+   * log it with `console.error` and answer a bare 500 if nothing was sent yet.
+   */
+  onError?: (error: unknown, req: IncomingMessage, res: ServerResponse) => void
+}
+
+function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerResponse): void {
+  console.error(error)
+  if (res.headersSent) res.destroy()
+  else
+    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end('{"error":"server_error"}')
+}
+
+/**
+ * A `node:http` request listener that authenticates every request, then calls `handler` with the auth
+ * context. GatehouseErrors thrown by the handler (e.g. `assertOwner`) are rendered like the gate's own.
+ *
+ * @example createServer(createNodeHandler(gate, (req, res, auth) => res.end(auth?.claims.sub)))
+ */
+export function createNodeHandler<P, C extends JWTClaims>(
+  gate: Gate<P, C>,
+  handler: NodeHandler<P, C>,
+  options: NodeHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { rule, onError = defaultOnError } = options
+  return (req, res) => {
+    const run = async () => {
+      const auth = await authenticate(gate, req, res, rule)
+      if (auth !== undefined) await handler(req, res, auth)
+    }
+    run().catch((error: unknown) => {
+      if (isGatehouseError(error) && !res.headersSent) sendError(gate as unknown as Gate, res, error)
+      else onError(error, req, res)
+    })
+  }
+}

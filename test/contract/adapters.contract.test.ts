@@ -1,0 +1,359 @@
+/**
+ * The adapter contract: one set of expectations, run over real HTTP against every example in
+ * examples.ts (each a real child process trusting a real dev issuer). Every adapter must answer every
+ * case alike; the last block compares the answers across adapters, where any difference is a bug.
+ *
+ * RFC 6750 §3 (challenges), §3.1 (error codes and their statuses); RFC 7519 §4.1 (iss, aud, exp).
+ * Needs the built package: `npm run build` first (`npm test` does it).
+ */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
+import { type ExampleDescriptor, examples, type RunningExample } from './examples.js'
+import { type Answer, bearer, type CallOptions, call } from './http.js'
+import { ROOT } from './process.js'
+
+const MESSAGES = {
+  public: 'This is a public message!',
+  protected: 'This is a protected message!',
+  apiPublic: "Hello from a public endpoint! You don't need to be authenticated to see this.",
+  apiPrivate: 'Hello from a private endpoint! You need to be authenticated to see this.',
+  apiScoped:
+    'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
+}
+
+let issuer: DevIssuer
+const running = new Map<string, RunningExample>()
+const tokens = {} as Record<
+  'reader' | 'writer' | 'noScope' | 'badSignature' | 'expired' | 'wrongAudience' | 'wrongIssuer',
+  string
+>
+
+/** What every adapter answered, per case, for the comparison at the end. */
+const answers = new Map<string, Map<string, Answer>>()
+
+async function ask(
+  example: ExampleDescriptor,
+  caseName: string,
+  path: string,
+  options?: CallOptions,
+): Promise<Answer> {
+  const server = running.get(example.name)
+  if (server === undefined) throw new Error(`${example.name} is not running`)
+  const answer = await call(server.url + path, options)
+  if (!answers.has(caseName)) answers.set(caseName, new Map())
+  answers.get(caseName)!.set(example.name, answer)
+  return answer
+}
+
+/** Flip one character in the middle of the signature: same header and claims, invalid signature. */
+function breakSignature(token: string): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string]
+  const i = Math.floor(signature.length / 2)
+  const flipped = signature[i] === 'A' ? 'B' : 'A'
+  return `${header}.${payload}.${signature.slice(0, i)}${flipped}${signature.slice(i + 1)}`
+}
+
+/** The attributes of a Bearer challenge, e.g. `{ error: 'invalid_token' }`. */
+function challenge(answer: Answer): Record<string, string> {
+  const value = answer.headers['www-authenticate']
+  expect(typeof value).toBe('string')
+  expect(value as string).toMatch(/^Bearer( |$)/)
+  const attributes: Record<string, string> = {}
+  for (const [, name, quoted] of (value as string).matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)) {
+    attributes[name!] = quoted!.replace(/\\(.)/g, '$1')
+  }
+  return attributes
+}
+
+function expectError(answer: Answer, status: number, code: string, error: string): void {
+  expect({ status: answer.status, code: (answer.json as { code?: string })?.code }).toEqual({ status, code })
+  expect((answer.json as { error?: string }).error).toBe(error)
+  expect(answer.headers['content-type']).toMatch(/^application\/json/)
+  expect(answer.headers['cache-control']).toBe('no-store')
+  // The body never reflects a token back.
+  for (const token of Object.values(tokens)) expect(answer.text).not.toContain(token.split('.')[2])
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist/index.js'))) {
+    throw new Error('The examples import the built package: run `npm run build` first (npm test does it).')
+  }
+  issuer = await startDevIssuer({ dataDir: null })
+  const env = {
+    GATEHOUSE_ISSUER: issuer.issuer,
+    GATEHOUSE_AUDIENCE: issuer.audience,
+    GATEHOUSE_JWKS_URL: issuer.jwksUri,
+  }
+  // In parallel: starting Node processes is most of this suite's time.
+  const started = await Promise.allSettled(examples.map((example) => example.start(env)))
+  started.forEach((result, i) => {
+    if (result.status === 'fulfilled') running.set(examples[i]!.name, result.value)
+  })
+  const failed = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []))
+  if (failed.length > 0) throw new Error(`examples failed to start:\n${failed.join('\n')}`)
+
+  const reader = await issuer.mint({ scope: 'read:messages' }, { sub: 'alice' })
+  Object.assign(tokens, {
+    reader,
+    writer: await issuer.mint({ scope: 'read:messages write:messages' }, { sub: 'alice' }),
+    noScope: await issuer.mint({}, { sub: 'alice' }),
+    badSignature: breakSignature(reader),
+    expired: await issuer.mint({ scope: 'read:messages' }, { sub: 'alice', expiresIn: -60 }),
+    wrongAudience: await issuer.mint({ aud: 'https://another-api.example.com' }, { sub: 'alice' }),
+    wrongIssuer: await issuer.mint({ iss: 'https://attacker.example.com' }, { sub: 'alice' }),
+  })
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all([...running.values()].map((server) => server.stop()))
+  await issuer?.close()
+}, 20_000)
+
+describe.each(examples)('$name example', (example) => {
+  describe('the seeds’ endpoints', () => {
+    it('GET /public answers without a token', async () => {
+      const answer = await ask(example, 'public', '/public')
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { message: MESSAGES.public },
+      })
+    })
+
+    it('GET /api/public answers without a token', async () => {
+      const answer = await ask(example, 'api-public', '/api/public')
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { message: MESSAGES.apiPublic },
+      })
+    })
+
+    it('GET /protected with a valid token answers with its sub', async () => {
+      const answer = await ask(example, 'valid', '/protected', { headers: bearer(tokens.noScope) })
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { message: MESSAGES.protected, sub: 'alice' },
+      })
+    })
+
+    it('GET /api/private with a valid token', async () => {
+      const answer = await ask(example, 'api-private', '/api/private', { headers: bearer(tokens.noScope) })
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { message: MESSAGES.apiPrivate },
+      })
+    })
+
+    it('GET /api/private-scoped with read:messages', async () => {
+      const answer = await ask(example, 'scoped', '/api/private-scoped', { headers: bearer(tokens.reader) })
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { message: MESSAGES.apiScoped },
+      })
+    })
+  })
+
+  describe('RFC 6750 §3.1: no token', () => {
+    it('answers 401 with a bare Bearer challenge', async () => {
+      const answer = await ask(example, 'no-token', '/protected')
+      expectError(answer, 401, 'ERR_NO_TOKEN', 'unauthorized')
+      expect(answer.headers['www-authenticate']).toBe('Bearer')
+    })
+
+    it('treats another scheme as no bearer token', async () => {
+      const answer = await ask(example, 'basic-scheme', '/api/private', {
+        headers: { authorization: 'Basic YWxpY2U6c2VjcmV0' },
+      })
+      expectError(answer, 401, 'ERR_NO_TOKEN', 'unauthorized')
+      expect(answer.headers['www-authenticate']).toBe('Bearer')
+    })
+  })
+
+  describe('RFC 6750 §3.1: invalid_token', () => {
+    it.each([
+      ['bad signature', 'badSignature', 'ERR_JWS_SIGNATURE_INVALID'],
+      ['expired', 'expired', 'ERR_JWT_EXPIRED'],
+      ['wrong audience', 'wrongAudience', 'ERR_JWT_AUDIENCE_INVALID'],
+      ['wrong issuer', 'wrongIssuer', 'ERR_JWT_ISSUER_INVALID'],
+    ] as const)('%s: 401 invalid_token', async (caseName, token, code) => {
+      const answer = await ask(example, caseName, '/protected', { headers: bearer(tokens[token]) })
+      expectError(answer, 401, code, 'invalid_token')
+      expect(challenge(answer).error).toBe('invalid_token')
+      expect(challenge(answer).scope).toBeUndefined()
+    })
+  })
+
+  describe('RFC 6750 §3.1: insufficient_scope', () => {
+    it('answers 403 naming the required scope in the challenge and the body', async () => {
+      const answer = await ask(example, 'missing-scope', '/api/private-scoped', {
+        headers: bearer(tokens.noScope),
+      })
+      expectError(answer, 403, 'ERR_POLICY_SCOPE', 'insufficient_scope')
+      expect(challenge(answer)).toMatchObject({ error: 'insufficient_scope', scope: 'read:messages' })
+      expect((answer.json as { required?: unknown }).required).toEqual({ scopes: { all: ['read:messages'] } })
+    })
+  })
+
+  describe('RFC 6750 §3.1: invalid_request (malformed credentials)', () => {
+    it.each([
+      ['Bearer without a token', { authorization: 'Bearer' }],
+      ['a token with a space', { authorization: 'Bearer abc def' }],
+      ['a token with forbidden characters', { authorization: 'Bearer abc$def' }],
+      [
+        'two Authorization headers',
+        { authorization: [`Bearer ${'a'.repeat(10)}`, `Bearer ${'b'.repeat(10)}`] },
+      ],
+    ])('%s: 400 invalid_request', async (caseName, headers) => {
+      const answer = await ask(example, caseName, '/protected', { headers })
+      expectError(answer, 400, 'ERR_INVALID_REQUEST', 'invalid_request')
+      expect(challenge(answer).error).toBe('invalid_request')
+    })
+  })
+
+  describe('optional authentication per method (GET anonymous, POST needs write:messages)', () => {
+    it('GET without a token is anonymous', async () => {
+      const answer = await ask(example, 'optional-anonymous', '/api/posts')
+      expect({ status: answer.status, body: answer.json }).toEqual({ status: 200, body: { anonymous: true } })
+    })
+
+    it('GET with a valid token is authenticated', async () => {
+      const answer = await ask(example, 'optional-authenticated', '/api/posts', {
+        headers: bearer(tokens.noScope),
+      })
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 200,
+        body: { anonymous: false, sub: 'alice' },
+      })
+    })
+
+    it('GET with a bad token is 401, not anonymous', async () => {
+      const answer = await ask(example, 'optional-bad-token', '/api/posts', {
+        headers: bearer(tokens.badSignature),
+      })
+      expectError(answer, 401, 'ERR_JWS_SIGNATURE_INVALID', 'invalid_token')
+    })
+
+    it('POST without a token is 401', async () => {
+      const answer = await ask(example, 'optional-post-no-token', '/api/posts', { method: 'POST' })
+      expectError(answer, 401, 'ERR_NO_TOKEN', 'unauthorized')
+      expect(answer.headers['www-authenticate']).toBe('Bearer')
+    })
+
+    it('POST without write:messages is 403', async () => {
+      const answer = await ask(example, 'optional-post-no-scope', '/api/posts', {
+        method: 'POST',
+        headers: bearer(tokens.reader),
+      })
+      expectError(answer, 403, 'ERR_POLICY_SCOPE', 'insufficient_scope')
+      expect(challenge(answer).scope).toBe('write:messages')
+    })
+
+    it('POST with write:messages is 201', async () => {
+      const answer = await ask(example, 'optional-post', '/api/posts', {
+        method: 'POST',
+        headers: bearer(tokens.writer),
+      })
+      expect({ status: answer.status, body: answer.json }).toEqual({
+        status: 201,
+        body: { created: true, sub: 'alice' },
+      })
+    })
+  })
+
+  describe('owner rule (assertOwner in a handler)', () => {
+    it('the owner may delete: 204', async () => {
+      const answer = await ask(example, 'owner', '/api/posts/alice', {
+        method: 'DELETE',
+        headers: bearer(tokens.noScope),
+      })
+      expect({ status: answer.status, text: answer.text }).toEqual({ status: 204, text: '' })
+    })
+
+    it('anyone else gets 403 ERR_POLICY_OWNER', async () => {
+      const answer = await ask(example, 'not-owner', '/api/posts/bob', {
+        method: 'DELETE',
+        headers: bearer(tokens.noScope),
+      })
+      expectError(answer, 403, 'ERR_POLICY_OWNER', 'insufficient_scope')
+      expect((answer.json as { required?: unknown }).required).toEqual({ owner: { claim: 'sub' } })
+    })
+
+    it('without a token: 401', async () => {
+      const answer = await ask(example, 'owner-no-token', '/api/posts/alice', { method: 'DELETE' })
+      expectError(answer, 401, 'ERR_NO_TOKEN', 'unauthorized')
+    })
+  })
+})
+
+describe('key rotation, picked up without a restart', () => {
+  let oldToken: string
+  let newToken: string
+
+  beforeAll(async () => {
+    oldToken = tokens.noScope
+    const { kid } = await issuer.rotate()
+    newToken = await issuer.mint({}, { sub: 'alice' })
+    expect(JSON.parse(Buffer.from(newToken.split('.')[0]!, 'base64url').toString()).kid).toBe(kid)
+  })
+
+  it.each(examples)('$name accepts a token signed with the new key', async (example) => {
+    // The key store refetches on an unknown kid at most once per cooldown (5 s by default), and a request
+    // refused during it schedules the fetch at its end: so poll, bounded, rather than sleep.
+    const deadline = Date.now() + 8_000
+    let answer = await ask(example, 'rotated', '/protected', { headers: bearer(newToken) })
+    while (answer.status !== 200 && Date.now() < deadline) {
+      expect(answer.status).toBe(401)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      answer = await ask(example, 'rotated', '/protected', { headers: bearer(newToken) })
+    }
+    expect({ status: answer.status, body: answer.json }).toEqual({
+      status: 200,
+      body: { message: MESSAGES.protected, sub: 'alice' },
+    })
+  })
+
+  it.each(examples)(
+    '$name still accepts a token signed with the retired key (grace period)',
+    async (example) => {
+      const answer = await ask(example, 'retired-key', '/protected', { headers: bearer(oldToken) })
+      expect(answer.status).toBe(200)
+    },
+  )
+})
+
+describe('every adapter answers alike', () => {
+  /**
+   * What must not differ: status, the challenge, the caching header, the media type and the body. The media
+   * type of an empty body (204) is left out: there is no content to describe (RFC 9110 §8.3), and
+   * @hono/node-server adds `text/plain` to every response that has none.
+   */
+  const shape = (answer: Answer) => ({
+    status: answer.status,
+    'www-authenticate': answer.headers['www-authenticate'],
+    'cache-control': answer.status >= 400 ? answer.headers['cache-control'] : undefined,
+    'content-type':
+      answer.text === '' ? undefined : String(answer.headers['content-type'] ?? '').split(';')[0],
+    // Error bodies byte for byte; success bodies as JSON (frameworks order nothing differently, but may space).
+    body: answer.status >= 400 ? answer.text : answer.json,
+  })
+
+  it('on every case', () => {
+    expect(answers.size).toBeGreaterThan(20)
+    const differences: string[] = []
+    for (const [caseName, byExample] of answers) {
+      expect(byExample.size, `${caseName}: every example answered`).toBe(examples.length)
+      const [first, ...rest] = [...byExample]
+      for (const [name, answer] of rest) {
+        try {
+          expect(shape(answer)).toEqual(shape(first![1]))
+        } catch {
+          differences.push(
+            `${caseName}: ${name} ${JSON.stringify(shape(answer))} ≠ ${first![0]} ${JSON.stringify(shape(first![1]))}`,
+          )
+        }
+      }
+    }
+    expect(differences).toEqual([])
+  })
+})

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs'
+import { SignJWT } from 'jose'
+import { describe, expect, it } from 'vitest'
+import { createClaimsReader } from '../../../src/core/claims-reader.js'
+import { generic, type PresetResult } from '../../../src/core/presets/index.js'
+import type { JWK } from '../../../src/core/types.js'
+import { createVerifier } from '../../../src/core/verify.js'
+import { rejection, testKey } from '../../helpers/tokens.js'
+
+type Fixture = { header: Record<string, unknown>; payload: Record<string, unknown> & { iat: number } }
+const fixture = (name: string): Fixture =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/presets/${name}.json`, import.meta.url), 'utf8'))
+
+/**
+ * Sign the fixture with a test key (`changes` applied; undefined removes a claim) and verify it under the
+ * preset with local keys in place of the remote JWKS, the clock at the fixture's iat + 60 s.
+ */
+async function verify(
+  preset: PresetResult,
+  { header, payload }: Fixture,
+  changes: Record<string, unknown> = {},
+  extra: { header?: Record<string, unknown>; jwk?: (jwk: JWK) => JWK } = {},
+) {
+  const key = await testKey('RS256')
+  const claims: Record<string, unknown> = { ...payload, ...changes }
+  for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name]
+  const protectedHeader = { ...header, ...extra.header, alg: 'RS256', kid: key.kid }
+  const token = await new SignJWT(claims).setProtectedHeader(protectedHeader).sign(key.joseKey)
+  const { jwksUri: _jwksUri, discovery: _discovery, ...options } = preset
+  const jwk = extra.jwk ? extra.jwk({ ...key.jwk }) : key.jwk
+  const verifier = createVerifier({ ...options, keys: { keys: [jwk] }, now: () => (payload.iat + 60) * 1000 })
+  try {
+    const verified = await verifier.verify(token)
+    return { ...verified, ...createClaimsReader(preset.claims)(verified.claims) }
+  } finally {
+    verifier.close()
+  }
+}
+
+const token = fixture('generic')
+const options = { issuer: 'https://authorization-server.example.com/', audience: 'https://rs.example.com/' }
+
+describe('generic preset', () => {
+  it("discovers keys ('auto') unless a jwksUri is given", () => {
+    expect(generic(options)).toMatchObject({
+      issuer: 'https://authorization-server.example.com/',
+      discovery: 'auto',
+    })
+    const fixed = generic({ ...options, jwksUri: 'https://authorization-server.example.com/jwks' })
+    expect(fixed.discovery).toBeUndefined()
+    expect(fixed.jwksUri).toBe('https://authorization-server.example.com/jwks')
+  })
+
+  it('accepts the RFC 9068 example token and reads the default claims', async () => {
+    const result = await verify(generic(options), token)
+    expect([...result.scopes]).toEqual(['openid', 'profile', 'reademail'])
+    expect([...result.groups]).toEqual(['staff'])
+    expect([...result.roles]).toEqual(['reviewer'])
+  })
+
+  it('requires typ when asked (RFC 9068 strict mode)', async () => {
+    const strict = generic({ ...options, typ: 'at+jwt' })
+    await expect(verify(strict, token)).resolves.toBeDefined()
+    expect(await rejection(verify(strict, token, {}, { header: { typ: 'JWT' } }))).toMatchObject({
+      code: 'ERR_JWT_TYP_INVALID',
+    })
+  })
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
+    ['a logout token typ', {}, { typ: 'logout+jwt' }, 'ERR_JWT_NOT_ACCESS_TOKEN'],
+    ['an ID token (nonce)', { nonce: 'n' }, {}, 'ERR_JWT_NOT_ACCESS_TOKEN'],
+    [
+      'an ID token (aud = client id)',
+      { aud: ['https://rs.example.com/', 's6BhdRkqt3'] },
+      {},
+      'ERR_JWT_NOT_ACCESS_TOKEN',
+    ],
+  ])('rejects %s', async (_name, changes, header, code) => {
+    const preset = generic({ ...options, clientIds: ['s6BhdRkqt3'] })
+    expect(await rejection(verify(preset, token, changes, { header }))).toMatchObject({ code })
+  })
+
+  it('accepts a custom claim mapping and several issuers', async () => {
+    const preset = generic({
+      issuer: ['https://old.example.com', 'https://authorization-server.example.com/'],
+      audience: null,
+      claims: { roles: ['/realm/roles'] },
+      validate: (claims) => {
+        if (claims.client_id !== 's6BhdRkqt3') throw new Error('unknown client')
+      },
+    })
+    const result = await verify(preset, token, { realm: { roles: ['nested'] } })
+    expect([...result.roles]).toEqual(['nested'])
+    expect(await rejection(verify(preset, token, { client_id: 'x' }))).toMatchObject({
+      message: 'unknown client',
+    })
+  })
+
+  it.each<[unknown, RegExp]>([
+    [{ audience: 'x' }, /^generic\.issuer: /],
+    [{ issuer: 'https://x' }, /^generic\.audience: /],
+    [{ ...options, typ: [] }, /^generic\.typ: /],
+    [{ ...options, claims: { roles: 'x' } }, /^claims\.roles: /],
+    [{ ...options, jwks: 'x' }, /^generic\.jwks: unknown option/],
+    [{ ...options, issuer: { test: () => true } }, /^generic\.jwksUri: required with an issuer matcher/],
+  ])('validates its input: %#', (input, message) => {
+    expect(() => generic(input as Parameters<typeof generic>[0])).toThrow(message)
+  })
+})
