@@ -6,6 +6,9 @@
  *
  * `node:crypto` is reached with `process.getBuiltinModule` (Node >= 20.16) instead of a static import, so
  * this module loads on runtimes that have no `node:` modules at all.
+ *
+ * JWKs are imported with jose on every runtime (it validates the members); on Node the CryptoKey is
+ * converted once to a KeyObject, which `crypto.verify` uses without WebCrypto's per-call overhead.
  */
 import type * as NodeCrypto from 'node:crypto'
 import { importJWK } from 'jose'
@@ -65,9 +68,10 @@ export const MIN_RSA_BITS = 2048
  */
 export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<unknown> {
   if (jwk.d !== undefined) throw new Error('the key set publishes a private key; refusing to use it')
-  if (nodeCrypto) return importNodeKey(nodeCrypto, jwk, alg)
+  // jose parses and validates the JWK (RFC 7517/7518 members) for every runtime.
   const key = await importJWK(publicMembers(jwk), alg)
   if (key instanceof Uint8Array) throw new Error('symmetric keys are never used')
+  if (nodeCrypto) return checkNodeKey(nodeCrypto.KeyObject.from(key), alg)
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
     const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength
     if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
@@ -75,8 +79,8 @@ export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<u
   return key
 }
 
-function importNodeKey(crypto: NodeCryptoModule, jwk: JWK, alg: Algorithm): NodeCrypto.KeyObject {
-  const key = crypto.createPublicKey({ key: publicMembers(jwk) as NodeCrypto.JsonWebKey, format: 'jwk' })
+/** A KeyObject (alg-agnostic, what `crypto.verify` takes fastest) after the checks WebCrypto leaves to us. */
+function checkNodeKey(key: NodeCrypto.KeyObject, alg: Algorithm): NodeCrypto.KeyObject {
   const details = key.asymmetricKeyDetails ?? {}
   const { kty, crv } = keyTypeFor(alg)
   if (kty === 'RSA') {

@@ -14,7 +14,10 @@
  * | GATEHOUSE_MAX_TOKEN_AGE | maxTokenAge | seconds, non-negative |
  * | GATEHOUSE_TYP | typ | e.g. at+jwt |
  * | GATEHOUSE_REQUIRED_CLAIMS | requiredClaims | comma-separated claim names |
+ * | GATEHOUSE_SCOPES_CLAIM, _ROLES_CLAIM, _PERMISSIONS_CLAIM, _GROUPS_CLAIM | claims.scopes, .roles, … | space-separated claim paths in priority order: a name (`https://example.com/roles` is one name) or a JSON Pointer (`/realm_access/roles`) |
  */
+import { parseClaimPath } from './claim-path.js'
+import type { ClaimMapping } from './claims-reader.js'
 import { normalizeIssuer, type VerifierOptions } from './options.js'
 import { ALL_ALGORITHMS, type Algorithm } from './types.js'
 
@@ -120,6 +123,23 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   if (typ !== undefined) options.typ = typ
   const required = get('GATEHOUSE_REQUIRED_CLAIMS')
   if (required !== undefined) options.requiredClaims = list(required)
+
+  const claims: ClaimMapping = {}
+  for (const [variable, member] of [
+    ['GATEHOUSE_SCOPES_CLAIM', 'scopes'],
+    ['GATEHOUSE_ROLES_CLAIM', 'roles'],
+    ['GATEHOUSE_PERMISSIONS_CLAIM', 'permissions'],
+    ['GATEHOUSE_GROUPS_CLAIM', 'groups'],
+  ] as const) {
+    const value = get(variable)
+    if (value === undefined) continue
+    // Spaces separate paths: claim names and JSON Pointers never contain one in practice.
+    claims[member] = value.split(/\s+/).map((path) => {
+      parseClaimPath(path, variable)
+      return path
+    })
+  }
+  if (Object.keys(claims).length > 0) options.claims = claims
 
   // The verifier's own validation, reported in the user's terms: the variable, not the option.
   try {

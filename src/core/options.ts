@@ -19,8 +19,8 @@ export interface IssuerMatcher {
 export interface IssuerOptions {
   /**
    * The exact `iss` value(s) to accept (RFC 7519 §4.1.1, compared as strings: a trailing slash matters
-   * and is never added or removed: Auth0 and AuthAction issue `https://{domain}/`, Cognito and Keycloak
-   * issue without). Required unless `domain` is given.
+   * and is never added or removed: Auth0 issues `https://{domain}/`, Cognito and Keycloak
+   * issue without; the AuthAction preset accepts both, see docs/presets.md). Required unless `domain` is given.
    */
   issuer?: string | readonly string[] | IssuerMatcher
   /** Shorthand: `issuer = https://{domain}` (no trailing slash), as the seeds' configuration hierarchy. */

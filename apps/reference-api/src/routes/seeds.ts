@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import { subOf } from '../principal.js'
 
-export async function seedRoutes(app: FastifyInstance): Promise<void> {
+export function seedRoutes(app: FastifyInstance): void {
   // Seed 000: everything is protected unless marked public, so public routes say `auth: false`.
   app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
   app.get('/protected', async (request) => ({

@@ -3,20 +3,17 @@
  * sight; `GET /api/users` lists every user, for the `admin` role only (read from the `roles` claim).
  */
 import type { FastifyInstance } from 'fastify'
-import { listUsers, toUserJson } from '../db/index.js'
+import { type Database, listUsers, toUserJson } from '../db/index.js'
 import { badRequest } from '../errors.js'
 import { userOf } from '../principal.js'
-import type { RouteDeps } from './deps.js'
 import { pageOf } from './paging.js'
 
-export function userRoutes({ db }: RouteDeps) {
-  return async (app: FastifyInstance): Promise<void> => {
-    app.get('/api/users/me', async (request) => toUserJson(userOf(request)))
+export function userRoutes(app: FastifyInstance, db: Database): void {
+  app.get('/api/users/me', async (request) => toUserJson(userOf(request)))
 
-    app.get('/api/users', { config: { auth: { roles: 'admin' } } }, async (request, reply) => {
-      const paging = pageOf(request)
-      if ('problem' in paging) return badRequest(reply, paging.problem)
-      return (await listUsers(db, paging.page)).map(toUserJson)
-    })
-  }
+  app.get('/api/users', { config: { auth: { roles: 'admin' } } }, async (request, reply) => {
+    const paging = pageOf(request)
+    if ('problem' in paging) return badRequest(reply, paging.problem)
+    return (await listUsers(db, paging.page)).map(toUserJson)
+  })
 }

@@ -1,0 +1,104 @@
+/**
+ * The reference API as a Fastify instance, without listening: `startReferenceApi` (start.ts) listens, and
+ * the tests build it with their own database and issuer.
+ *
+ * Authentication and authorization are the gatehouse Fastify plugin's alone: every route needs a valid
+ * token unless its `config.auth` is `false` (protectAll, seed 000), and per-route rules name scopes and
+ * roles. Scopes come from the `scope` claim, roles from `roles`, permissions from `permissions` (the
+ * core's default claim mapping; pass `auth.claims` to read them elsewhere). The app adds only the
+ * principal hook (token `sub` → user row), its routes, and the rendering of non-Gatehouse errors.
+ */
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { KeyStoreEvent, VerifierOptions } from 'gatehouse'
+import gatehouse from 'gatehouse/fastify'
+import type { Database } from './db/index.js'
+import { errorHandler, notFound, sendApiError } from './errors.js'
+import { type LogLevel, type LogStream, loggerOptions, requestId } from './logging.js'
+import { openApiDocument } from './openapi.js'
+import { userResolver } from './principal.js'
+import { type RouteTable, recordRoutes } from './route-table.js'
+import { messageRoutes } from './routes/messages.js'
+import { seedRoutes } from './routes/seeds.js'
+import { userRoutes } from './routes/users.js'
+
+/** Largest request body, in bytes: a 2000-character message with every character `\u`-escaped fits. */
+export const BODY_LIMIT = 64 * 1024
+
+export interface BuildAppOptions {
+  /** The open database. Not closed by the app: whoever opened it closes it (start.ts does on close). */
+  db: Database
+  /** How tokens are verified: issuer, audience, keys… (gatehouse's VerifierOptions). */
+  auth: VerifierOptions
+  /** Pino level. Default `'info'`. */
+  logLevel?: LogLevel
+  /** Where log lines go. Default: standard output. */
+  logStream?: LogStream
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The routes of the reference API, for its not-found handler and its tests. */
+    routeTable: RouteTable
+  }
+}
+
+/**
+ * Build the app. Its gate (and the gate's key-store timers) closes with `app.close()`; the database
+ * does not.
+ *
+ * @example
+ * const app = await buildApp({ db, auth: { issuer: issuer.issuer, audience: issuer.audience } })
+ * await app.listen({ port: 0, host: '127.0.0.1' })
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { db, auth, logLevel = 'info', logStream } = options
+  const app = Fastify({
+    logger: loggerOptions(logLevel, logStream),
+    genReqId: requestId,
+    bodyLimit: BODY_LIMIT,
+  })
+  // The API speaks JSON only: without this, text/plain bodies would reach the handlers as strings.
+  app.removeContentTypeParser('text/plain')
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  app.decorate('routeTable', recordRoutes(app))
+
+  await app.register(gatehouse, {
+    ...auth,
+    principal: userResolver(db),
+    onEvent: (event: KeyStoreEvent) => {
+      logKeyStoreEvent(app, event)
+      auth.onEvent?.(event)
+    },
+    // One error handler for the whole app (errors.ts), which renders GatehouseErrors with the gate.
+    errorHandler: false,
+  })
+  app.setErrorHandler(errorHandler)
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = app.routeTable.methodsFor(request.url.split('?')[0] ?? '')
+    if (allowed.length === 0) return notFound(reply)
+    reply.header('allow', allowed.join(', '))
+    return sendApiError(reply, 405, 'method_not_allowed', `Allowed methods: ${allowed.join(', ')}`)
+  })
+
+  app.get('/openapi.json', { config: { auth: false } }, async () => openApiDocument)
+  seedRoutes(app)
+  userRoutes(app, db)
+  messageRoutes(app, db)
+  return app
+}
+
+/** Key-store events in the logs: a rotation shows as `keys-changed`, an outage as `fetch-error`. */
+function logKeyStoreEvent(app: FastifyInstance, event: KeyStoreEvent): void {
+  switch (event.type) {
+    case 'fetch-error':
+      app.log.warn({ jwks: event.url, servingStale: event.servingStale, err: event.error }, 'key set fetch failed')
+      break
+    case 'keys-changed':
+      app.log.info({ added: event.added, removed: event.removed }, 'signing keys changed')
+      break
+    default:
+      app.log.debug({ keyStore: event }, `key store ${event.type}`)
+  }
+}

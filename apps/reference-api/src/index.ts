@@ -1,0 +1,17 @@
+/**
+ * @gatehouse/reference-api: the seed samples as one Fastify service protected by gatehouse (issue 3, §3).
+ * `startReferenceApi` is what the `gatehouse` CLI starts; `buildApp` is the app without listening, for tests.
+ */
+export { BODY_LIMIT, type BuildAppOptions, buildApp } from './app.js'
+export { settingsFromEnv } from './config.js'
+export type { ApiErrorBody } from './errors.js'
+export { LOG_LEVELS, type LogLevel, type LogStream } from './logging.js'
+export { openApiDocument } from './openapi.js'
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  type ReferenceApiOptions,
+  type RunningApi,
+  startReferenceApi,
+} from './start.js'
