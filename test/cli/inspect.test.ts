@@ -95,6 +95,8 @@ describe('gatehouse inspect', () => {
       `${issuer.issuer}/`,
       '--audience',
       issuer.audience,
+      '--jwks-url',
+      issuer.jwksUri,
     ])
     expect(code).toBe(1)
     const failed = checks(stdout).filter((l) => l.includes('✗'))
@@ -106,6 +108,24 @@ describe('gatehouse inspect', () => {
     // The signature was still checked, with the configured issuer's keys.
     expect(checks(stdout)).toContainEqual("  ✓ signature: valid (checked with the configured issuer's keys)")
     expect(stdout).toContain('3 checks failed')
+  })
+
+  it('with discovery, a slash-mismatched issuer also stops the key lookup, and says why', async () => {
+    const token = await issuer.mint()
+    const { code, stdout } = await runCli([
+      'inspect',
+      token,
+      '--issuer',
+      `${issuer.issuer}/`,
+      '--audience',
+      issuer.audience,
+    ])
+    expect(code).toBe(1)
+    const failed = checks(stdout).filter((l) => l.includes('✗'))
+    expect(failed).toEqual([
+      expect.stringMatching(/^ {2}✗ iss: .* — the trailing slash differs$/),
+      expect.stringMatching(/^ {2}✗ kid: could not .*: the metadata names .* must match exactly/),
+    ])
   })
 
   it('an unknown kid lists the kids the issuer publishes; later checks are not checked', async () => {

@@ -84,6 +84,53 @@ describe.each<DevAlgorithm>(['RS256', 'ES256', 'EdDSA'])('%s issuer', (alg) => {
   })
 })
 
+describe('form requests', () => {
+  it('client_secret_basic and client_secret_post tokens verify with jose and with Gatehouse', async () => {
+    const issuer = await startDevIssuer()
+    const verifier = createVerifier({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: issuer.jwksUri,
+    })
+    try {
+      const { clientId, clientSecret } = issuer.clients[0]!
+      const form = { 'content-type': 'application/x-www-form-urlencoded' }
+      const basic = await fetch(issuer.tokenEndpoint, {
+        method: 'POST',
+        headers: {
+          ...form,
+          authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials&scope=read%3Amessages',
+      })
+      const post = await fetch(issuer.tokenEndpoint, {
+        method: 'POST',
+        headers: form,
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+        }),
+      })
+      const jwks = createRemoteJWKSet(new URL(issuer.jwksUri))
+      for (const response of [basic, post]) {
+        expect(response.status).toBe(200)
+        const { access_token } = (await response.json()) as { access_token: string }
+        const { payload } = await jwtVerify(access_token, jwks, {
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          typ: 'at+jwt',
+        })
+        expect(payload.sub).toBe(`${clientId}@clients`)
+        expect((await verifier.verify(access_token)).claims.client_id).toBe(clientId)
+      }
+    } finally {
+      verifier.close()
+      await issuer.close()
+    }
+  })
+})
+
 describe('token identity', () => {
   it('every token has its own jti', async () => {
     const issuer = await startDevIssuer()

@@ -238,10 +238,19 @@ describe('the global guard', () => {
     const token = await mint()
     // Node sends an array value as one header line per item (its types allow only a string for this one).
     const answer = await new Promise<{ status: number; challenge: unknown }>((resolve, reject) => {
-      const req = httpRequest(`${origin}/protected`, { headers: { authorization: [`Bearer ${token}`, `Bearer ${token}`] as unknown as string }, agent: false }, (res) => {
-        res.resume()
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] }))
-      })
+      const req = httpRequest(
+        `${origin}/protected`,
+        {
+          headers: { authorization: [`Bearer ${token}`, `Bearer ${token}`] as unknown as string },
+          agent: false,
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, challenge: res.headers['www-authenticate'] }),
+          )
+        },
+      )
       req.setTimeout(5000, () => req.destroy(new Error('timeout')))
       req.on('error', reject)
       req.end()
