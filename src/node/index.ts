@@ -56,12 +56,14 @@ export async function authenticate<P, C extends JWTClaims>(
   }
 }
 
+/** A request handler that receives the auth context (`null` when the rule let an anonymous request through). */
 export type NodeHandler<P, C extends JWTClaims> = (
   req: IncomingMessage,
   res: ServerResponse,
   auth: AuthContext<C, P> | null,
 ) => void | Promise<void>
 
+/** Options of {@link createNodeHandler}. */
 export interface NodeHandlerOptions {
   /** The rule for every request. Default `{}`: a valid token. */
   rule?: AccessRule | CompiledRule

@@ -41,4 +41,6 @@ export const examples: readonly ExampleDescriptor[] = [
   nodeExample('fastify'),
   nodeExample('node'),
   nodeExample('web'),
+  nodeExample('hono'),
+  nodeExample('nestjs', 'examples/nestjs/dist/main.js'),
 ]

@@ -163,6 +163,9 @@ describe('KeySet: which keys fit (use, key_ops, kty, crv, alg)', () => {
 
   it('skips an EC key on the wrong curve (P-384 key, ES256 token), also without alg on the key', async () => {
     const set = KeySet.parse({ keys: [strip(p384.jwk, 'alg')] })
+    // Not even a candidate (has() drives the remote store's refetch decision), before any import.
+    expect(set.has(header('ES256', 'ec-384'))).toBe(false)
+    expect(set.candidates(header('ES256'))).toHaveLength(0)
     expect(await resolveCode(set, header('ES256', 'ec-384'))).toBe('ERR_JWKS_NO_MATCHING_KEY')
     expect(await resolveCode(set, header('ES384', 'ec-384'))).toBe('key:ec-384')
   })
@@ -170,6 +173,7 @@ describe('KeySet: which keys fit (use, key_ops, kty, crv, alg)', () => {
   it('skips an EC key that lies about its curve (crv P-256, coordinates of P-384)', async () => {
     const set = KeySet.parse({ keys: [{ ...strip(p384.jwk, 'alg'), crv: 'P-256' }] })
     expect(await resolveCode(set, header('ES256', 'ec-384'))).toBe('ERR_JWKS_NO_MATCHING_KEY')
+    expect(set.has(header('ES256', 'ec-384'))).toBe(false)
   })
 
   it('never uses an oct (symmetric) key, whatever its alg says', async () => {

@@ -12,7 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { KeyStoreEvent, VerifierOptions } from 'gatehouse'
 import gatehouse from 'gatehouse/fastify'
 import type { Database } from './db/index.js'
-import { errorHandler, notFound, sendApiError } from './errors.js'
+import { errorHandler, frameworkErrors, notFound, sendApiError } from './errors.js'
 import { type LogLevel, type LogStream, loggerOptions, requestId } from './logging.js'
 import { openApiDocument } from './openapi.js'
 import { userResolver } from './principal.js'
@@ -56,6 +56,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logger: loggerOptions(logLevel, logStream),
     genReqId: requestId,
     bodyLimit: BODY_LIMIT,
+    frameworkErrors,
   })
   // The API speaks JSON only: without this, text/plain bodies would reach the handlers as strings.
   app.removeContentTypeParser('text/plain')

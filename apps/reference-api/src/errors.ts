@@ -50,6 +50,17 @@ const CLIENT_ERRORS: Record<string, string> = {
 }
 
 /**
+ * Fastify's `frameworkErrors`: errors raised while routing, before any route (and so before the error
+ * handler) applies. Fastify's default bodies would echo the path; these say what is wrong in our shape.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // A path segment over Fastify's 100-character limit: here only an id, and no such id can exist.
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return notFound(reply)
+  if (error.code === 'FST_ERR_BAD_URL') return badRequest(reply, 'The URL is malformed')
+  return errorHandler(error, request, reply)
+}
+
+/**
  * The app's error handler. In order: Gatehouse errors (thrown by handlers, or by the principal hook)
  * through the gate's `errorResponse`; the data layer's refusal of a message text as 400; Fastify's 4xx
  * (body parsing, size, content type) as `invalid_request` with their status; anything else is a bug or

@@ -80,18 +80,14 @@ export interface Answer {
   body: any
 }
 
-/** Start issuer, database and app. `configure` may add routes before the app listens. */
-export async function startTestApi(
-  backend: Backend,
-  configure?: (app: FastifyInstance) => void,
-): Promise<TestApi> {
+/** Start issuer, database and app. */
+export async function startTestApi(backend: Backend): Promise<TestApi> {
   const issuer = await startDevIssuer({ dataDir: null })
   const { db, dispose } = await backend.open()
   const logs = new LogCapture()
   // A short cooldown so the rotation test sees the new key at once (the default is 5 s).
   const auth = { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri, cooldownDuration: 50 }
   const app = await buildApp({ db, auth, logLevel: 'trace', logStream: logs })
-  configure?.(app)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
     url,

@@ -11,7 +11,7 @@
  *     `request.auth` augmentations included, with `tsc --noEmit` (an ESM .mts and a CommonJS .cts);
  *  6. run publint and arethetypeswrong on the tarball.
  *
- * Usage: `npm run build && node scripts/pack-check.mjs` (the suggested `npm run test:pack`).
+ * Usage: `npm run build && node scripts/pack-check.js` (the suggested `npm run test:pack`).
  * Exit code 0 when every step passes; the first failing step is printed with its output.
  * Network: none (npm runs with --offline; attw without DefinitelyTyped lookups).
  */

@@ -1,0 +1,130 @@
+/**
+ * `startReferenceApi`, the function the CLI starts: one ready line, graceful shutdown (requests in flight
+ * finish, then the gate and the database close), data kept across a restart, clean failure on a busy port.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type DevIssuer, startDevIssuer } from 'gatehouse/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startReferenceApi } from '../src/index.js'
+import { call, LogCapture } from './helpers/api-server.js'
+
+let issuer: DevIssuer
+let dataDir: string
+let token: string
+
+beforeAll(async () => {
+  issuer = await startDevIssuer({ dataDir: null })
+  dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-start-'))
+  token = await issuer.mint({ scope: 'read:messages write:messages' }, { sub: 'auth0|restart' })
+})
+afterAll(async () => {
+  await issuer?.close()
+  if (dataDir) await rm(dataDir, { recursive: true, force: true })
+})
+
+const auth = () => ({ issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri })
+
+/** A POST whose body is held back until `finish()`, so it is in flight while the server closes. */
+function slowPost(url: string, text: string) {
+  const target = new URL(`${url}/api/messages`)
+  const body = JSON.stringify({ text })
+  const headers = {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    authorization: `Bearer ${token}`,
+  }
+  const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers })
+  const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let data = ''
+      res.on('data', (chunk: Buffer) => {
+        data += chunk
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data }))
+    })
+    req.on('error', reject)
+  })
+  req.write(body.slice(0, 5))
+  return { answer, finish: () => req.end(body.slice(5)) }
+}
+
+describe('startReferenceApi', () => {
+  it('logs one ready line, finishes requests in flight on close, and closes once', async () => {
+    const logs = new LogCapture()
+    const api = await startReferenceApi({ port: 0, auth: auth(), dataDir, logStream: logs })
+    const port = new URL(api.url).port
+    expect(api.url).toBe(`http://127.0.0.1:${port}`)
+    expect(logs.records).toHaveLength(1)
+    expect(logs.records[0]).toMatchObject({ level: 30, msg: expect.stringContaining('ready') })
+    expect(logs.records[0]!.msg).toContain(`127.0.0.1:${port}`)
+    expect(logs.records[0]!.msg).toContain(`pglite ${dataDir}`)
+
+    const first = await call(api.url, '/api/messages', {
+      method: 'POST',
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'written before the restart' }),
+    })
+    expect(first.status).toBe(201)
+
+    const inFlight = slowPost(api.url, 'finished during shutdown')
+    // Let the server route the request (its onRequest hook verifies the token) before closing.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const closing = api.close()
+    expect(api.close()).toBe(closing)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    inFlight.finish()
+    const answer = await inFlight.answer
+    expect(answer.status).toBe(201)
+    expect(JSON.parse(answer.body)).toMatchObject({ text: 'finished during shutdown' })
+    await closing
+    await expect(fetch(`${api.url}/public`)).rejects.toThrow()
+    await expect(api.db.ping()).rejects.toThrow()
+  })
+
+  it('fails on a busy port, releasing the database for the next start', async () => {
+    const busy: Server = createServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const { port } = busy.address() as { port: number }
+    try {
+      await expect(startReferenceApi({ port, auth: auth(), dataDir, logLevel: 'silent' })).rejects.toThrow(/EADDRINUSE/)
+    } finally {
+      await new Promise((resolve) => busy.close(resolve))
+    }
+  })
+
+  it('keeps the data written before a restart (PGlite in dataDir)', async () => {
+    const api = await startReferenceApi({ port: 0, auth: auth(), dataDir, logLevel: 'silent' })
+    try {
+      const list = await call(api.url, '/api/messages', { token })
+      expect(list.body.map((m: { text: string }) => m.text)).toEqual([
+        'written before the restart',
+        'finished during shutdown',
+      ])
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('refuses invalid options with a TypeError naming the option, before opening anything', async () => {
+    const cases: [object, RegExp][] = [
+      [{ port: 70000, auth: auth() }, /^port:/],
+      [{ port: -1, auth: auth() }, /^port:/],
+      [{ host: '', auth: auth() }, /^host:/],
+      [{ logLevel: 'loud', auth: auth() }, /^logLevel:/],
+      [{}, /^auth:/],
+    ]
+    for (const [options, message] of cases) {
+      const missing = join(dataDir, 'never-created')
+      const error = await startReferenceApi({ dataDir: missing, ...options } as never).catch((e: Error) => e)
+      expect(error).toBeInstanceOf(TypeError)
+      expect((error as Error).message).toMatch(message)
+      expect(existsSync(missing)).toBe(false)
+    }
+  })
+})
