@@ -54,10 +54,14 @@ export function pinSelf(cpu) {
 
 /**
  * Start `server.js <framework> <setup>` on core `cpu`. Resolves with `{ port, pid, stop() }` once it
- * prints its port; rejects with its stderr if it exits or stays silent for 15 s.
+ * prints its port; rejects with its stderr if it exits or stays silent for 15 s. With `profileDir`, the
+ * server writes a V8 CPU profile `<framework>-<setup>.cpuprofile` there when it stops.
  */
-export function startServer(framework, setup, env, cpu) {
-  const args = [SERVER, framework, setup]
+export function startServer(framework, setup, env, cpu, profileDir) {
+  const profile = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${framework}-${setup}.cpuprofile`]
+    : []
+  const args = [...profile, SERVER, framework, setup]
   const child = TASKSET
     ? spawn(TASKSET, ['-c', String(cpu), process.execPath, ...args], { env: { ...process.env, ...env } })
     : spawn(process.execPath, args, { env: { ...process.env, ...env } })
@@ -72,7 +76,8 @@ export function startServer(framework, setup, env, cpu) {
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      const timer = setTimeout(() => child.kill('SIGKILL'), 1000)
+      // A profiling server needs longer to write its profile.
+      const timer = setTimeout(() => child.kill('SIGKILL'), profileDir ? 10_000 : 1000)
       child.once('exit', () => {
         clearTimeout(timer)
         resolve()

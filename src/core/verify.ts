@@ -130,14 +130,17 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     if (!trust.options.algorithms.has(header.alg)) throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED')
     checkTyp(header, trust.rules.typ)
 
-    const key: VerificationKey = trust.keys.peek(header) ?? (await trust.keys.get(header))
+    let at = seconds
+    let key: VerificationKey | undefined = trust.keys.peek(header)
+    if (key === undefined) {
+      key = await trust.keys.get(header)
+      at = now() / 1000 // a key fetch may have taken seconds
+    }
     const valid = useThreadPool
       ? await verifyAsync(header.alg, key.handle, signingInput, signature)
       : verifySync(header.alg, key.handle, signingInput, signature)
     if (!valid) throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
 
-    // The clock is read again: a key fetch may have taken seconds.
-    const at = now() / 1000
     checkClaims(payload, trust.rules, at)
     trust.options.validate?.(payload, header)
 

@@ -94,7 +94,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 function logKeyStoreEvent(app: FastifyInstance, event: KeyStoreEvent): void {
   switch (event.type) {
     case 'fetch-error':
-      app.log.warn({ jwks: event.url, servingStale: event.servingStale, err: event.error }, 'key set fetch failed')
+      app.log.warn(
+        { jwks: event.url, servingStale: event.servingStale, err: event.error },
+        'key set fetch failed',
+      )
       break
     case 'keys-changed':
       app.log.info({ added: event.added, removed: event.removed }, 'signing keys changed')

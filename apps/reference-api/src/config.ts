@@ -12,6 +12,7 @@
  *
  * Token verification comes from GATEHOUSE_* (gatehouse's `optionsFromEnv`).
  */
+import { parseDatabaseUrl } from './db/index.js'
 import { LOG_LEVELS, type LogLevel } from './logging.js'
 import { DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT } from './start.js'
 
@@ -26,14 +27,24 @@ export function settingsFromEnv(env: Env = process.env) {
   }
   const logLevel = get('LOG_LEVEL') ?? 'info'
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
-    throw new TypeError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`)
+    throw new TypeError(
+      `LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`,
+    )
+  }
+  const databaseUrl = get('DATABASE_URL')
+  if (databaseUrl !== undefined) {
+    try {
+      parseDatabaseUrl(databaseUrl)
+    } catch (error) {
+      // Its message names DATABASE_URL and the expected form, never the value (which holds a password).
+      throw new TypeError((error as Error).message)
+    }
   }
   return {
     port: Number(rawPort),
     host: get('HOST') ?? DEFAULT_HOST,
     dataDir: get('DATA_DIR') ?? DEFAULT_DATA_DIR,
-    // Checked (and never printed) by the database layer, which names DATABASE_URL in its errors.
-    databaseUrl: get('DATABASE_URL'),
+    databaseUrl,
     logLevel: logLevel as LogLevel,
   }
 }

@@ -218,7 +218,8 @@ export const openApiDocument = {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'JWT',
-        description: 'An OAuth 2.0 access token (RFC 9068) in `Authorization: Bearer <token>` (RFC 6750 §2.1).',
+        description:
+          'An OAuth 2.0 access token (RFC 9068) in `Authorization: Bearer <token>` (RFC 6750 §2.1).',
       },
     },
     schemas: {
@@ -253,7 +254,10 @@ export const openApiDocument = {
               'no token was sent, or `not_found`, `method_not_allowed`, `server_error`, `temporarily_unavailable`',
           },
           error_description: { type: 'string' },
-          code: { type: 'string', description: 'Gatehouse code, e.g. ERR_JWT_EXPIRED (Gatehouse errors only)' },
+          code: {
+            type: 'string',
+            description: 'Gatehouse code, e.g. ERR_JWT_EXPIRED (Gatehouse errors only)',
+          },
           required: { type: 'object', description: 'What a 403 required (Gatehouse errors only)' },
         },
       },

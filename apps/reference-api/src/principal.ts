@@ -20,7 +20,8 @@ import { type Database, DataInputError, getOrCreateUser, type User } from './db/
 export function userResolver(db: Database) {
   return async (auth: AuthContext): Promise<User> => {
     const sub = auth.claims.sub
-    if (typeof sub !== 'string') throw new GatehouseError('ERR_JWT_CLAIM_MISSING', 'Token lacks the "sub" claim')
+    if (typeof sub !== 'string')
+      throw new GatehouseError('ERR_JWT_CLAIM_MISSING', 'Token lacks the "sub" claim')
     try {
       return await getOrCreateUser(db, sub)
     } catch (error) {

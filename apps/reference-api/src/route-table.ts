@@ -43,10 +43,10 @@ export function recordRoutes(app: FastifyInstance): RouteTable {
 
 /** `/api/messages/:id` → `^/api/messages/[^/]+$`. Only named parameters are used in this app. */
 function toPattern(url: string): RegExp {
-  const parts = url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : escape(part)))
+  const parts = url.split('/').map((part) => (part.startsWith(':') ? '[^/]+' : escapeRegExp(part)))
   return new RegExp(`^${parts.join('/')}$`)
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

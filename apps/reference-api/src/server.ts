@@ -34,7 +34,10 @@ try {
 
 function stop(signal: NodeJS.Signals): void {
   process.stderr.write(`reference-api: received ${signal}, stopping\n`)
-  const timer = setTimeout(() => fail(1, `requests still running after ${SHUTDOWN_TIMEOUT_MS} ms`), SHUTDOWN_TIMEOUT_MS)
+  const timer = setTimeout(
+    () => fail(1, `requests still running after ${SHUTDOWN_TIMEOUT_MS} ms`),
+    SHUTDOWN_TIMEOUT_MS,
+  )
   timer.unref()
   api.close().then(
     () => process.exit(0),

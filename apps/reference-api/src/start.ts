@@ -75,7 +75,8 @@ export async function startReferenceApi(options: ReferenceApiOptions): Promise<R
     url = await app.listen({
       port,
       host,
-      listenTextResolver: (address) => `reference API ready on ${address} (database: ${db.kind} ${db.location})`,
+      listenTextResolver: (address) =>
+        `reference API ready on ${address} (database: ${db.kind} ${db.location})`,
     })
   } catch (error) {
     await app?.close().catch(() => {})
@@ -100,7 +101,8 @@ function checkOptions(options: ReferenceApiOptions): { port: number; host: strin
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`port: expected an integer from 0 to 65535, got ${JSON.stringify(port)}`)
   }
-  if (typeof host !== 'string' || host === '') throw new TypeError('host: expected an address such as 127.0.0.1')
+  if (typeof host !== 'string' || host === '')
+    throw new TypeError('host: expected an address such as 127.0.0.1')
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new TypeError(`logLevel: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`)
   }

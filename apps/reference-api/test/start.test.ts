@@ -38,7 +38,13 @@ function slowPost(url: string, text: string) {
     'content-length': String(Buffer.byteLength(body)),
     authorization: `Bearer ${token}`,
   }
-  const req = httpRequest({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers })
+  const req = httpRequest({
+    host: target.hostname,
+    port: target.port,
+    path: target.pathname,
+    method: 'POST',
+    headers,
+  })
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
       let data = ''
@@ -72,9 +78,14 @@ describe('startReferenceApi', () => {
     })
     expect(first.status).toBe(201)
 
+    const routed = () => logs.records.filter((r) => r.msg === 'incoming request').length
+    const before = routed()
     const inFlight = slowPost(api.url, 'finished during shutdown')
-    // Let the server route the request (its onRequest hook verifies the token) before closing.
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Close only once the server has routed the request: it is then in flight, waiting for its body.
+    for (const deadline = Date.now() + 10_000; routed() === before && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(routed()).toBe(before + 1)
     const closing = api.close()
     expect(api.close()).toBe(closing)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -92,7 +103,9 @@ describe('startReferenceApi', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
     const { port } = busy.address() as { port: number }
     try {
-      await expect(startReferenceApi({ port, auth: auth(), dataDir, logLevel: 'silent' })).rejects.toThrow(/EADDRINUSE/)
+      await expect(startReferenceApi({ port, auth: auth(), dataDir, logLevel: 'silent' })).rejects.toThrow(
+        /EADDRINUSE/,
+      )
     } finally {
       await new Promise((resolve) => busy.close(resolve))
     }

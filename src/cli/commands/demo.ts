@@ -95,8 +95,10 @@ export async function runDemo(ctx: CliContext): Promise<number> {
   ctx.out('')
   for (const line of demoCommands(issuer, api.url)) ctx.out(`  ${line}`)
   ctx.out('')
+  // Signal handlers go in before the line that says we are ready, or an early Ctrl+C kills us uncleanly.
+  const stopped = ctx.waitForShutdown()
   ctx.out('Press Ctrl+C to stop.')
-  const signal = await ctx.waitForShutdown()
+  const signal = await stopped
   ctx.out(`Received ${signal}, stopping.`)
   await api.close()
   await issuer.close()

@@ -111,8 +111,10 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   ctx.out(
     `Mint a token without a request: gatehouse token --data-dir ${values['data-dir'] ?? DEFAULT_DATA_DIR}`,
   )
+  // Signal handlers go in before the line that says we are ready, or an early Ctrl+C kills us uncleanly.
+  const stopped = ctx.waitForShutdown()
   ctx.out('Press Ctrl+C to stop.')
-  const signal = await ctx.waitForShutdown()
+  const signal = await stopped
   ctx.out(`Received ${signal}, stopping.`)
   await issuer.close()
   return EXIT.ok

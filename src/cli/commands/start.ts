@@ -43,8 +43,10 @@ export const command: Command = {
       return EXIT.usage
     }
     const startReferenceApi = await loadReferenceApi()
+    // Signal handlers go in before the API logs that it is ready.
+    const stopped = ctx.waitForShutdown()
     const api = await startReferenceApi({ ...settings, auth, dataDir: resolve(ctx.cwd, settings.dataDir) })
-    const signal = await ctx.waitForShutdown()
+    const signal = await stopped
     ctx.err(`received ${signal}, stopping`)
     await api.close()
     return EXIT.ok

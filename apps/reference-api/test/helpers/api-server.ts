@@ -12,7 +12,9 @@ import { createScratchDatabase, type ScratchDatabase } from './scratch-postgres.
 export const DATABASE_URL = process.env.DATABASE_URL || undefined
 // With GATEHOUSE_REQUIRE_POSTGRES=1 (CI) a missing server fails the run instead of leaving a back-end out.
 if (!DATABASE_URL && process.env.GATEHOUSE_REQUIRE_POSTGRES === '1') {
-  throw new Error('GATEHOUSE_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: run `eval "$(.ci/postgres.sh)"` first')
+  throw new Error(
+    'GATEHOUSE_REQUIRE_POSTGRES=1 but DATABASE_URL is not set: run `eval "$(.ci/postgres.sh)"` first',
+  )
 }
 
 /** A database back-end the suites run against. */
@@ -48,6 +50,15 @@ const postgres: Backend = {
 /** PGlite always; the PostgreSQL server too when DATABASE_URL is set. */
 export const BACKENDS: Backend[] = DATABASE_URL ? [pglite, postgres] : [pglite]
 
+/** One pino line, with the members the tests read. */
+export interface LogRecord {
+  level: number
+  msg?: string
+  reqId?: string
+  req?: { url?: string }
+  [member: string]: unknown
+}
+
 /** Captured log lines, parsed. */
 export class LogCapture {
   readonly lines: string[] = []
@@ -57,8 +68,8 @@ export class LogCapture {
   get text(): string {
     return this.lines.join('')
   }
-  get records(): Record<string, unknown>[] {
-    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+  get records(): LogRecord[] {
+    return this.lines.map((line) => JSON.parse(line) as LogRecord)
   }
 }
 
@@ -77,6 +88,7 @@ export interface Answer {
   status: number
   headers: Headers
   /** Parsed JSON, or the raw text when the body is not JSON, or `undefined` when empty. */
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of every shape the API answers; the tests assert it with expect().
   body: any
 }
 
@@ -86,7 +98,12 @@ export async function startTestApi(backend: Backend): Promise<TestApi> {
   const { db, dispose } = await backend.open()
   const logs = new LogCapture()
   // A short cooldown so the rotation test sees the new key at once (the default is 5 s).
-  const auth = { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri, cooldownDuration: 50 }
+  const auth = {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwksUri: issuer.jwksUri,
+    cooldownDuration: 50,
+  }
   const app = await buildApp({ db, auth, logLevel: 'trace', logStream: logs })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -104,7 +121,11 @@ export async function startTestApi(backend: Backend): Promise<TestApi> {
   }
 }
 
-export async function call(base: string, path: string, init: RequestInit & { token?: string } = {}): Promise<Answer> {
+export async function call(
+  base: string,
+  path: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<Answer> {
   const { token, ...rest } = init
   const headers = new Headers(rest.headers)
   if (token !== undefined) headers.set('authorization', `Bearer ${token}`)

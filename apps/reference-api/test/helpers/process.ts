@@ -1,0 +1,88 @@
+/**
+ * A server as a child process: spawn it, wait (bounded) for its ready line, stop it with a signal and see
+ * how it exits. Every GATEHOUSE_* variable of the parent is removed so only the test's settings count.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+
+/** The reference API's ready line (start.ts) gives its URL, so PORT may be 0. */
+export const READY = /reference API ready on (http:\/\/127\.0\.0\.1:\d+)/
+
+export interface Spawned {
+  child: ChildProcess
+  /** Everything written so far. */
+  stdout(): string
+  stderr(): string
+  /** Resolves with the exit code and signal (SIGKILLs after `ms`, then rejects). */
+  exit(ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+export function spawnNode(args: string[], env: Record<string, string>, cwd: string): Spawned {
+  const base: Record<string, string | undefined> = { ...process.env }
+  for (const name of Object.keys(base))
+    if (name.startsWith('GATEHOUSE_') || name === 'DATABASE_URL') delete base[name]
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...base, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk
+  })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    err += chunk
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }))
+  })
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exit(ms = 15_000) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL')
+          reject(new Error(`${args.join(' ')} did not exit within ${ms} ms\n${out}\n${err}`))
+        }, ms)
+      })
+      return Promise.race([exited, timeout]).finally(() => clearTimeout(timer))
+    },
+  }
+}
+
+/** Wait until stdout matches `pattern`; returns the first capture group. Rejects on exit or after `ms`. */
+export function waitFor(spawned: Spawned, pattern: RegExp, ms = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = pattern.exec(spawned.stdout())
+      if (!match) return false
+      done()
+      resolve(match[1] ?? match[0])
+      return true
+    }
+    const onExit = (code: number | null) => {
+      if (check()) return
+      done()
+      reject(
+        new Error(
+          `exited (code ${code}) before printing ${pattern}\n${spawned.stdout()}\n${spawned.stderr()}`,
+        ),
+      )
+    }
+    const timer = setTimeout(() => {
+      done()
+      reject(new Error(`no ${pattern} within ${ms} ms\n${spawned.stdout()}\n${spawned.stderr()}`))
+    }, ms)
+    const done = () => {
+      clearTimeout(timer)
+      spawned.child.stdout!.off('data', check)
+      spawned.child.off('exit', onExit)
+    }
+    if (check()) return
+    spawned.child.stdout!.on('data', check)
+    spawned.child.once('exit', onExit)
+  })
+}

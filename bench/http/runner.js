@@ -1,0 +1,91 @@
+/**
+ * Timing. The servers of one framework are measured in interleaved rounds: each round gives every server
+ * one slice with unique tokens and one with the repeated token, in an order rotated from round to round,
+ * so that a burst of other load on the machine lands on several setups rather than on one. A setup's rate
+ * is the median of its slices; its CPU cost is its total server CPU time over all requests answered.
+ */
+import { cpuSeconds } from './children.js'
+import { load, tokenCycle } from './load.js'
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/** One slice, with the server's CPU time, this process's CPU time and the JWKS fetches over its window. */
+async function slice(server, jwks, seconds, connections, source) {
+  const cpuBefore = cpuSeconds(server.pid)
+  const ownBefore = process.cpuUsage()
+  const fetchesBefore = jwks.fetches()
+  const result = await load({ port: server.port, seconds, connections, ...source })
+  const cpuAfter = cpuSeconds(server.pid)
+  const own = process.cpuUsage(ownBefore)
+  return {
+    ...result,
+    serverCpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    loadCpu: (own.user + own.system) / 1e6,
+    jwksFetches: jwks.fetches() - fetchesBefore,
+  }
+}
+
+/** Sum the slices of one setup and mode into the row's figures. */
+function summarize(slices) {
+  const sum = (key) => slices.reduce((n, s) => n + (s[key] ?? 0), 0)
+  const seconds = sum('seconds')
+  const answered = sum('ok') + sum('non2xx')
+  const serverCpu = slices.some((s) => s.serverCpu === null) ? null : sum('serverCpu')
+  return {
+    rps: median(slices.map((s) => s.rps)),
+    ok: sum('ok'),
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+    seconds,
+    cpuUsPerRequest: serverCpu === null || answered === 0 ? null : (serverCpu * 1e6) / answered,
+    // Share of the timed wall-clock time the server was on a CPU: well below 1, its rate was limited by
+    // something else (other processes on its core, or the load generator).
+    serverBusy: serverCpu === null ? null : serverCpu / seconds,
+    loadBusy: sum('loadCpu') / seconds,
+    jwksFetches: sum('jwksFetches'),
+    samples: slices.map((s) => s.rps),
+    latencyP99: median(slices.map((s) => s.latency.p99)),
+  }
+}
+
+/**
+ * Measure one framework's servers. `entries`: `[{ setup, server }]`. `opts`: `{ modes, duration, rounds,
+ * warmup, connections }` (seconds). Returns one row per entry: `{ framework, setup, label, kind, unique?,
+ * repeated? }` (a mode left out of `opts.modes` is absent).
+ */
+export async function measureFramework(entries, { pool, token, jwks, opts, onProgress }) {
+  const sliceSeconds = opts.duration / opts.rounds
+  const state = entries.map(({ setup, server }) => ({
+    setup,
+    server,
+    // Each server walks the pool from the start, across its warm-up and all its unique slices.
+    sources: { unique: { cycle: tokenCycle(pool) }, repeated: { token } },
+    slices: { unique: [], repeated: [] },
+  }))
+  for (const s of state) {
+    if (opts.warmup <= 0) break
+    onProgress(`${s.setup.framework} / ${s.setup.id}: warm-up`)
+    for (const mode of opts.modes) {
+      await load({ port: s.server.port, seconds: opts.warmup / opts.modes.length, connections: opts.connections, ...s.sources[mode] })
+    }
+  }
+  for (let round = 0; round < opts.rounds; round++) {
+    const order = state.map((_, k) => state[(k + round) % state.length])
+    for (const s of order) {
+      onProgress(`${s.setup.framework}: round ${round + 1}/${opts.rounds}, ${s.setup.id}`)
+      for (const mode of opts.modes) {
+        s.slices[mode].push(await slice(s.server, jwks, sliceSeconds, opts.connections, s.sources[mode]))
+      }
+    }
+  }
+  return state.map(({ setup, slices }) => {
+    const row = { framework: setup.framework, setup: setup.id, label: setup.label, kind: setup.kind }
+    for (const mode of opts.modes) row[mode] = summarize(slices[mode])
+    return row
+  })
+}
