@@ -88,6 +88,15 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
           body: { error: 'forbidden', error_description: 'Rotation is accepted from loopback only' },
         })
       }
+      // A web page open on this machine could POST here too (CSRF): browsers always send Origin on a
+      // cross-site POST, curl and scripts do not, so a request with Origin is refused.
+      if (req.headers.origin !== undefined) {
+        return send(req, res, {
+          status: 403,
+          headers: {},
+          body: { error: 'forbidden', error_description: 'Rotation is not accepted from a browser page' },
+        })
+      }
       await readBody(req, MAX_BODY_BYTES)
       return send(req, res, {
         status: 200,

@@ -73,6 +73,21 @@ describe('rotation', () => {
     }
   })
 
+  it('POST /admin/rotate from a browser page (Origin header) is refused: no CSRF rotation', async () => {
+    const issuer = await startDevIssuer()
+    try {
+      const before = await kids(issuer)
+      const response = await fetch(`${issuer.url}/admin/rotate`, {
+        method: 'POST',
+        headers: { origin: 'http://evil.example' },
+      })
+      expect(response.status).toBe(403)
+      expect(await kids(issuer)).toEqual(before)
+    } finally {
+      await issuer.close()
+    }
+  })
+
   it('a rotation written to keys.json by another process reaches the running issuer', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gatehouse-rotate-'))
     const issuer = await startDevIssuer({ dataDir: dir })
