@@ -2,12 +2,13 @@
  * Where a benchmark server's time goes: a summary of a V8 CPU profile written with
  * `node bench/http.js --profile DIR` (or any `node --cpu-prof` run).
  *
- *   node bench/http/profile.js FILE.cpuprofile [--requests N] [--top 25] [--match verify,check]
+ *   node bench/http/profile.js FILE.cpuprofile [--requests N] [--skip S] [--top 25] [--match verify,check]
  *
  * Prints self time by origin (gatehouse, each package under node_modules, node internals, GC, native),
  * the functions with the most self time, and the inclusive time of the functions named in --match.
  * With --requests N (the requests the server answered while profiled: see the --json output), times
- * are also given in µs per request. Idle time is left out of every share.
+ * are also given in µs per request. --skip S leaves out the first S seconds (start-up, module loading).
+ * Idle time is left out of every share.
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -16,12 +17,13 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     requests: { type: 'string' },
+    skip: { type: 'string', default: '0' },
     top: { type: 'string', default: '25' },
     match: { type: 'string', default: '' },
   },
 })
 if (positionals.length !== 1) {
-  process.stderr.write('usage: node bench/http/profile.js FILE.cpuprofile [--requests N] [--top N] [--match a,b]\n')
+  process.stderr.write('usage: node bench/http/profile.js FILE.cpuprofile [--requests N] [--skip S] [--top N] [--match a,b]\n')
   process.exit(1)
 }
 
@@ -32,9 +34,12 @@ const parent = new Map()
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
 
 // Each sample's time is the delta to the next sample (V8 records the delta before each sample).
+const skipMicros = Number(values.skip) * 1e6
+let at = 0
 for (let i = 0; i < profile.samples.length; i++) {
-  const delta = profile.timeDeltas[i + 1] ?? 0
-  byId.get(profile.samples[i]).self += delta
+  at += profile.timeDeltas[i]
+  if (at < skipMicros) continue
+  byId.get(profile.samples[i]).self += profile.timeDeltas[i + 1] ?? 0
 }
 
 /** Which code a frame belongs to, from its script URL. */
@@ -48,6 +53,11 @@ function origin({ url, functionName }) {
   return url
 }
 
+/** The script URL from the repository root on: node_modules/jose/dist/…, dist/core/verify.js. */
+function shortUrl(url) {
+  return url.replace(/^file:\/\/.*?\/(node_modules|dist|bench)\//, '$1/')
+}
+
 const IDLE = new Set(['(idle)'])
 let busy = 0
 const origins = new Map()
@@ -58,8 +68,7 @@ for (const node of byId.values()) {
   busy += node.self
   const o = origin(callFrame)
   origins.set(o, (origins.get(o) ?? 0) + node.self)
-  const file = callFrame.url.replace(/^.*\/(node_modules|dist|bench)\//, '$1/')
-  const name = `${callFrame.functionName || '(anonymous)'} ${file}:${callFrame.lineNumber + 1}`
+  const name = `${callFrame.functionName || '(anonymous)'} ${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}`
   functions.set(name, (functions.get(name) ?? 0) + node.self)
 }
 
@@ -84,8 +93,7 @@ if (patterns.length) {
     const seen = new Set()
     for (let id = node.id; id !== undefined; id = parent.get(id)) {
       const { callFrame } = byId.get(id)
-      const file = callFrame.url.replace(/^.*\/(node_modules|dist|bench)\//, '$1/')
-      const name = `${callFrame.functionName} ${file}:${callFrame.lineNumber + 1}`
+      const name = `${callFrame.functionName} ${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}`
       if (!patterns.some((p) => callFrame.functionName === p) || seen.has(name)) continue
       seen.add(name)
       inclusive.set(name, (inclusive.get(name) ?? 0) + node.self)

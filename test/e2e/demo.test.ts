@@ -72,7 +72,7 @@ describe('npm start without GATEHOUSE_* variables: the demo', () => {
         .filter((line) => line.startsWith('  '))
         .map((line) => line.slice(2))
       expect(commands.length).toBeGreaterThanOrEqual(8)
-      expect(commands[0]).toBe(`curl -s http://127.0.0.1:${port}/public`)
+      expect(commands[0]).toBe(`curl -s -w '\\n' http://127.0.0.1:${port}/public`)
       expect(existsSync(join(dir, '.gatehouse'))).toBe(true)
 
       // One shell, so TOKEN and READER carry over; a marker line before each command splits the output.

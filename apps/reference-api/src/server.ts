@@ -24,25 +24,34 @@ try {
   fail(2, (error as Error).message)
 }
 
-let api: RunningApi
+// Installed before the start, so a signal that arrives right after the ready line still stops cleanly.
+let api: RunningApi | undefined
+let stopping = false
+function stop(signal: NodeJS.Signals): void {
+  if (stopping) fail(1, `received ${signal} again, stopping without waiting`)
+  stopping = true
+  process.stderr.write(`reference-api: received ${signal}, stopping\n`)
+  if (api) shutdown(api)
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
+
+function shutdown(running: RunningApi): void {
+  const timer = setTimeout(
+    () => fail(1, `requests still running after ${SHUTDOWN_TIMEOUT_MS} ms`),
+    SHUTDOWN_TIMEOUT_MS,
+  )
+  timer.unref()
+  running.close().then(
+    () => process.exit(0),
+    (error: unknown) => fail(1, `stopping failed: ${(error as Error).message}`),
+  )
+}
+
 try {
   api = await startReferenceApi(options)
 } catch (error) {
   // A TypeError is an option the verifier refused (e.g. an http JWKS URL off loopback): configuration.
   fail(error instanceof TypeError ? 2 : 1, (error as Error).message)
 }
-
-function stop(signal: NodeJS.Signals): void {
-  process.stderr.write(`reference-api: received ${signal}, stopping\n`)
-  const timer = setTimeout(
-    () => fail(1, `requests still running after ${SHUTDOWN_TIMEOUT_MS} ms`),
-    SHUTDOWN_TIMEOUT_MS,
-  )
-  timer.unref()
-  api.close().then(
-    () => process.exit(0),
-    (error: unknown) => fail(1, `stopping failed: ${(error as Error).message}`),
-  )
-}
-process.once('SIGTERM', stop)
-process.once('SIGINT', stop)
+if (stopping) shutdown(api)

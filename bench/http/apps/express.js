@@ -3,11 +3,6 @@
  * examples/express/server.js) or with a peer middleware configured for the same policy.
  */
 import express from 'express'
-import { expressjwt } from 'express-jwt'
-import { auth as oauth2JwtBearer } from 'express-oauth2-jwt-bearer'
-import { createGate } from 'gatehouse'
-import { auth, errorHandler } from 'gatehouse/express'
-import jwksRsa from 'jwks-rsa'
 import { ANONYMOUS_SUB, MESSAGE } from '../setups.js'
 import { gatehouseOptions } from './options.js'
 
@@ -19,8 +14,11 @@ function peerErrors(err, _req, res, _next) {
   res.status(err.status ?? 500).set(err.headers ?? {}).json({ error: err.code ?? 'server_error' })
 }
 
-/** Returns the app and a close function for anything the setup keeps running (key caches, timers). */
-export function createApp(setup, config) {
+/**
+ * Returns the app and a close function for anything the setup keeps running (key caches, timers). Each
+ * setup imports only its own middleware, so no server carries another's modules.
+ */
+export async function createApp(setup, config) {
   const app = express()
   const reply = (res, sub) => res.json({ message: MESSAGE, sub })
 
@@ -30,6 +28,8 @@ export function createApp(setup, config) {
       return { app, close() {} }
     case 'gatehouse':
     case 'gatehouse-cache': {
+      const { createGate } = await import('gatehouse')
+      const { auth, errorHandler } = await import('gatehouse/express')
       const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
       app.get('/protected', auth(gate), (req, res) => reply(res, req.auth.claims.sub))
       app.use(errorHandler())
@@ -37,6 +37,7 @@ export function createApp(setup, config) {
     }
     case 'express-oauth2-jwt-bearer': {
       // issuer + jwksUri: no discovery request. jose's remote JWK Set underneath, http allowed.
+      const { auth: oauth2JwtBearer } = await import('express-oauth2-jwt-bearer')
       const middleware = oauth2JwtBearer({
         issuer: config.issuer,
         jwksUri: config.jwksUri,
@@ -48,6 +49,8 @@ export function createApp(setup, config) {
       return { app, close() {} }
     }
     case 'express-jwt': {
+      const { expressjwt } = await import('express-jwt')
+      const { default: jwksRsa } = await import('jwks-rsa')
       const middleware = expressjwt({
         secret: jwksRsa.expressJwtSecret({ jwksUri: config.jwksUri, cache: true }),
         algorithms: ['RS256'],
@@ -64,7 +67,7 @@ export function createApp(setup, config) {
 }
 
 export async function start(setup, config) {
-  const { app, close } = createApp(setup, config)
+  const { app, close } = await createApp(setup, config)
   const server = await new Promise((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve(s)))
   })

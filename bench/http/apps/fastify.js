@@ -3,12 +3,10 @@
  * examples/fastify/server.js), with fastify-jwt-jwks, or with the hand-written strict RS256 reference.
  */
 import Fastify from 'fastify'
-import fastifyJwtJwks from 'fastify-jwt-jwks'
-import gatehouse from 'gatehouse/fastify'
 import { ANONYMOUS_SUB, MESSAGE } from '../setups.js'
-import { loadKeys, verifyToken } from '../strict-rs256.js'
 import { gatehouseOptions } from './options.js'
 
+/** The app; each setup imports only its own plugin. */
 export async function createApp(setup, config) {
   const app = Fastify()
   const reply = (sub) => ({ message: MESSAGE, sub })
@@ -18,11 +16,14 @@ export async function createApp(setup, config) {
       app.get('/protected', async () => reply(ANONYMOUS_SUB))
       break
     case 'gatehouse':
-    case 'gatehouse-cache':
+    case 'gatehouse-cache': {
+      const { gatehouse } = await import('gatehouse/fastify')
       await app.register(gatehouse, gatehouseOptions(config, setup === 'gatehouse-cache'))
       app.get('/protected', async (request) => reply(request.auth.claims.sub))
       break
-    case 'fastify-jwt-jwks':
+    }
+    case 'fastify-jwt-jwks': {
+      const { default: fastifyJwtJwks } = await import('fastify-jwt-jwks')
       // It forbids an `algorithms` option and always allows RS256 and EdDSA (HS256 only with `secret`).
       await app.register(fastifyJwtJwks, {
         jwksUrl: config.jwksUri,
@@ -31,7 +32,9 @@ export async function createApp(setup, config) {
       })
       app.get('/protected', { preValidation: app.authenticate }, async (request) => reply(request.user.sub))
       break
+    }
     case 'strict-rs256': {
+      const { loadKeys, verifyToken } = await import('../strict-rs256.js')
       const options = { ...config, keys: await loadKeys(config.jwksUri) }
       app.decorateRequest('claims', null)
       app.addHook('onRequest', async (request, response) => {

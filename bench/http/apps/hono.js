@@ -3,14 +3,12 @@
  * (as in examples/hono/server.js) or with hono's own `jwk` middleware.
  */
 import { serve } from '@hono/node-server'
-import { createGate } from 'gatehouse'
-import { auth } from 'gatehouse/hono'
 import { Hono } from 'hono'
-import { jwk } from 'hono/jwk'
 import { ANONYMOUS_SUB, MESSAGE } from '../setups.js'
 import { gatehouseOptions } from './options.js'
 
-export function createApp(setup, config) {
+/** Returns the app and a close function; each setup imports only its own middleware. */
+export async function createApp(setup, config) {
   const app = new Hono()
   const reply = (c, sub) => c.json({ message: MESSAGE, sub })
 
@@ -20,11 +18,14 @@ export function createApp(setup, config) {
       return { app, close() {} }
     case 'gatehouse':
     case 'gatehouse-cache': {
+      const { createGate } = await import('gatehouse')
+      const { auth } = await import('gatehouse/hono')
       const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
       app.get('/protected', auth(gate), (c) => reply(c, c.get('auth').claims.sub))
       return { app, close: () => gate.close() }
     }
     case 'hono-jwk': {
+      const { jwk } = await import('hono/jwk')
       // `jwks_uri` is fetched on every request (hono keeps no key cache). Its header check rejects any
       // `typ` but JWT unless `verification.typ` names it; the benchmark's tokens are RFC 9068 `at+jwt`.
       const middleware = jwk({
@@ -41,7 +42,7 @@ export function createApp(setup, config) {
 }
 
 export async function start(setup, config) {
-  const { app, close } = createApp(setup, config)
+  const { app, close } = await createApp(setup, config)
   const server = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
   })

@@ -49,14 +49,15 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
     JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, audience: issuer.audience, grant_type: 'client_credentials' })
   const fetchToken = (name: string, c: { clientId: string; clientSecret: string }) =>
     `${name}=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -d '${request(c)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
+  // -w '\n' ends each JSON answer with a newline, so pasted commands do not run their output together.
   const lines = [
-    `curl -s ${api}/public`,
+    `curl -s -w '\\n' ${api}/public`,
     fetchToken('TOKEN', client!),
-    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/protected`,
-    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/private-scoped`,
-    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/users/me`,
-    `curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"hello from the demo"}' ${api}/api/messages`,
-    `curl -s -H "Authorization: Bearer $TOKEN" ${api}/api/messages`,
+    `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/protected`,
+    `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/private-scoped`,
+    `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/users/me`,
+    `curl -s -w '\\n' -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"hello from the demo"}' ${api}/api/messages`,
+    `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/messages`,
     `curl -s -i ${api}/protected`,
   ]
   if (reader) {

@@ -45,7 +45,15 @@ export const command: Command = {
     const startReferenceApi = await loadReferenceApi()
     // Signal handlers go in before the API logs that it is ready.
     const stopped = ctx.waitForShutdown()
-    const api = await startReferenceApi({ ...settings, auth, dataDir: resolve(ctx.cwd, settings.dataDir) })
+    let api: Awaited<ReturnType<typeof startReferenceApi>>
+    try {
+      api = await startReferenceApi({ ...settings, auth, dataDir: resolve(ctx.cwd, settings.dataDir) })
+    } catch (error) {
+      // An option the verifier or the database refused is configuration (exit 2), as in server.js.
+      if (!(error instanceof TypeError)) throw error
+      ctx.err(`gatehouse: ${error.message}`)
+      return EXIT.usage
+    }
     const signal = await stopped
     ctx.err(`received ${signal}, stopping`)
     await api.close()
