@@ -357,3 +357,13 @@ describe('every adapter answers alike', () => {
     expect(differences).toEqual([])
   })
 })
+
+// Declared last, so it runs after every other case of this file.
+describe('every example stops cleanly', () => {
+  it.each(examples.map((example) => example.name))('%s exits 0 on SIGTERM', async (name) => {
+    const server = running.get(name)
+    expect(server).toBeDefined()
+    running.delete(name)
+    expect(await server!.stop()).toEqual({ code: 0, signal: null })
+  })
+})

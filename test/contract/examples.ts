@@ -15,7 +15,7 @@ export interface RunningExample {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   url: string
   /** Stop it (bounded); resolves once it is gone. */
-  stop(): Promise<void>
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 export interface ExampleDescriptor {

@@ -13,8 +13,8 @@ export const READY_LINE = /listening on (http:\/\/127\.0\.0\.1:\d+)/
 export interface RunningProcess {
   /** `http://127.0.0.1:{port}`, from the ready line. */
   url: string
-  /** SIGTERM, then SIGKILL when it has not exited within `killAfterMs`. Resolves once it exited. */
-  stop(): Promise<void>
+  /** SIGTERM, then SIGKILL when it has not exited within `killAfterMs`. Resolves with how it exited. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 export interface StartOptions {
@@ -29,9 +29,10 @@ export interface StartOptions {
   killAfterMs?: number
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('exit', () => resolve()))
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const done = () => ({ code: child.exitCode, signal: child.signalCode })
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(done())
+  return new Promise((resolve) => child.once('exit', () => resolve(done())))
 }
 
 /** Spawn `command`, wait (bounded) for the ready line on stdout, and return its URL and a stopper. */
@@ -54,8 +55,9 @@ export async function startProcess(options: StartOptions): Promise<RunningProces
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-    await exited(child)
+    const how = await exited(child)
     clearTimeout(timer)
+    return how
   }
 
   const url = await new Promise<string>((resolve, reject) => {
