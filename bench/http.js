@@ -50,7 +50,10 @@ function fail(message) {
 }
 
 function list(values, allowed, what) {
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean)
   for (const item of items)
     if (!allowed.includes(item)) fail(`unknown ${what} "${item}" (one of ${allowed.join(', ')})`)
   return items.length ? allowed.filter((a) => items.includes(a)) : allowed
@@ -60,7 +63,9 @@ function number(value, fallback, name, { integer = false, zero = false } = {}) {
   if (value === undefined) return fallback
   const n = Number(value)
   if (!Number.isFinite(n) || n < 0 || (n === 0 && !zero) || (integer && !Number.isInteger(n)))
-    fail(`--${name} must be a ${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got "${value}"`)
+    fail(
+      `--${name} must be a ${zero ? 'non-negative' : 'positive'} ${integer ? 'integer' : 'number'}, got "${value}"`,
+    )
   return n
 }
 
@@ -92,7 +97,8 @@ function parseOptions() {
   }
   const { quick } = parsed
   const pool = number(parsed.pool, quick ? MIN_POOL : 20_000, 'pool', { integer: true })
-  if (pool < MIN_POOL) fail(`--pool must be at least ${MIN_POOL} (Gatehouse's cache would turn unique tokens into hits)`)
+  if (pool < MIN_POOL)
+    fail(`--pool must be at least ${MIN_POOL} (Gatehouse's cache would turn unique tokens into hits)`)
   return {
     frameworks: list(parsed.framework, FRAMEWORKS, 'framework'),
     setupIds: list(parsed.setup, [...new Set(SETUPS.map((s) => s.id))], 'setup'),
@@ -140,10 +146,14 @@ async function main() {
 
   // Servers start while the pool is minted: both happen before anything is timed.
   progress(`starting ${setups.length} servers on core ${SERVER_CPU}, minting ${opts.pool} tokens…`)
-  const servers = Promise.all(setups.map((s) => startServer(s.framework, s.id, env, SERVER_CPU, opts.profile)))
+  const servers = Promise.all(
+    setups.map((s) => startServer(s.framework, s.id, env, SERVER_CPU, opts.profile)),
+  )
   servers.catch(() => {}) // reported when awaited below
   const rs256 = keys.get('RS256')
-  const pool = await mintUniquePool(rs256, opts.pool, (done) => progress(`minting tokens: ${done}/${opts.pool}`))
+  const pool = await mintUniquePool(rs256, opts.pool, (done) =>
+    progress(`minting tokens: ${done}/${opts.pool}`),
+  )
   const running = await servers.catch((err) => fail(err.message))
   const cases = await sanityCases(keys, 'RS256', pool[0])
 
@@ -164,9 +174,13 @@ async function main() {
   const pinned = pinSelf(LOAD_CPU)
   const rows = []
   for (const framework of opts.frameworks) {
-    const entries = setups.flatMap((setup, i) => (setup.framework === framework ? [{ setup, server: running[i] }] : []))
+    const entries = setups.flatMap((setup, i) =>
+      setup.framework === framework ? [{ setup, server: running[i] }] : [],
+    )
     if (entries.length === 0) continue
-    rows.push(...(await measureFramework(entries, { pool, token: pool[0], jwks, opts, onProgress: progress })))
+    rows.push(
+      ...(await measureFramework(entries, { pool, token: pool[0], jwks, opts, onProgress: progress })),
+    )
     await Promise.all(entries.map((e) => e.server.stop())) // memory and timers go before the next framework
   }
   await jwks.close()
@@ -178,7 +192,9 @@ async function main() {
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,
-    pinned: pinned ? `servers on core ${SERVER_CPU}, load generator and JWKS server on core ${LOAD_CPU}` : 'no taskset: nothing pinned',
+    pinned: pinned
+      ? `servers on core ${SERVER_CPU}, load generator and JWKS server on core ${LOAD_CPU}`
+      : 'no taskset: nothing pinned',
     loadavg: { before: loadBefore[0], after: loadAfter[0] },
     seconds: Math.round((performance.now() - started) / 1000),
   }
@@ -206,16 +222,22 @@ async function main() {
     '',
     '### Where a setup checks less (sanity check, each must answer 401)',
     '',
-    ...(deviations.length ? deviationLines(deviations).map((l) => `- ${l}`) : ['- none: every setup answered 401']),
+    ...(deviations.length
+      ? deviationLines(deviations).map((l) => `- ${l}`)
+      : ['- none: every setup answered 401']),
   ]
   process.stdout.write(`${out.join('\n')}\n`)
 
   if (opts.json) {
     const { json: _json, ...options } = opts
-    await writeFile(opts.json, `${JSON.stringify({ meta, options, results: rows, targets, deviations }, null, 2)}\n`)
+    await writeFile(
+      opts.json,
+      `${JSON.stringify({ meta, options, results: rows, targets, deviations }, null, 2)}\n`,
+    )
     progress(`wrote ${opts.json}\n`)
   }
-  if (!TASKSET) process.stderr.write('bench:http: taskset not found, servers and load generator were not pinned\n')
+  if (!TASKSET)
+    process.stderr.write('bench:http: taskset not found, servers and load generator were not pinned\n')
 }
 
 main().catch((err) => fail(err?.stack ?? String(err)))

@@ -168,7 +168,8 @@ try {
     const [info] = JSON.parse(run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT))
     tarball = join(work, info.filename)
     const files = info.files.map((file) => file.path)
-    const allowed = /^(dist\/|docs\/|README\.md$|LICENSE|package\.json$)/
+    // src/ ships so that the source and declaration maps in dist/ resolve (go to definition, stack traces).
+    const allowed = /^(dist\/|src\/|docs\/|README\.md$|LICENSE|package\.json$)/
     const stray = files.filter((file) => !allowed.test(file) || file.endsWith('.tsbuildinfo'))
     if (stray.length > 0) throw new Error(`unexpected files in the tarball: ${stray.slice(0, 10).join(', ')}`)
     const targets = Object.values(pkg.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)))

@@ -92,7 +92,10 @@ export function startServer(framework, setup, env, cpu, profileDir) {
       child.kill('SIGKILL')
       reject(new Error(`${framework}/${setup} server ${why}${stderr ? `:\n${stderr.trim()}` : ''}`))
     }
-    const timer = setTimeout(() => failed(`printed no port within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS)
+    const timer = setTimeout(
+      () => failed(`printed no port within ${READY_TIMEOUT_MS / 1000} s`),
+      READY_TIMEOUT_MS,
+    )
     child.once('exit', (code, signal) => failed(`exited (${signal ?? code}) before listening`))
     child.stdout.setEncoding('utf8')
     child.stdout.on('data', function onData(chunk) {

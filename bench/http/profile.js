@@ -23,7 +23,9 @@ const { values, positionals } = parseArgs({
   },
 })
 if (positionals.length !== 1) {
-  process.stderr.write('usage: node bench/http/profile.js FILE.cpuprofile [--requests N] [--skip S] [--top N] [--match a,b]\n')
+  process.stderr.write(
+    'usage: node bench/http/profile.js FILE.cpuprofile [--requests N] [--skip S] [--top N] [--match a,b]\n',
+  )
   process.exit(1)
 }
 
@@ -44,7 +46,12 @@ for (let i = 0; i < profile.samples.length; i++) {
 
 /** Which code a frame belongs to, from its script URL. */
 function origin({ url, functionName }) {
-  if (!url) return functionName === '(garbage collector)' ? 'GC' : functionName.startsWith('(') ? functionName : 'native'
+  if (!url)
+    return functionName === '(garbage collector)'
+      ? 'GC'
+      : functionName.startsWith('(')
+        ? functionName
+        : 'native'
   if (url.startsWith('node:')) return 'node internals'
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
   if (pkg) return pkg[1]
@@ -72,19 +79,24 @@ for (const node of byId.values()) {
   functions.set(name, (functions.get(name) ?? 0) + node.self)
 }
 
-const us = (micros) => (requests ? `${(micros / requests).toFixed(1)} µs/req` : `${(micros / 1000).toFixed(0)} ms`)
+const us = (micros) =>
+  requests ? `${(micros / requests).toFixed(1)} µs/req` : `${(micros / 1000).toFixed(0)} ms`
 const pct = (micros) => `${((micros / busy) * 100).toFixed(1)}%`
 const sorted = (map) => [...map].sort((a, b) => b[1] - a[1])
 
 console.log(`busy (not idle): ${(busy / 1000).toFixed(0)} ms${requests ? `, ${us(busy)}` : ''}`)
 console.log('\nself time by origin:')
-for (const [name, micros] of sorted(origins)) console.log(`  ${pct(micros).padStart(6)}  ${us(micros).padStart(14)}  ${name}`)
+for (const [name, micros] of sorted(origins))
+  console.log(`  ${pct(micros).padStart(6)}  ${us(micros).padStart(14)}  ${name}`)
 console.log(`\ntop ${values.top} functions by self time:`)
 for (const [name, micros] of sorted(functions).slice(0, Number(values.top)))
   console.log(`  ${pct(micros).padStart(6)}  ${us(micros).padStart(14)}  ${name}`)
 
 // Inclusive time: a sample counts once for a function however deep the recursion.
-const patterns = values.match.split(',').map((s) => s.trim()).filter(Boolean)
+const patterns = values.match
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean)
 if (patterns.length) {
   console.log('\ninclusive time of matching functions:')
   const inclusive = new Map()
@@ -99,5 +111,6 @@ if (patterns.length) {
       inclusive.set(name, (inclusive.get(name) ?? 0) + node.self)
     }
   }
-  for (const [name, micros] of sorted(inclusive)) console.log(`  ${pct(micros).padStart(6)}  ${us(micros).padStart(14)}  ${name}`)
+  for (const [name, micros] of sorted(inclusive))
+    console.log(`  ${pct(micros).padStart(6)}  ${us(micros).padStart(14)}  ${name}`)
 }

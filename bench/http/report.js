@@ -53,7 +53,8 @@ export function resultTable(rows) {
             'connection errors while timed; only 2xx answers are counted',
         )
       }
-      if (m.jwksFetches > 0) {
+      // A fetch per hundred requests or more is a key fetch in the request path, not a one-off refresh.
+      if (m.jwksFetches / (m.ok + m.non2xx) >= 0.01) {
         notes.push(
           `${row.framework} / ${row.setup} (${mode}): ${number.format(m.jwksFetches)} JWKS fetches while timed ` +
             `(${(m.jwksFetches / (m.ok + m.non2xx)).toFixed(2)} per request)`,

@@ -18,7 +18,12 @@ export const SETUPS = [
   { framework: 'fastify', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'fastify', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
   { framework: 'fastify', id: 'fastify-jwt-jwks', label: 'fastify-jwt-jwks', kind: 'peer' },
-  { framework: 'fastify', id: 'strict-rs256', label: 'hand-written strict RS256 (reference)', kind: 'reference' },
+  {
+    framework: 'fastify',
+    id: 'strict-rs256',
+    label: 'hand-written strict RS256 (reference)',
+    kind: 'reference',
+  },
   { framework: 'hono', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'hono', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'hono', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },

@@ -46,7 +46,8 @@ export function verifyToken(token, { keys, issuer, audience }) {
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
     if (!aud.includes(audience)) return null
     if (typeof claims.exp !== 'number' || claims.exp <= now - TOLERANCE) return null
-    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now + TOLERANCE)) return null
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now + TOLERANCE))
+      return null
     return claims
   } catch {
     return null

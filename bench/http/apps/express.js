@@ -11,7 +11,10 @@ import { gatehouseOptions } from './options.js'
  * answer with an HTML page and log every stack trace to stderr.
  */
 function peerErrors(err, _req, res, _next) {
-  res.status(err.status ?? 500).set(err.headers ?? {}).json({ error: err.code ?? 'server_error' })
+  res
+    .status(err.status ?? 500)
+    .set(err.headers ?? {})
+    .json({ error: err.code ?? 'server_error' })
 }
 
 /**

@@ -40,7 +40,9 @@ export async function createApp(setup, config) {
       app.addHook('onRequest', async (request, response) => {
         const header = request.headers.authorization
         const claims =
-          typeof header === 'string' && header.startsWith('Bearer ') ? verifyToken(header.slice(7), options) : null
+          typeof header === 'string' && header.startsWith('Bearer ')
+            ? verifyToken(header.slice(7), options)
+            : null
         if (claims === null) return response.code(401).header('www-authenticate', 'Bearer').send()
         request.claims = claims
       })
