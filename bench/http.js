@@ -4,8 +4,9 @@
  * peers' middlewares, under unique tokens and under one repeated token. Method and results:
  * docs/benchmarks-http.md.
  *
- *   node bench/http.js [--quick] [--framework express,fastify,hono] [--setup ID,...] [--duration S]
- *                      [--warmup S] [--connections N] [--pool N] [--json out.json]
+ *   node bench/http.js [--quick] [--framework express,fastify,hono] [--setup ID,...] [--mode unique,repeated]
+ *                      [--duration S] [--rounds N] [--warmup S] [--connections N] [--pool N] [--json out.json]
+ *                      [--profile DIR]
  *
  * Each server is its own process pinned to core 0 (`taskset`); this process (autocannon and the local
  * JWKS server) is pinned to core 1. Markdown goes to stdout, progress to stderr. Exit code 0 whether the
@@ -30,13 +31,14 @@ const LOAD_CPU = 1
 const MIN_POOL = 10_001
 
 const USAGE = `usage: node bench/http.js [options]
-  --quick               2 s in 2 rounds per server and mode, 0.5 s warm-up, ${MIN_POOL} tokens (about 1.5 min)
+  --quick               2 s in 2 rounds per server and mode, 1 s warm-up, ${MIN_POOL} tokens (about 1.5 min)
   --framework LIST      ${FRAMEWORKS.join(', ')} (default all)
   --setup LIST          only these setups (ids: ${[...new Set(SETUPS.map((s) => s.id))].join(', ')})
   --mode LIST           unique, repeated (default both)
-  --duration S          seconds timed per server and token mode (default 5)
-  --rounds N            interleaved rounds the duration is split into; the median is reported (default 5)
-  --warmup S            seconds of load per server before its first round, not counted (default 1)
+  --duration S          whole seconds timed per server and token mode (default 5)
+  --rounds N            interleaved rounds the duration is split into, N divides S; the median is
+                        reported (default 5)
+  --warmup S            whole seconds of load per server before its first round, not counted (default 1)
   --connections N       concurrent keep-alive connections (default 50)
   --pool N              distinct tokens for the unique mode (default 20000, at least ${MIN_POOL})
   --json FILE           also write every measurement as JSON
@@ -99,19 +101,25 @@ function parseOptions() {
   const pool = number(parsed.pool, quick ? MIN_POOL : 20_000, 'pool', { integer: true })
   if (pool < MIN_POOL)
     fail(`--pool must be at least ${MIN_POOL} (Gatehouse's cache would turn unique tokens into hits)`)
-  return {
+  const options = {
     frameworks: list(parsed.framework, FRAMEWORKS, 'framework'),
     setupIds: list(parsed.setup, [...new Set(SETUPS.map((s) => s.id))], 'setup'),
     modes: list(parsed.mode, MODES, 'mode'),
-    duration: number(parsed.duration, quick ? 2 : 5, 'duration'),
+    // autocannon runs for whole seconds (a shorter run still takes one), so every period is whole seconds.
+    duration: number(parsed.duration, quick ? 2 : 5, 'duration', { integer: true }),
     rounds: number(parsed.rounds, quick ? 2 : 5, 'rounds', { integer: true }),
-    warmup: number(parsed.warmup, quick ? 0.5 : 1, 'warmup', { zero: true }),
+    warmup: number(parsed.warmup, 1, 'warmup', { integer: true, zero: true }),
     connections: number(parsed.connections, 50, 'connections', { integer: true }),
     pool,
     json: parsed.json,
     profile: parsed.profile && path.resolve(parsed.profile),
     quick,
   }
+  if (options.duration % options.rounds !== 0)
+    fail(
+      `--rounds (${options.rounds}) must divide --duration (${options.duration}): slices are whole seconds`,
+    )
+  return options
 }
 
 /** "31–48%": the range of the load generator's CPU share over all timed runs. */
@@ -207,7 +215,7 @@ async function main() {
     `- 1-minute load average ${meta.loadavg.before.toFixed(2)} before, ${meta.loadavg.after.toFixed(2)} after ` +
       '(other processes on the machine lower every rate; CPU µs per request is less affected)',
     `- autocannon, ${opts.connections} connections, no pipelining; per server and token mode ${opts.duration} s ` +
-      `timed in ${opts.rounds} interleaved rounds (median rps reported) after ${opts.warmup} s warm-up; ` +
+      `timed in ${opts.rounds} interleaved rounds (median rps reported) after ${opts.warmup} s warm-up per server; ` +
       `unique: ${opts.pool} RS256 tokens in turn; repeated: one token; only 2xx answers count; run took ${meta.seconds} s`,
     `- load generator busy ${loadBusyRange(rows)} of its timed wall-clock time ` +
       '(near 100%: the generator, not the server, limited the rate)',

@@ -126,7 +126,7 @@ export function killOnExit() {
     ['SIGTERM', 143],
   ]) {
     process.once(signal, () => {
-      process.stderr.write(`\nbench: ${signal}, stopping the servers\n`)
+      process.stderr.write(`\nbench:http: ${signal}, stopping the servers\n`)
       killAll()
       process.exit(code)
     })

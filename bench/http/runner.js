@@ -62,7 +62,7 @@ function summarize(slices) {
 
 /**
  * Measure one framework's servers. `entries`: `[{ setup, server }]`. `opts`: `{ modes, duration, rounds,
- * warmup, connections }` (seconds). Returns one row per entry: `{ framework, setup, label, kind, unique?,
+ * warmup, connections }` (whole seconds; `rounds` divides `duration`). Returns one row per entry: `{ framework, setup, label, kind, unique?,
  * repeated? }` (a mode left out of `opts.modes` is absent).
  */
 export async function measureFramework(entries, { pool, token, jwks, opts, onProgress }) {
@@ -74,18 +74,18 @@ export async function measureFramework(entries, { pool, token, jwks, opts, onPro
     sources: { unique: { cycle: tokenCycle(pool) }, repeated: { token } },
     slices: { unique: [], repeated: [] },
   }))
+  // Warm-up with the first mode only: the repeated-token path is a part of the unique one, and autocannon
+  // runs for whole seconds, so a warm-up per mode would double this phase.
   for (const s of state) {
     if (opts.warmup <= 0) break
     onProgress(`${s.setup.framework} / ${s.setup.id}: warm-up`)
-    for (const mode of opts.modes) {
-      await sleep(SETTLE_MS)
-      await load({
-        port: s.server.port,
-        seconds: opts.warmup / opts.modes.length,
-        connections: opts.connections,
-        ...s.sources[mode],
-      })
-    }
+    await sleep(SETTLE_MS)
+    await load({
+      port: s.server.port,
+      seconds: opts.warmup,
+      connections: opts.connections,
+      ...s.sources[opts.modes[0]],
+    })
   }
   for (let round = 0; round < opts.rounds; round++) {
     const order = state.map((_, k) => state[(k + round) % state.length])

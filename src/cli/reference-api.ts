@@ -28,12 +28,16 @@ export interface RunningApi {
 export async function loadReferenceApi(): Promise<(options: ReferenceApiOptions) => Promise<RunningApi>> {
   const specifier = '@gatehouse/reference-api'
   try {
-    const module = (await import(specifier)) as { startReferenceApi: (options: ReferenceApiOptions) => Promise<RunningApi> }
+    const module = (await import(specifier)) as {
+      startReferenceApi: (options: ReferenceApiOptions) => Promise<RunningApi>
+    }
     return module.startReferenceApi
   } catch (error) {
     const code = (error as { code?: string }).code
     if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(specifier)) {
-      throw new Error('the reference API is not installed: run this from a clone of the Gatehouse repository after `npm ci`')
+      throw new Error(
+        'the reference API is not installed: run this from a clone of the Gatehouse repository after `npm ci`',
+      )
     }
     throw error
   }

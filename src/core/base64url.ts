@@ -6,7 +6,8 @@
 
 const ALPHABET = /^[A-Za-z0-9_-]*$/
 const VALUE: Record<string, number> = Object.create(null)
-for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) VALUE[c] = i
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries())
+  VALUE[c] = i
 
 const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer
 
@@ -33,7 +34,8 @@ export function decodeBase64url(segment: string): Uint8Array | undefined {
 
 /** Encode bytes as base64url without padding. */
 export function encodeBase64url(bytes: Uint8Array): string {
-  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+  if (NodeBuffer)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
   let binary = ''
   for (const byte of bytes) binary += String.fromCharCode(byte)
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

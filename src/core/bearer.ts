@@ -12,7 +12,10 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 export type TokenLocation = 'header' | 'query' | 'body'
 
 /** Header values as the platforms give them: Web `Headers`, or Node's record (arrays for repeats). */
-export type HeaderSource = Headers | { get(name: string): string | null } | Record<string, string | readonly string[] | undefined>
+export type HeaderSource =
+  | Headers
+  | { get(name: string): string | null }
+  | Record<string, string | readonly string[] | undefined>
 
 export interface BearerRequest {
   headers: HeaderSource
@@ -54,7 +57,8 @@ export function parseAuthorization(value: string | undefined | null): string | u
   // Repeated headers reach us joined with ", " (Fetch's Headers); a comma never occurs in a b64token.
   const parts = trimmed.split(',')
   if (parts.length > 1) {
-    if (parts.some((part) => /^\s*bearer(\s|$)/i.test(part))) throw invalid('Several credentials in the Authorization header')
+    if (parts.some((part) => /^\s*bearer(\s|$)/i.test(part)))
+      throw invalid('Several credentials in the Authorization header')
     return undefined
   }
   const space = trimmed.search(/\s/)
@@ -89,7 +93,10 @@ function bodyToken(body: unknown): string | undefined {
  * Returns undefined when there is none; throws a GatehouseError (`invalid_request`) when it is malformed
  * or sent more than one way.
  */
-export function extractBearer(request: BearerRequest, locations: readonly TokenLocation[] = ['header']): string | undefined {
+export function extractBearer(
+  request: BearerRequest,
+  locations: readonly TokenLocation[] = ['header'],
+): string | undefined {
   const found: string[] = []
   for (const location of locations) {
     const token =

@@ -33,7 +33,8 @@ function quoted(value: string): string {
 export function formatChallenge(params: ChallengeParams = {}): string {
   const attributes: string[] = []
   if (params.realm !== undefined) attributes.push(`realm=${quoted(params.realm)}`)
-  if (params.error !== undefined) attributes.push(`error=${quoted(params.error.replace(unsafeInDescription, ''))}`)
+  if (params.error !== undefined)
+    attributes.push(`error=${quoted(params.error.replace(unsafeInDescription, ''))}`)
   if (params.error_description !== undefined) {
     attributes.push(`error_description=${quoted(params.error_description.replace(unsafeInDescription, ''))}`)
   }
@@ -74,7 +75,10 @@ export interface ErrorResponseOptions {
  * client's token is not at fault.
  */
 export function errorResponse(error: GatehouseError, options: ErrorResponseOptions = {}): ErrorResponse {
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  }
   if (error.status === 503) {
     headers['retry-after'] = '5'
   } else {
@@ -93,4 +97,3 @@ export function errorResponse(error: GatehouseError, options: ErrorResponseOptio
   if (error.required !== undefined) body.required = error.required
   return { status: error.status, headers, body }
 }
-

@@ -21,7 +21,8 @@ export interface ClaimRules {
 }
 
 const missing = (claim: string) => new GatehouseError('ERR_JWT_CLAIM_MISSING', `"${claim}" claim is missing`)
-const invalid = (claim: string, why: string) => new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
+const invalid = (claim: string, why: string) =>
+  new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
 
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value)
@@ -72,7 +73,8 @@ export function checkClaims(claims: JWTClaims, rules: ClaimRules, now: number): 
     if (typeof aud === 'string') {
       if (!rules.audience.has(aud)) throw new GatehouseError('ERR_JWT_AUDIENCE_INVALID')
     } else if (Array.isArray(aud) && aud.every((value) => typeof value === 'string')) {
-      if (!aud.some((value) => rules.audience!.has(value))) throw new GatehouseError('ERR_JWT_AUDIENCE_INVALID')
+      if (!aud.some((value) => rules.audience!.has(value)))
+        throw new GatehouseError('ERR_JWT_AUDIENCE_INVALID')
     } else {
       throw invalid('aud', 'is not a string or an array of strings')
     }
@@ -96,7 +98,8 @@ export function checkClaims(claims: JWTClaims, rules: ClaimRules, now: number): 
 export function validityWindow(claims: JWTClaims, rules: ClaimRules): { from: number; until: number } {
   const tolerance = rules.clockTolerance
   let until = (claims.exp as number) + tolerance
-  if (rules.maxTokenAge !== undefined) until = Math.min(until, (claims.iat as number) + rules.maxTokenAge + tolerance)
+  if (rules.maxTokenAge !== undefined)
+    until = Math.min(until, (claims.iat as number) + rules.maxTokenAge + tolerance)
   let from = Number.NEGATIVE_INFINITY
   if (typeof claims.nbf === 'number') from = claims.nbf - tolerance
   if (typeof claims.iat === 'number') from = Math.max(from, claims.iat - tolerance)

@@ -74,7 +74,8 @@ export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<u
   if (nodeCrypto) return checkNodeKey(nodeCrypto.KeyObject.from(key), alg)
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
     const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength
-    if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+    if (bits < MIN_RSA_BITS)
+      throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
   }
   return key
 }
@@ -86,10 +87,12 @@ function checkNodeKey(key: NodeCrypto.KeyObject, alg: Algorithm): NodeCrypto.Key
   if (kty === 'RSA') {
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`${alg} needs an RSA key`)
     const bits = details.modulusLength ?? 0
-    if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+    if (bits < MIN_RSA_BITS)
+      throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
   } else if (kty === 'EC') {
     const curve = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' }[crv as string]
-    if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== curve) throw new Error(`${alg} needs a ${crv} key`)
+    if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== curve)
+      throw new Error(`${alg} needs a ${crv} key`)
   } else if (key.asymmetricKeyType !== 'ed25519') {
     throw new Error(`${alg} needs an Ed25519 key`)
   }
@@ -108,7 +111,10 @@ function publicMembers(jwk: JWK): JWK {
   return out
 }
 
-function nodeVerifyKey(alg: Algorithm, key: NodeCrypto.KeyObject): NodeCrypto.VerifyKeyObjectInput | NodeCrypto.KeyObject {
+function nodeVerifyKey(
+  alg: Algorithm,
+  key: NodeCrypto.KeyObject,
+): NodeCrypto.VerifyKeyObjectInput | NodeCrypto.KeyObject {
   if (alg.startsWith('PS')) {
     // RFC 7518 §3.5: salt length equals the hash output length.
     const saltLength = alg === 'PS256' ? 32 : alg === 'PS384' ? 48 : 64
@@ -140,17 +146,31 @@ export function verifySync(alg: Algorithm, key: unknown, data: Uint8Array, signa
  * Verify off the calling thread: node:crypto's callback form runs on libuv's thread pool, so several
  * verifications use several cores; WebCrypto is asynchronous by nature.
  */
-export function verifyAsync(alg: Algorithm, key: unknown, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export function verifyAsync(
+  alg: Algorithm,
+  key: unknown,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (!signatureShapeOk(alg, signature)) return Promise.resolve(false)
   if (nodeCrypto) {
     const crypto = nodeCrypto
     return new Promise((resolve) => {
-      crypto.verify(hashFor[alg], data, nodeVerifyKey(alg, key as NodeCrypto.KeyObject), signature, (err, ok) =>
-        resolve(!err && ok),
+      crypto.verify(
+        hashFor[alg],
+        data,
+        nodeVerifyKey(alg, key as NodeCrypto.KeyObject),
+        signature,
+        (err, ok) => resolve(!err && ok),
       )
     })
   }
-  return crypto.subtle.verify(webAlgorithm(alg), key as CryptoKey, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>)
+  return crypto.subtle.verify(
+    webAlgorithm(alg),
+    key as CryptoKey,
+    signature as Uint8Array<ArrayBuffer>,
+    data as Uint8Array<ArrayBuffer>,
+  )
 }
 
 function webAlgorithm(alg: Algorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {

@@ -58,7 +58,11 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   const issuer = get('GATEHOUSE_ISSUER')
   const domain = get('GATEHOUSE_DOMAIN')
   if (issuer !== undefined && domain !== undefined) {
-    bad('GATEHOUSE_DOMAIN', 'to be unset when GATEHOUSE_ISSUER is set (the domain only derives the issuer)', domain)
+    bad(
+      'GATEHOUSE_DOMAIN',
+      'to be unset when GATEHOUSE_ISSUER is set (the domain only derives the issuer)',
+      domain,
+    )
   }
   if (issuer !== undefined) {
     const issuers = issuer.split(/\s+/)
@@ -80,7 +84,10 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   }
 
   const audience = get('GATEHOUSE_AUDIENCE')
-  if (audience === undefined) throw new TypeError('GATEHOUSE_AUDIENCE: expected the API identifier your tokens are issued for, got nothing')
+  if (audience === undefined)
+    throw new TypeError(
+      'GATEHOUSE_AUDIENCE: expected the API identifier your tokens are issued for, got nothing',
+    )
   const audiences = list(audience)
   options.audience = audiences.length === 1 ? audiences[0] : audiences
 
@@ -98,18 +105,21 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   const discovery = get('GATEHOUSE_DISCOVERY')
   if (discovery !== undefined) {
     const value = discovery.toLowerCase()
-    if (value !== 'true' && value !== 'false' && value !== 'auto') bad('GATEHOUSE_DISCOVERY', 'true, false or auto', discovery)
+    if (value !== 'true' && value !== 'false' && value !== 'auto')
+      bad('GATEHOUSE_DISCOVERY', 'true, false or auto', discovery)
     options.discovery = value === 'auto' ? 'auto' : value === 'true'
   }
   if (jwksUrl === undefined && options.discovery === undefined) options.discovery = 'auto'
-  if (jwksUrl !== undefined && options.discovery) bad('GATEHOUSE_DISCOVERY', 'false or unset when GATEHOUSE_JWKS_URL is set', discovery ?? '')
+  if (jwksUrl !== undefined && options.discovery)
+    bad('GATEHOUSE_DISCOVERY', 'false or unset when GATEHOUSE_JWKS_URL is set', discovery ?? '')
   if (jwksUrl !== undefined) delete options.discovery
 
   const algorithms = get('GATEHOUSE_ALGORITHMS')
   if (algorithms !== undefined) {
     const algs = list(algorithms)
     for (const alg of algs) {
-      if (!ALL_ALGORITHMS.includes(alg as Algorithm)) bad('GATEHOUSE_ALGORITHMS', `a comma-separated list of ${ALL_ALGORITHMS.join(', ')}`, alg)
+      if (!ALL_ALGORITHMS.includes(alg as Algorithm))
+        bad('GATEHOUSE_ALGORITHMS', `a comma-separated list of ${ALL_ALGORITHMS.join(', ')}`, alg)
     }
     if (algs.length === 0) bad('GATEHOUSE_ALGORITHMS', 'at least one algorithm', algorithms)
     options.algorithms = algs as Algorithm[]

@@ -26,7 +26,11 @@ const codes = {
   // ── the token ──────────────────────────────────────────────────────────────────────────────────
   ERR_JWT_MALFORMED: { status: 401, error: 'invalid_token', description: 'Token is not a well-formed JWT' },
   ERR_JWT_HEADER_INVALID: { status: 401, error: 'invalid_token', description: 'Token header is invalid' },
-  ERR_JWT_ALG_NOT_ALLOWED: { status: 401, error: 'invalid_token', description: 'Token algorithm is not allowed' },
+  ERR_JWT_ALG_NOT_ALLOWED: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'Token algorithm is not allowed',
+  },
   ERR_JWT_TYP_INVALID: { status: 401, error: 'invalid_token', description: 'Token type is not allowed' },
   ERR_JWKS_NO_MATCHING_KEY: {
     status: 401,
@@ -38,7 +42,11 @@ const codes = {
     error: 'invalid_token',
     description: 'Several keys in the key set match a token without "kid"',
   },
-  ERR_JWS_SIGNATURE_INVALID: { status: 401, error: 'invalid_token', description: 'Token signature is invalid' },
+  ERR_JWS_SIGNATURE_INVALID: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'Token signature is invalid',
+  },
   ERR_JWT_ISSUER_INVALID: { status: 401, error: 'invalid_token', description: 'Token issuer is not trusted' },
   ERR_JWT_AUDIENCE_INVALID: {
     status: 401,
@@ -51,7 +59,11 @@ const codes = {
   ERR_JWT_CLAIM_MISSING: { status: 401, error: 'invalid_token', description: 'Token lacks a required claim' },
   ERR_JWT_CLAIM_INVALID: { status: 401, error: 'invalid_token', description: 'Token has an invalid claim' },
   /** An ID token (or another kind of token) presented where an access token is required. */
-  ERR_JWT_NOT_ACCESS_TOKEN: { status: 401, error: 'invalid_token', description: 'Token is not an access token' },
+  ERR_JWT_NOT_ACCESS_TOKEN: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'Token is not an access token',
+  },
 
   // ── the provider: the client's token is not at fault, so 503 and no invalid_token ─────────────────
   ERR_JWKS_UNAVAILABLE: {
@@ -73,7 +85,11 @@ const codes = {
   ERR_POLICY_SCOPE: { status: 403, error: 'insufficient_scope', description: 'Insufficient scope' },
   ERR_POLICY_ROLE: { status: 403, error: 'insufficient_scope', description: 'Insufficient role' },
   ERR_POLICY_PERMISSION: { status: 403, error: 'insufficient_scope', description: 'Insufficient permission' },
-  ERR_POLICY_GROUP: { status: 403, error: 'insufficient_scope', description: 'Insufficient group membership' },
+  ERR_POLICY_GROUP: {
+    status: 403,
+    error: 'insufficient_scope',
+    description: 'Insufficient group membership',
+  },
   ERR_POLICY_OWNER: { status: 403, error: 'insufficient_scope', description: 'Only the owner may do this' },
   ERR_POLICY_DENIED: { status: 403, error: 'insufficient_scope', description: 'Access denied' },
 } as const satisfies Record<string, CodeInfo>

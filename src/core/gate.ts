@@ -7,7 +7,7 @@
  * principal hook) and goes to the framework's own error handling.
  */
 import { type BearerRequest, extractBearer, type TokenLocation } from './bearer.js'
-import { errorResponse, type ErrorResponse } from './challenge.js'
+import { type ErrorResponse, errorResponse } from './challenge.js'
 import { type ClaimSets, createClaimsReader } from './claims-reader.js'
 import { GatehouseError } from './errors.js'
 import { fail, type VerifierOptions } from './options.js'
@@ -21,7 +21,9 @@ export interface GateRequest extends BearerRequest {
 }
 
 /** Maps verified claims to the application's user (seed 004: get-or-create from `sub`). */
-export type PrincipalResolver<P, C extends JWTClaims = JWTClaims> = (auth: AuthContext<C, undefined>) => P | Promise<P>
+export type PrincipalResolver<P, C extends JWTClaims = JWTClaims> = (
+  auth: AuthContext<C, undefined>,
+) => P | Promise<P>
 
 export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> extends VerifierOptions {
   /** A verifier you built (shared by several gates); otherwise one is created from these options. */
@@ -116,10 +118,16 @@ class Auth<C extends JWTClaims, P> implements AuthContext<C, P> {
  * const auth = await gate.check({ method: 'GET', headers: request.headers }, { scopes: 'read:messages' })
  * ```
  */
-export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(options: GateOptions<P, C>): Gate<P, C> {
+export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
+  options: GateOptions<P, C>,
+): Gate<P, C> {
   if (typeof options !== 'object' || options === null) fail('options', 'an object')
   const { verifier: given, tokenLocations = ['header'], realm, principal, ...verifierOptions } = options
-  if (!Array.isArray(tokenLocations) || tokenLocations.length === 0 || !tokenLocations.every((l) => ['header', 'query', 'body'].includes(l))) {
+  if (
+    !Array.isArray(tokenLocations) ||
+    tokenLocations.length === 0 ||
+    !tokenLocations.every((l) => ['header', 'query', 'body'].includes(l))
+  ) {
     fail('tokenLocations', "a non-empty array of 'header', 'query', 'body'", tokenLocations)
   }
   if (realm !== undefined && typeof realm !== 'string') fail('realm', 'a string', realm)

@@ -54,9 +54,11 @@ function checkHeader(raw: Record<string, unknown>): ProtectedHeader {
   }
   // RFC 7515 §4.1.11: a recipient MUST reject a JWS whose `crit` lists an extension it does not
   // understand. Gatehouse understands none, so any `crit` is a rejection (as is a malformed one).
-  if (crit !== undefined) throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "crit" is not supported')
+  if (crit !== undefined)
+    throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "crit" is not supported')
   // RFC 7797 unencoded payloads change what is signed; only meaningful with `crit`, refused outright.
-  if (b64 !== undefined) throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "b64" is not supported')
+  if (b64 !== undefined)
+    throw new GatehouseError('ERR_JWT_HEADER_INVALID', 'Token header "b64" is not supported')
   // Shared by every token with this header segment (see the cache below): frozen all the way down.
   return deepFreeze({ ...raw, alg: alg as Algorithm }) as ProtectedHeader
 }

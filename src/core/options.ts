@@ -3,10 +3,19 @@
  * failure is a TypeError that names the option and the expected form. A security check is switched off
  * only explicitly (`audience: null`), never by leaving an option out.
  */
-import type { ClaimMapping } from './claims-reader.js'
+
 import { normalizeTyp } from './claims.js'
+import type { ClaimMapping } from './claims-reader.js'
 import { isSecureOrLoopback, SECURE_URL_RULE } from './loopback.js'
-import { ALL_ALGORITHMS, type Algorithm, type JWKS, type JWTClaims, type KeyStore, type KeyStoreEvent, type ProtectedHeader } from './types.js'
+import {
+  ALL_ALGORITHMS,
+  type Algorithm,
+  type JWKS,
+  type JWTClaims,
+  type KeyStore,
+  type KeyStoreEvent,
+  type ProtectedHeader,
+} from './types.js'
 
 /** Matches `iss` values that cannot be listed (Entra's any-tenant issuer); prefer exact strings. */
 export interface IssuerMatcher {
@@ -101,7 +110,9 @@ export interface NormalizedIssuer {
   validate: ((claims: JWTClaims, header: ProtectedHeader) => void) | undefined
   claims: ClaimMapping | undefined
   /** How keys are found: one of these is set. */
-  keys: { kind: 'local'; value: JWKS | KeyStore } | { kind: 'remote'; url: URL | undefined; discovery: boolean | 'auto'; issuer: string }
+  keys:
+    | { kind: 'local'; value: JWKS | KeyStore }
+    | { kind: 'remote'; url: URL | undefined; discovery: boolean | 'auto'; issuer: string }
 }
 
 export function fail(option: string, expected: string, got?: unknown): never {
@@ -116,9 +127,15 @@ function describe(value: unknown): string {
   return typeof value
 }
 
-function nonNegative(name: string, value: unknown, fallback: number | undefined, unit: string): number | undefined {
+function nonNegative(
+  name: string,
+  value: unknown,
+  fallback: number | undefined,
+  unit: string,
+): number | undefined {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(name, `a non-negative number of ${unit}`, value)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    fail(name, `a non-negative number of ${unit}`, value)
   return value
 }
 
@@ -130,7 +147,8 @@ function stringList(name: string, value: unknown): string[] {
   return list as string[]
 }
 
-const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
+const DOMAIN =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
 
 function isKeyStore(value: unknown): value is KeyStore {
   return typeof value === 'object' && value !== null && typeof (value as KeyStore).get === 'function'
@@ -144,12 +162,18 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
   if (options.issuer !== undefined) {
     const { issuer } = options
     if (typeof issuer === 'object' && issuer !== null && !Array.isArray(issuer)) {
-      if (typeof (issuer as IssuerMatcher).test !== 'function') fail(name('issuer'), 'a string, an array of strings or a matcher with test()', issuer)
+      if (typeof (issuer as IssuerMatcher).test !== 'function')
+        fail(name('issuer'), 'a string, an array of strings or a matcher with test()', issuer)
       matcher = issuer as IssuerMatcher
     } else {
       issuers = stringList(name('issuer'), issuer)
     }
-    if (options.domain !== undefined) fail(name('domain'), 'to be left out when issuer is given (domain only derives the issuer)', options.domain)
+    if (options.domain !== undefined)
+      fail(
+        name('domain'),
+        'to be left out when issuer is given (domain only derives the issuer)',
+        options.domain,
+      )
   } else if (options.domain !== undefined) {
     if (typeof options.domain !== 'string' || !DOMAIN.test(options.domain)) {
       fail(name('domain'), 'a host name such as "tenant.example.com" (no scheme, no path)', options.domain)
@@ -160,32 +184,49 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
   }
 
   if (!('audience' in options) || options.audience === undefined) {
-    fail(name('audience'), 'the API identifier(s) your tokens are issued for (or null to switch the audience check off explicitly)')
+    fail(
+      name('audience'),
+      'the API identifier(s) your tokens are issued for (or null to switch the audience check off explicitly)',
+    )
   }
   const audience = options.audience === null ? null : new Set(stringList(name('audience'), options.audience))
 
   let algorithms: Set<Algorithm> = new Set(ALL_ALGORITHMS)
   if (options.algorithms !== undefined) {
     const list = options.algorithms
-    if (!Array.isArray(list) || list.length === 0) fail(name('algorithms'), `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, list)
+    if (!Array.isArray(list) || list.length === 0)
+      fail(name('algorithms'), `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, list)
     for (const alg of list) {
-      if (!ALL_ALGORITHMS.includes(alg)) fail(name('algorithms'), `only asymmetric algorithms (${ALL_ALGORITHMS.join(', ')})`, alg)
+      if (!ALL_ALGORITHMS.includes(alg))
+        fail(name('algorithms'), `only asymmetric algorithms (${ALL_ALGORITHMS.join(', ')})`, alg)
     }
     algorithms = new Set(list)
   }
 
   const clockTolerance = nonNegative(name('clockTolerance'), options.clockTolerance, 5, 'seconds') as number
   const maxTokenAge = nonNegative(name('maxTokenAge'), options.maxTokenAge, undefined, 'seconds')
-  const requiredClaims = options.requiredClaims === undefined ? [] : stringList(name('requiredClaims'), options.requiredClaims)
-  const typ = options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
-  if (options.validate !== undefined && typeof options.validate !== 'function') fail(name('validate'), 'a function', options.validate)
+  const requiredClaims =
+    options.requiredClaims === undefined ? [] : stringList(name('requiredClaims'), options.requiredClaims)
+  const typ =
+    options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
+  if (options.validate !== undefined && typeof options.validate !== 'function')
+    fail(name('validate'), 'a function', options.validate)
 
   let keys: NormalizedIssuer['keys']
   const discovery = options.discovery ?? false
-  if (discovery !== true && discovery !== false && discovery !== 'auto') fail(name('discovery'), "true, false or 'auto'", discovery)
+  if (discovery !== true && discovery !== false && discovery !== 'auto')
+    fail(name('discovery'), "true, false or 'auto'", discovery)
   if (options.keys !== undefined) {
-    if (options.jwksUri !== undefined || discovery) fail(name('keys'), 'to be the only key source (leave out jwksUri and discovery)')
-    if (!isKeyStore(options.keys) && !(typeof options.keys === 'object' && options.keys !== null && Array.isArray((options.keys as JWKS).keys))) {
+    if (options.jwksUri !== undefined || discovery)
+      fail(name('keys'), 'to be the only key source (leave out jwksUri and discovery)')
+    if (
+      !isKeyStore(options.keys) &&
+      !(
+        typeof options.keys === 'object' &&
+        options.keys !== null &&
+        Array.isArray((options.keys as JWKS).keys)
+      )
+    ) {
       fail(name('keys'), 'a JWK Set ({ keys: [...] }) or a KeyStore', options.keys)
     }
     keys = { kind: 'local', value: options.keys }

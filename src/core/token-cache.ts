@@ -6,8 +6,9 @@
  * Eviction is first-in first-out: cheaper than LRU on the hit path, and a hot token that is evicted is
  * simply verified again. Every hit rechecks the validity window, so an entry never outlives `exp`.
  */
-import type { Trust } from './verify.js'
+
 import type { VerificationKey, VerifiedToken } from './types.js'
+import type { Trust } from './verify.js'
 
 export interface CachedToken {
   verified: VerifiedToken
@@ -33,8 +34,10 @@ export class TokenCache {
 
   constructor(options: TokenCacheOptions) {
     const { maxEntries = 10_000, maxBytes = 16 * 1024 * 1024 } = options
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError(`cache.maxEntries: expected a positive integer, got ${maxEntries}`)
-    if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`cache.maxBytes: expected an integer of at least 1024, got ${maxBytes}`)
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new TypeError(`cache.maxEntries: expected a positive integer, got ${maxEntries}`)
+    if (!Number.isInteger(maxBytes) || maxBytes < 1024)
+      throw new TypeError(`cache.maxBytes: expected an integer of at least 1024, got ${maxBytes}`)
     this.#maxEntries = maxEntries
     this.#maxBytes = maxBytes
   }

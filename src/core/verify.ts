@@ -13,14 +13,20 @@
  * What it does NOT check: scopes, roles, permissions (policies do), token revocation (needs
  * introspection, RFC 7662), sender constraints (DPoP, mTLS).
  */
-import { checkClaims, checkTyp, type ClaimRules, validityWindow } from './claims.js'
+import { type ClaimRules, checkClaims, checkTyp, validityWindow } from './claims.js'
 import { canVerifySync, verifyAsync, verifySync } from './crypto.js'
 import { discover, NoMetadataError } from './discovery.js'
 import { GatehouseError } from './errors.js'
 import { createLocalKeySet } from './jwks/local.js'
 import { createRemoteKeySet } from './jwks/remote.js'
 import { deepFreeze, parseCompactJWS } from './jws.js'
-import { type IssuerOptions, type NormalizedIssuer, normalizeIssuer, type VerifierOptions, fail } from './options.js'
+import {
+  fail,
+  type IssuerOptions,
+  type NormalizedIssuer,
+  normalizeIssuer,
+  type VerifierOptions,
+} from './options.js'
 import { TokenCache } from './token-cache.js'
 import type { JWKS, JWTClaims, KeyStore, ProtectedHeader, VerificationKey, VerifiedToken } from './types.js'
 
@@ -61,8 +67,16 @@ const DEFAULT_MAX_TOKEN_LENGTH = 16_384
  */
 export function createVerifier<C extends JWTClaims = JWTClaims>(options: VerifierOptions): Verifier<C> {
   if (typeof options !== 'object' || options === null) fail('options', 'an object')
-  const { issuers: list, maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH, cache, offload = false, now = Date.now, ...shared } = options
-  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16) fail('maxTokenLength', 'an integer of at least 16 characters', maxTokenLength)
+  const {
+    issuers: list,
+    maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH,
+    cache,
+    offload = false,
+    now = Date.now,
+    ...shared
+  } = options
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16)
+    fail('maxTokenLength', 'an integer of at least 16 characters', maxTokenLength)
   if (typeof offload !== 'boolean') fail('offload', 'a boolean', offload)
   if (typeof now !== 'function') fail('now', 'a function returning milliseconds', now)
 
@@ -70,7 +84,8 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
   if (list === undefined) {
     entries = [{ options: shared, where: '' }]
   } else {
-    if (!Array.isArray(list) || list.length === 0) fail('issuers', 'a non-empty array of issuer options', list)
+    if (!Array.isArray(list) || list.length === 0)
+      fail('issuers', 'a non-empty array of issuer options', list)
     entries = list.map((entry, i) => ({ options: { ...shared, ...entry }, where: `issuers[${i}]` }))
   }
 
@@ -117,7 +132,7 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     const seconds = now() / 1000
     if (tokenCache) {
       const hit = tokenCache.get(token, seconds)
-      if (hit && hit.trust.keys.contains(hit.key)) return hit.verified as VerifiedToken<C>
+      if (hit?.trust.keys.contains(hit.key)) return hit.verified as VerifiedToken<C>
     }
 
     const { header, payload, signingInput, signature } = parseCompactJWS(token, maxTokenLength)
@@ -125,7 +140,9 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     if (payload.iss === undefined) throw new GatehouseError('ERR_JWT_CLAIM_MISSING', '"iss" claim is missing')
     const trust = trustOf(payload)
     if (trust === undefined) {
-      throw new GatehouseError('ERR_JWT_ISSUER_INVALID', undefined, { cause: new Error('the token\'s "iss" is not a trusted issuer') })
+      throw new GatehouseError('ERR_JWT_ISSUER_INVALID', undefined, {
+        cause: new Error('the token\'s "iss" is not a trusted issuer'),
+      })
     }
     if (!trust.options.algorithms.has(header.alg)) throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED')
     checkTyp(header, trust.rules.typ)
@@ -154,7 +171,9 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     trustOf,
     trusts,
     async warmUp() {
-      await Promise.all([...stores.values()].map((store) => (store as { refresh?: () => Promise<void> }).refresh?.()))
+      await Promise.all(
+        [...stores.values()].map((store) => (store as { refresh?: () => Promise<void> }).refresh?.()),
+      )
     },
     close() {
       for (const trust of trusts) trust.keys.close()
@@ -163,11 +182,18 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
   }
 }
 
-function keyStoreFor(issuer: NormalizedIssuer, options: IssuerOptions, stores: Map<string, KeyStore>, now: () => number): KeyStore {
+function keyStoreFor(
+  issuer: NormalizedIssuer,
+  options: IssuerOptions,
+  stores: Map<string, KeyStore>,
+  now: () => number,
+): KeyStore {
   const source = issuer.keys
   if (source.kind === 'local') {
     const value = source.value
-    return typeof (value as KeyStore).get === 'function' ? (value as KeyStore) : createLocalKeySet(value as JWKS)
+    return typeof (value as KeyStore).get === 'function'
+      ? (value as KeyStore)
+      : createLocalKeySet(value as JWKS)
   }
   // Issuers that share a JWKS (Entra v1 and v2) share one store: one cache, one refresh.
   const id = source.url ? source.url.href : `discovery:${source.issuer}:${source.discovery}`
@@ -190,7 +216,11 @@ function keyStoreFor(issuer: NormalizedIssuer, options: IssuerOptions, stores: M
   return store
 }
 
-function discoveredJwksUri(issuer: string, fallback: boolean, options: { timeoutDuration?: number; fetch?: typeof fetch; maxResponseSize?: number }) {
+function discoveredJwksUri(
+  issuer: string,
+  fallback: boolean,
+  options: { timeoutDuration?: number; fetch?: typeof fetch; maxResponseSize?: number },
+) {
   const defaultUrl = new URL(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`)
   return async (): Promise<URL> => {
     try {
@@ -199,11 +229,11 @@ function discoveredJwksUri(issuer: string, fallback: boolean, options: { timeout
     } catch (error) {
       // 'auto': a provider without a metadata document (AuthAction, plain JWKS hosts) still works, but an
       // issuer mismatch in a document that exists is a configuration error and is never papered over.
-      if (fallback && error instanceof GatehouseError && error.cause instanceof NoMetadataError) return defaultUrl
+      if (fallback && error instanceof GatehouseError && error.cause instanceof NoMetadataError)
+        return defaultUrl
       throw error
     }
   }
 }
-
 
 export type { ProtectedHeader }

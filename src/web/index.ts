@@ -8,7 +8,10 @@ import type { Gate } from '../core/gate.js'
 import type { AccessRule, AuthContext, CompiledRule } from '../core/policy/index.js'
 import type { JWTClaims } from '../core/types.js'
 
-export type WebHandler<P, C extends JWTClaims> = (request: Request, auth: AuthContext<C, P> | null) => Response | Promise<Response>
+export type WebHandler<P, C extends JWTClaims> = (
+  request: Request,
+  auth: AuthContext<C, P> | null,
+) => Response | Promise<Response>
 
 export interface WithAuthOptions {
   /** The route's rule. Default: a valid token. */
@@ -29,9 +32,14 @@ export async function handleWebRequest<P, C extends JWTClaims>(
   gate: Gate<P, C>,
   request: Request,
   rule?: AccessRule | CompiledRule,
-): Promise<{ auth: AuthContext<C, P> | null; response?: undefined } | { auth?: undefined; response: Response }> {
+): Promise<
+  { auth: AuthContext<C, P> | null; response?: undefined } | { auth?: undefined; response: Response }
+> {
   try {
-    const auth = await gate.check({ method: request.method, headers: request.headers, url: request.url }, rule)
+    const auth = await gate.check(
+      { method: request.method, headers: request.headers, url: request.url },
+      rule,
+    )
     return { auth }
   } catch (error) {
     if (isGatehouseError(error)) return { response: errorToResponse(gate as Gate<unknown, JWTClaims>, error) }
@@ -48,7 +56,11 @@ export async function handleWebRequest<P, C extends JWTClaims>(
  * export default { fetch: withAuth(gate, (req, auth) => Response.json({ sub: auth?.claims.sub })) }
  * ```
  */
-export function withAuth<P, C extends JWTClaims>(gate: Gate<P, C>, handler: WebHandler<P, C>, options: WithAuthOptions = {}) {
+export function withAuth<P, C extends JWTClaims>(
+  gate: Gate<P, C>,
+  handler: WebHandler<P, C>,
+  options: WithAuthOptions = {},
+) {
   return async (request: Request): Promise<Response> => {
     const result = await handleWebRequest(gate, request, options.rule)
     if (result.response) return result.response

@@ -12,10 +12,15 @@ describe('optionsFromEnv: claim mapping', () => {
       GATEHOUSE_ROLES_CLAIM: 'https://example.com/roles /realm_access/roles',
       GATEHOUSE_PERMISSIONS_CLAIM: 'perms',
     })
-    expect(options.claims).toEqual({ roles: ['https://example.com/roles', '/realm_access/roles'], permissions: ['perms'] })
+    expect(options.claims).toEqual({
+      roles: ['https://example.com/roles', '/realm_access/roles'],
+      permissions: ['perms'],
+    })
     const read = createClaimsReader(options.claims)
     expect([...read({ realm_access: { roles: ['admin'] } }).roles]).toEqual(['admin'])
-    expect([...read({ 'https://example.com/roles': ['editor'], realm_access: { roles: ['admin'] } }).roles]).toEqual(['editor'])
+    expect([
+      ...read({ 'https://example.com/roles': ['editor'], realm_access: { roles: ['admin'] } }).roles,
+    ]).toEqual(['editor'])
     expect([...read({ perms: ['read:users'] }).permissions]).toEqual(['read:users'])
   })
 
@@ -24,6 +29,8 @@ describe('optionsFromEnv: claim mapping', () => {
   })
 
   it('names the variable when a path is malformed', () => {
-    expect(() => optionsFromEnv({ ...base, GATEHOUSE_GROUPS_CLAIM: '/a//b' })).toThrow(/^GATEHOUSE_GROUPS_CLAIM:/)
+    expect(() => optionsFromEnv({ ...base, GATEHOUSE_GROUPS_CLAIM: '/a//b' })).toThrow(
+      /^GATEHOUSE_GROUPS_CLAIM:/,
+    )
   })
 })

@@ -32,7 +32,9 @@ async function setUp() {
     '/b/keys': { json: jwksOf(b) },
   })
   const issuerB = server.url('/b')
-  server.set('/b/.well-known/openid-configuration', { json: { issuer: issuerB, jwks_uri: server.url('/b/keys') } })
+  server.set('/b/.well-known/openid-configuration', {
+    json: { issuer: issuerB, jwks_uri: server.url('/b/keys') },
+  })
   verifier = createVerifier({
     audience: 'api',
     now: () => NOW * 1000, // the helpers' tokens are minted for this clock
@@ -48,15 +50,26 @@ describe('multiple issuers', () => {
   it('rejects an untrusted issuer without a single request, whatever its header asks for', async () => {
     await setUp()
     for (const iss of ['https://evil.example.com/', server.url('/a'), server.url('/b/'), server.origin]) {
-      const token = await mint({ iss, aud: 'api' }, { alg: 'RS256', kid: 'key-a', jku: server.url('/a/jwks.json') }, a)
-      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'ERR_JWT_ISSUER_INVALID', status: 401 })
+      const token = await mint(
+        { iss, aud: 'api' },
+        { alg: 'RS256', kid: 'key-a', jku: server.url('/a/jwks.json') },
+        a,
+      )
+      await expect(verifier.verify(token)).rejects.toMatchObject({
+        code: 'ERR_JWT_ISSUER_INVALID',
+        status: 401,
+      })
     }
     expect(server.requests).toHaveLength(0)
   })
 
   it('fetches only the key set of the issuer the token names, and applies that issuer’s audience', async () => {
     const { issuerB } = await setUp()
-    const tokenA = await mint({ iss: 'https://a.example.com/', aud: 'api' }, { alg: 'RS256', kid: 'key-a' }, a)
+    const tokenA = await mint(
+      { iss: 'https://a.example.com/', aud: 'api' },
+      { alg: 'RS256', kid: 'key-a' },
+      a,
+    )
     expect((await verifier.verify(tokenA)).claims.iss).toBe('https://a.example.com/')
     expect(server.hits('/a/jwks.json')).toBe(1)
     expect(server.requests.filter((r) => r.path.startsWith('/b'))).toHaveLength(0)
@@ -69,7 +82,11 @@ describe('multiple issuers', () => {
     const wrongAudience = await mint({ iss: issuerB, aud: 'api' }, { alg: 'ES256', kid: 'key-b' }, b)
     await expect(verifier.verify(wrongAudience)).rejects.toMatchObject({ code: 'ERR_JWT_AUDIENCE_INVALID' })
     // A token claiming A but signed with B's key finds no key in A's set.
-    const forged = await mint({ iss: 'https://a.example.com/', aud: 'api' }, { alg: 'ES256', kid: 'key-b' }, b)
+    const forged = await mint(
+      { iss: 'https://a.example.com/', aud: 'api' },
+      { alg: 'ES256', kid: 'key-b' },
+      b,
+    )
     await expect(verifier.verify(forged)).rejects.toMatchObject({ status: 401 })
   })
 })

@@ -18,15 +18,18 @@ describe('README snippets', () => {
     expect(snippets.length).toBeGreaterThanOrEqual(6)
   })
 
-  it.each(snippets.map((s) => [s.file, s] as const))('%s: every line is in the file, in order', (_, snippet) => {
-    const source = readFileSync(new URL(snippet.file, root), 'utf8').split('\n')
-    let at = 0
-    for (const line of snippet.lines) {
-      const found = source.indexOf(line, at)
-      expect(found, `README line not found in order in ${snippet.file}: ${line}`).toBeGreaterThanOrEqual(0)
-      at = found + 1
-    }
-  })
+  it.each(snippets.map((s) => [s.file, s] as const))(
+    '%s: every line is in the file, in order',
+    (_, snippet) => {
+      const source = readFileSync(new URL(snippet.file, root), 'utf8').split('\n')
+      let at = 0
+      for (const line of snippet.lines) {
+        const found = source.indexOf(line, at)
+        expect(found, `README line not found in order in ${snippet.file}: ${line}`).toBeGreaterThanOrEqual(0)
+        at = found + 1
+      }
+    },
+  )
 
   it('starts with the two set-up commands', () => {
     const head = readme.split('\n').slice(0, 6).join('\n')

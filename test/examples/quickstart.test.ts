@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 let issuer: DevIssuer
-let protectedMessage: (authorization: string | undefined) => Promise<[number, Record<string, string>, Record<string, unknown>]>
+let protectedMessage: (
+  authorization: string | undefined,
+) => Promise<[number, Record<string, string>, Record<string, unknown>]>
 
 beforeAll(async () => {
   issuer = await startDevIssuer({ dataDir: null })
@@ -30,14 +32,19 @@ describe('README quick start (examples/quickstart/verify.js)', () => {
     const [status, headers, body] = await protectedMessage(undefined)
     expect(status).toBe(401)
     expect(headers['www-authenticate']).toBe('Bearer')
-    expect(body).toMatchObject({ code: 'ERR_NO_TOKEN', error_description: 'Missing or invalid Authorization header' })
+    expect(body).toMatchObject({
+      code: 'ERR_NO_TOKEN',
+      error_description: 'Missing or invalid Authorization header',
+    })
   })
 
   it('answers 401 "Token has expired" for an expired token', async () => {
     const token = await issuer.mint({ exp: Math.floor(Date.now() / 1000) - 60 })
     const [status, headers, body] = await protectedMessage(`Bearer ${token}`)
     expect(status).toBe(401)
-    expect(headers['www-authenticate']).toBe('Bearer error="invalid_token", error_description="Token has expired"')
+    expect(headers['www-authenticate']).toBe(
+      'Bearer error="invalid_token", error_description="Token has expired"',
+    )
     expect(body).toMatchObject({ code: 'ERR_JWT_EXPIRED', error_description: 'Token has expired' })
   })
 })

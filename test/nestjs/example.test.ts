@@ -32,8 +32,14 @@ describe('examples/nestjs (CommonJS build)', () => {
   it('loads its module graph with require() (Node >= 20.19 require(esm))', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['-e', `const m = require(${JSON.stringify(`${EXAMPLE}dist/app.module.js`)}); console.log(typeof m.AppModule)`],
-      { timeout: 30_000, env: { ...process.env, GATEHOUSE_ISSUER: 'https://issuer.example/', GATEHOUSE_AUDIENCE: 'api' } },
+      [
+        '-e',
+        `const m = require(${JSON.stringify(`${EXAMPLE}dist/app.module.js`)}); console.log(typeof m.AppModule)`,
+      ],
+      {
+        timeout: 30_000,
+        env: { ...process.env, GATEHOUSE_ISSUER: 'https://issuer.example/', GATEHOUSE_AUDIENCE: 'api' },
+      },
     )
     expect(stdout.trim()).toBe('function')
   })

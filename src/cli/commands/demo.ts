@@ -25,10 +25,18 @@ export function apiSettings(ctx: CliContext, defaultLogLevel = 'info') {
   }
   const logLevel = ctx.env.LOG_LEVEL?.trim() || defaultLogLevel
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new TypeError(`LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`)
+    throw new TypeError(
+      `LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`,
+    )
   }
   const databaseUrl = ctx.env.DATABASE_URL?.trim() || undefined
-  return { port: Number(rawPort), host: '127.0.0.1', dataDir: ctx.env.DATA_DIR?.trim() || '.gatehouse/data', databaseUrl, logLevel }
+  return {
+    port: Number(rawPort),
+    host: '127.0.0.1',
+    dataDir: ctx.env.DATA_DIR?.trim() || '.gatehouse/data',
+    databaseUrl,
+    logLevel,
+  }
 }
 
 async function startIssuer(ctx: CliContext): Promise<DevIssuer> {
@@ -46,7 +54,12 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
   const client = issuer.clients.find((c) => c.clientId === 'demo-client') ?? issuer.clients[0]
   const reader = issuer.clients.find((c) => c.clientId === 'reader-client')
   const request = (c: { clientId: string; clientSecret: string }) =>
-    JSON.stringify({ client_id: c.clientId, client_secret: c.clientSecret, audience: issuer.audience, grant_type: 'client_credentials' })
+    JSON.stringify({
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+      audience: issuer.audience,
+      grant_type: 'client_credentials',
+    })
   const fetchToken = (name: string, c: { clientId: string; clientSecret: string }) =>
     `${name}=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -d '${request(c)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
   // -w '\n' ends each JSON answer with a newline, so pasted commands do not run their output together.
@@ -62,7 +75,9 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
   ]
   if (reader) {
     lines.push(fetchToken('READER', reader))
-    lines.push(`curl -s -i -X POST -H "Authorization: Bearer $READER" -H 'content-type: application/json' -d '{"text":"denied"}' ${api}/api/messages`)
+    lines.push(
+      `curl -s -i -X POST -H "Authorization: Bearer $READER" -H 'content-type: application/json' -d '{"text":"denied"}' ${api}/api/messages`,
+    )
   }
   return lines
 }
@@ -92,7 +107,7 @@ export async function runDemo(ctx: CliContext): Promise<number> {
   ctx.out(`  issuer         ${issuer.issuer}   (keys and clients in ${issuer.dataDir})`)
   ctx.out(`  reference API  ${api.url}   (OpenAPI at ${api.url}/openapi.json)`)
   ctx.out('')
-  ctx.out('Paste these into a shell (the second gets a token with the seeds\' client-credentials request):')
+  ctx.out("Paste these into a shell (the second gets a token with the seeds' client-credentials request):")
   ctx.out('')
   for (const line of demoCommands(issuer, api.url)) ctx.out(`  ${line}`)
   ctx.out('')

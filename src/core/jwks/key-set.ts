@@ -25,13 +25,24 @@ export class KeyEntry {
   constructor(jwk: JWK) {
     this.jwk = jwk
     this.kid = typeof jwk.kid === 'string' ? jwk.kid : undefined
-    this.fingerprint = JSON.stringify([jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y, jwk.kid, jwk.alg, jwk.use])
+    this.fingerprint = JSON.stringify([
+      jwk.kty,
+      jwk.crv,
+      jwk.n,
+      jwk.e,
+      jwk.x,
+      jwk.y,
+      jwk.kid,
+      jwk.alg,
+      jwk.use,
+    ])
   }
 
   fits(alg: Algorithm): boolean {
     const { jwk } = this
     if (jwk.use !== undefined && jwk.use !== 'sig') return false
-    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false
+    if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify')))
+      return false
     if (jwk.alg !== undefined && jwk.alg !== alg) return false
     const need = keyTypeFor(alg)
     if (jwk.kty !== need.kty) return false
@@ -55,7 +66,9 @@ export class KeyEntry {
       this.#imported.set(alg, key)
       return key
     } catch (cause) {
-      const error = new Error(`key ${this.kid ?? '(no kid)'} is unusable for ${alg}: ${(cause as Error).message}`)
+      const error = new Error(
+        `key ${this.kid ?? '(no kid)'} is unusable for ${alg}: ${(cause as Error).message}`,
+      )
       this.#failed.set(alg, error)
       throw error
     }
