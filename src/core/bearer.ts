@@ -8,6 +8,7 @@ import { GatehouseError } from './errors.js'
 
 /** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+const BEARER_PREFIX = /^bearer /i
 
 export type TokenLocation = 'header' | 'query' | 'body'
 
@@ -52,6 +53,12 @@ export function readAuthorization(headers: HeaderSource): string | undefined {
  */
 export function parseAuthorization(value: string | undefined | null): string | undefined {
   if (value === undefined || value === null) return undefined
+  // Fast path, one scan of the token: `Bearer <b64token>` as every client sends it. Anything else (other
+  // spacing, other schemes, several credentials) takes the general path below, with the same answers.
+  if (value.length > 7 && value.charCodeAt(6) === 32 && BEARER_PREFIX.test(value)) {
+    const credentials = value.slice(7)
+    if (B64TOKEN.test(credentials)) return credentials
+  }
   const trimmed = value.trim()
   if (trimmed === '') return undefined
   // Repeated headers reach us joined with ", " (Fetch's Headers); a comma never occurs in a b64token.

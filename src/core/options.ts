@@ -85,7 +85,8 @@ export interface VerifierOptions extends IssuerOptions {
   /**
    * Cache of verified tokens, for clients that reuse a token for its lifetime: a hit skips the signature
    * check. An entry never outlives the token's `exp` (times are rechecked on every hit) and is dropped
-   * when its key leaves the key set. `true` = 10000 entries / 16 MiB. Default off.
+   * when its key leaves the key set. Cached claims are shared between requests, hence deep-frozen.
+   * `true` = 10000 entries / 16 MiB. Default off.
    */
   cache?: boolean | { maxEntries?: number; maxBytes?: number }
   /**

@@ -161,7 +161,12 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     checkClaims(payload, trust.rules, at)
     trust.options.validate?.(payload, header)
 
-    const verified = { claims: deepFreeze(payload) as C, header } satisfies VerifiedToken<C>
+    // With the cache on, every request for this token shares the claims object: frozen, so that no handler
+    // can change what the next one sees. Without it each call has its own, and freezing would be pure cost.
+    const verified = {
+      claims: (tokenCache ? deepFreeze(payload) : payload) as C,
+      header,
+    } satisfies VerifiedToken<C>
     if (tokenCache) tokenCache.set(token, { verified, key, trust, ...validityWindow(payload, trust.rules) })
     return verified
   }

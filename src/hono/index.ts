@@ -15,6 +15,7 @@ import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
 import * as policy from '../core/policy/index.js'
 import type { JWTClaims } from '../core/types.js'
+import { headersOf } from '../node/headers.js'
 
 /** The context variables `auth()` sets. */
 export interface GatehouseVariables<P = unknown, C extends JWTClaims = JWTClaims> {
@@ -53,6 +54,19 @@ function render(c: Context, gate: Pick<Gate, 'errorResponse'>, error: GatehouseE
 }
 
 /**
+ * On @hono/node-server the Node request is at `c.env.incoming`: its header record costs nothing, while
+ * `c.req.raw.headers` builds a `Headers` object per request (about 4.5 µs, measured by bench:http).
+ * Elsewhere (Bun, Deno, Workers) the Fetch `Headers` are the request's own.
+ */
+function headersFor(c: Context) {
+  const incoming = (c.env as { incoming?: { headers?: unknown; rawHeaders?: unknown } } | undefined)?.incoming
+  if (incoming && typeof incoming.headers === 'object' && Array.isArray(incoming.rawHeaders)) {
+    return headersOf(incoming as Parameters<typeof headersOf>[0])
+  }
+  return c.req.raw.headers
+}
+
+/**
  * Verify the bearer token and authorize the request under `rule` (default: any valid token), then set
  * `c.get('auth')`. A GatehouseError becomes the gate's 400/401/403/503 response; anything else is thrown
  * to `app.onError`.
@@ -75,10 +89,7 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
   const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
     let result: AuthContext<C, P> | null
     try {
-      result = await gate.check(
-        { method: c.req.method, headers: c.req.raw.headers, url: c.req.url },
-        compiled,
-      )
+      result = await gate.check({ method: c.req.method, headers: headersFor(c), url: c.req.url }, compiled)
     } catch (error) {
       if (isGatehouseError(error)) return render(c, gate, error)
       throw error

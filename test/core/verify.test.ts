@@ -783,9 +783,19 @@ describe('offload: the thread-pool path gives the same answers', () => {
 })
 
 describe('what verify returns is immutable', () => {
-  it('claims are deeply frozen', async () => {
+  it('without the cache, each call gets claims of its own', async () => {
+    const token = await mint({ realm_access: { roles: ['reader'] } })
+    const verifier = verifierFor([rsa])
+    const first = await verifier.verify(token)
+    ;(first.claims.realm_access as { roles: string[] }).roles.push('admin')
+    const second = await verifier.verify(token)
+    expect(second.claims).not.toBe(first.claims)
+    expect((second.claims.realm_access as { roles: string[] }).roles).toEqual(['reader'])
+  })
+
+  it('with the cache, the shared claims are deeply frozen', async () => {
     const token = await mint({ realm_access: { roles: ['reader'] }, groups: [{ name: 'g' }] })
-    const { claims: got } = await verifierFor([rsa]).verify(token)
+    const { claims: got } = await verifierFor([rsa], { cache: true }).verify(token)
     expect(Object.isFrozen(got)).toBe(true)
     expect(Object.isFrozen(got.realm_access)).toBe(true)
     expect(Object.isFrozen((got.realm_access as { roles: string[] }).roles)).toBe(true)
