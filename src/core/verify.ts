@@ -19,7 +19,7 @@ import { discover, NoMetadataError } from './discovery.js'
 import { GatehouseError } from './errors.js'
 import { createLocalKeySet } from './jwks/local.js'
 import { createRemoteKeySet } from './jwks/remote.js'
-import { deepFreeze, parseCompactJWS } from './jws.js'
+import { deepFreeze, type ParsedJWS, parseCompactJWS } from './jws.js'
 import {
   fail,
   type IssuerOptions,
@@ -43,6 +43,13 @@ export interface Verifier<C extends JWTClaims = JWTClaims> {
    * GatehouseError (401 for the token's faults, 503 when the keys are unavailable).
    */
   verify(token: string): Promise<VerifiedToken<C>>
+  /**
+   * The same verification, without waiting, when no waiting is needed: a cached token, or a token whose
+   * key is already loaded (and `offload` is off). Returns undefined when only `verify` can answer (a key
+   * to fetch, a signature for the thread pool); throws a GatehouseError like `verify` rejects. Adapters use
+   * it so that a request that needs no I/O is answered in the same tick.
+   */
+  verifySync(token: string): VerifiedToken<C> | undefined
   /** The trust a verified token was accepted under (its claim mapping, for policies). */
   trustOf(claims: JWTClaims): Trust | undefined
   /** The trusted issuers, in configuration order. */
@@ -127,16 +134,30 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     return undefined
   }
 
-  async function verify(token: string): Promise<VerifiedToken<C>> {
+  /** What the asynchronous part of a verification needs from the synchronous part. */
+  interface Pending {
+    token: string
+    parsed: ParsedJWS
+    trust: Trust
+    seconds: number
+  }
+
+  /**
+   * The synchronous part: a cache hit, or the whole verification when the key is already loaded and the
+   * signature is checked on this thread. Otherwise the state for `complete`. With `probe`, gives up
+   * before parsing when only the asynchronous path can finish (offload), so nothing is parsed twice.
+   */
+  function begin(token: string, probe: boolean): VerifiedToken<C> | Pending | undefined {
     if (typeof token !== 'string') throw new GatehouseError('ERR_JWT_MALFORMED', 'Token is not a string')
     const seconds = now() / 1000
     if (tokenCache) {
       const hit = tokenCache.get(token, seconds)
       if (hit?.trust.keys.contains(hit.key)) return hit.verified as VerifiedToken<C>
     }
+    if (probe && useThreadPool) return undefined
 
-    const { header, payload, signingInput, signature } = parseCompactJWS(token, maxTokenLength)
-
+    const parsed = parseCompactJWS(token, maxTokenLength)
+    const { header, payload } = parsed
     if (payload.iss === undefined) throw new GatehouseError('ERR_JWT_CLAIM_MISSING', '"iss" claim is missing')
     const trust = trustOf(payload)
     if (trust === undefined) {
@@ -147,16 +168,42 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     if (!trust.options.algorithms.has(header.alg)) throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED')
     checkTyp(header, trust.rules.typ)
 
+    if (!useThreadPool) {
+      const key = trust.keys.peek(header)
+      if (key !== undefined) return finish(token, parsed, trust, key, seconds, false)
+    }
+    return { token, parsed, trust, seconds }
+  }
+
+  /** The asynchronous part: fetch the key if needed, check the signature on the thread pool if asked. */
+  async function complete({ token, parsed, trust, seconds }: Pending): Promise<VerifiedToken<C>> {
     let at = seconds
-    let key: VerificationKey | undefined = trust.keys.peek(header)
+    let key: VerificationKey | undefined = trust.keys.peek(parsed.header)
     if (key === undefined) {
-      key = await trust.keys.get(header)
+      key = await trust.keys.get(parsed.header)
       at = now() / 1000 // a key fetch may have taken seconds
     }
-    const valid = useThreadPool
-      ? await verifyAsync(header.alg, key.handle, signingInput, signature)
-      : verifySync(header.alg, key.handle, signingInput, signature)
-    if (!valid) throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
+    if (!useThreadPool) return finish(token, parsed, trust, key, at, false)
+    const { header, signingInput, signature } = parsed
+    if (!(await verifyAsync(header.alg, key.handle, signingInput, signature))) {
+      throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
+    }
+    return finish(token, parsed, trust, key, at, true)
+  }
+
+  /** The signature (unless the thread pool checked it), then the claims, then the cache. */
+  function finish(
+    token: string,
+    parsed: ParsedJWS,
+    trust: Trust,
+    key: VerificationKey,
+    at: number,
+    checked: boolean,
+  ): VerifiedToken<C> {
+    const { header, payload, signingInput, signature } = parsed
+    if (!checked && !verifySync(header.alg, key.handle, signingInput, signature)) {
+      throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
+    }
 
     checkClaims(payload, trust.rules, at)
     trust.options.validate?.(payload, header)
@@ -171,8 +218,19 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     return verified
   }
 
+  async function verify(token: string): Promise<VerifiedToken<C>> {
+    const started = begin(token, false) as VerifiedToken<C> | Pending
+    return 'parsed' in started ? complete(started) : started
+  }
+
+  function verifyNow(token: string): VerifiedToken<C> | undefined {
+    const started = begin(token, true)
+    return started === undefined || 'parsed' in started ? undefined : started
+  }
+
   return {
     verify,
+    verifySync: verifyNow,
     trustOf,
     trusts,
     async warmUp() {

@@ -77,21 +77,38 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
     const auth = route.config?.auth
     if (auth !== undefined && auth !== false) toCompiledRule(auth)
   })
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Callback style, not async: a request whose token needs no I/O (cached, or its key loaded) is answered
+  // in the same tick, without a promise per request (measured by bench:http).
+  fastify.addHook('onRequest', (request, reply, done) => {
     // Unknown URLs answer 404 as they would without Gatehouse (as in Express and Django).
-    if (request.is404) return
-    const configured = request.routeOptions.config.auth
+    const configured = request.is404 ? false : request.routeOptions.config.auth
     const rule = configured === undefined ? fallback : configured === false ? undefined : configured
-    if (rule === undefined) return
-    try {
-      request.auth = await gate.check(
-        { method: request.method, headers: headersOf(request.raw), url: request.url },
-        rule,
-      )
-    } catch (error) {
-      if (!isGatehouseError(error)) throw error
-      return sendError(reply, error)
+    if (rule === undefined) {
+      done()
+      return
     }
+    const input = { method: request.method, headers: headersOf(request.raw), url: request.url }
+    // Nothing is returned from this hook: a returned reply is a thenable that Fastify would wait on.
+    const failed = (error: unknown) => {
+      if (isGatehouseError(error)) sendError(reply, error)
+      else done(error as Error)
+    }
+    let now: AuthContext | null | undefined
+    try {
+      now = gate.checkSync(input, rule)
+    } catch (error) {
+      failed(error)
+      return
+    }
+    if (now !== undefined) {
+      request.auth = now
+      done()
+      return
+    }
+    gate.check(input, rule).then((auth) => {
+      request.auth = auth
+      done()
+    }, failed)
   })
   if (errorHandler) {
     fastify.setErrorHandler((error, _request, reply) => {
