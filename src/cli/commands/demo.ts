@@ -71,12 +71,12 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
     `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/users/me`,
     `curl -s -w '\\n' -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"hello from the demo"}' ${api}/api/messages`,
     `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/messages`,
-    `curl -s -i ${api}/protected`,
+    `curl -s -i -w '\\n' ${api}/protected`,
   ]
   if (reader) {
     lines.push(fetchToken('READER', reader))
     lines.push(
-      `curl -s -i -X POST -H "Authorization: Bearer $READER" -H 'content-type: application/json' -d '{"text":"denied"}' ${api}/api/messages`,
+      `curl -s -i -w '\\n' -X POST -H "Authorization: Bearer $READER" -H 'content-type: application/json' -d '{"text":"denied"}' ${api}/api/messages`,
     )
   }
   return lines
