@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import type { GatehouseError } from '../../src/core/errors.js'
+import { type AccessRule, type AuthContext, compileRule } from '../../src/core/policy/index.js'
 
 const root = new URL('../../', import.meta.url)
 const readme = readFileSync(new URL('README.md', root), 'utf8')
@@ -35,5 +37,42 @@ describe('README snippets', () => {
     const head = readme.split('\n').slice(0, 6).join('\n')
     expect(head).toContain('npm ci && npm start')
     expect(head).toContain('npm test')
+  })
+})
+
+describe('README: "Authorization in one rule"', () => {
+  const block = /## Authorization in one rule\n\n```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+  const rule = new Function(`${block}\nreturn rule`)() as AccessRule
+  const compiled = compileRule(rule)
+  const auth = (scopes: string[], roles: string[]) =>
+    ({
+      scopes: new Set(scopes),
+      roles: new Set(roles),
+      permissions: new Set(),
+      groups: new Set(),
+    }) as unknown as AuthContext
+  const denied = (run: () => void) => {
+    try {
+      run()
+    } catch (error) {
+      return (error as GatehouseError).code
+    }
+    return 'allowed'
+  }
+
+  it('does what the README says it does', () => {
+    expect(compiled.requiresToken('GET')).toBe(false)
+    expect(denied(() => compiled.authorize(auth([], []), 'POST'))).toBe('ERR_POLICY_SCOPE')
+    expect(denied(() => compiled.authorize(auth(['write:messages'], []), 'POST'))).toBe('allowed')
+    // DELETE: the admin role AND both scopes.
+    expect(denied(() => compiled.authorize(auth(['delete:messages', 'read:messages'], []), 'DELETE'))).toBe(
+      'ERR_POLICY_ROLE',
+    )
+    expect(denied(() => compiled.authorize(auth(['delete:messages'], ['admin']), 'DELETE'))).toBe(
+      'ERR_POLICY_SCOPE',
+    )
+    expect(
+      denied(() => compiled.authorize(auth(['delete:messages', 'read:messages'], ['admin']), 'DELETE')),
+    ).toBe('allowed')
   })
 })
