@@ -163,7 +163,8 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     return null
   }
 
-  function authorized(
+  /** The auth context of a verified token, authorized under `rule` (throws the 403). */
+  function contextFor(
     token: string,
     verified: VerifiedToken<C>,
     rule: CompiledRule,
@@ -182,7 +183,7 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       const token = tokenOf(request, compiledRule)
       if (token === null) return null
       // A token that is sent is always verified, even where anonymous access is allowed.
-      const auth = authorized(token, await verifier.verify(token), compiledRule, request.method)
+      const auth = contextFor(token, await verifier.verify(token), compiledRule, request.method)
       // After authorization: a forbidden request never creates a user row.
       if (principal) auth.principal = (await principal(auth as unknown as AuthContext<C, undefined>)) as P
       return auth
@@ -193,7 +194,7 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       const token = tokenOf(request, compiledRule)
       if (token === null) return null
       const verified = verifier.verifySync(token)
-      return verified === undefined ? undefined : authorized(token, verified, compiledRule, request.method)
+      return verified === undefined ? undefined : contextFor(token, verified, compiledRule, request.method)
     },
     authorize,
     errorResponse: (error) => errorResponse(error, { realm }),

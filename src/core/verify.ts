@@ -28,7 +28,7 @@ import {
   type VerifierOptions,
 } from './options.js'
 import { TokenCache } from './token-cache.js'
-import type { JWKS, JWTClaims, KeyStore, ProtectedHeader, VerificationKey, VerifiedToken } from './types.js'
+import type { JWKS, JWTClaims, KeyStore, VerificationKey, VerifiedToken } from './types.js'
 
 /** A trusted issuer, ready for requests. */
 export interface Trust {
@@ -298,5 +298,3 @@ function discoveredJwksUri(
     }
   }
 }
-
-export type { ProtectedHeader }

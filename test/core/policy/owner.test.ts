@@ -1,29 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createClaimsReader } from '../../../src/core/claims-reader.js'
-import { GatehouseError } from '../../../src/core/errors.js'
-import type { AuthContext } from '../../../src/core/policy/context.js'
 import { assertOwner, assertOwnerOrReadOnly } from '../../../src/core/policy/owner.js'
-import type { JWTClaims } from '../../../src/core/types.js'
-
-function auth(claims: JWTClaims): AuthContext {
-  return {
-    token: 't',
-    claims,
-    header: { alg: 'RS256' },
-    principal: undefined,
-    ...createClaimsReader()(claims),
-  }
-}
-
-function denial(fn: () => void): GatehouseError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatehouseError)
-    return error as GatehouseError
-  }
-  throw new Error('expected a denial')
-}
+import { auth, denial } from './helpers.js'
 
 const user = auth({ sub: 'auth0|alice', 'https://example.com/uid': 'u-1', app: { user_id: 'u-2' }, n: 7 })
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { errorResponse } from '../../../src/core/challenge.js'
-import { createClaimsReader } from '../../../src/core/claims-reader.js'
 import { GatehouseError } from '../../../src/core/errors.js'
 import type { AuthContext } from '../../../src/core/policy/context.js'
 import type { Match } from '../../../src/core/policy/match.js'
@@ -12,27 +11,7 @@ import {
   requireRoles,
   requireScopes,
 } from '../../../src/core/policy/rule.js'
-import type { JWTClaims } from '../../../src/core/types.js'
-
-function auth(claims: JWTClaims): AuthContext {
-  return {
-    token: 'secret-token',
-    claims,
-    header: { alg: 'RS256' },
-    principal: undefined,
-    ...createClaimsReader()(claims),
-  }
-}
-
-function denial(fn: () => void): GatehouseError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(GatehouseError)
-    return error as GatehouseError
-  }
-  throw new Error('expected a denial')
-}
+import { auth, denial } from './helpers.js'
 
 const everything = auth({
   sub: 'u',
