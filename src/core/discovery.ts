@@ -12,7 +12,7 @@
  */
 import { GatehouseError } from './errors.js'
 import { checkFetchOptions, type FetchOptions, fetchJson } from './jwks/fetch-json.js'
-import { isSecureOrLoopback, SECURE_URL_RULE } from './loopback.js'
+import { isAllowedUrl, SECURE_URL_RULE } from './loopback.js'
 
 /** Authorization server metadata (RFC 8414 §2). Only `issuer` and `jwks_uri` are checked. */
 export interface AuthorizationServerMetadata {
@@ -33,8 +33,17 @@ export class NoMetadataError extends AggregateError {
   override readonly name = 'NoMetadataError'
 }
 
-/** Options of {@link discover}: the same bounded fetch as the key store (timeout 5 s, body ≤ 1 MiB). */
-export type DiscoveryOptions = FetchOptions
+/**
+ * Options of {@link discover}: the same bounded fetch as the key store (timeout 5 s per location tried,
+ * body ≤ 1 MiB).
+ */
+export interface DiscoveryOptions extends FetchOptions {
+  /**
+   * Accept plain http for the issuer and `jwks_uri` on any host, not only on loopback hosts: for a
+   * development network only. Each such host is reported once with `process.emitWarning`. Default false.
+   */
+  allowInsecureRequests?: boolean
+}
 
 const CODES = {
   failed: 'ERR_DISCOVERY_FAILED',
@@ -52,10 +61,14 @@ const CODES = {
  * // https://id.example.com/realms/x/.well-known/openid-configuration
  * // https://id.example.com/.well-known/oauth-authorization-server/realms/x
  * ```
- * @throws TypeError when `issuer` is not an https (or loopback http) URL without query or fragment.
+ * @throws TypeError when `issuer` is not an https (or loopback http, or with `allowInsecureRequests` any
+ *   http) URL without query or fragment.
  */
-export function discoveryUrls(issuer: string): [oidc: URL, rfc8414: URL] {
-  const url = parseIssuer(issuer)
+export function discoveryUrls(
+  issuer: string,
+  { allowInsecureRequests = false }: { allowInsecureRequests?: boolean } = {},
+): [oidc: URL, rfc8414: URL] {
+  const url = parseIssuer(issuer, allowInsecureRequests)
   // Both specs remove a terminating "/" from the path before building the well-known URL.
   const path = url.pathname.replace(/\/$/, '')
   return [
@@ -69,7 +82,9 @@ export function discoveryUrls(issuer: string): [oidc: URL, rfc8414: URL] {
  *
  * Checks: the document is a JSON object; its `issuer` equals the configured `issuer` exactly (RFC 8414
  * §3.3, OIDC Discovery §4.3 — a trailing slash is significant and never added or removed); `jwks_uri` is
- * an https URL, or http on a loopback host. Does NOT check any other member, nor follow redirects.
+ * an https URL, or http on a loopback host (any http with `allowInsecureRequests`). Each location gets its
+ * own `timeoutDuration`, so a first location that hangs leaves time for the second. Does NOT check any
+ * other member, nor follow redirects.
  *
  * @example
  * ```ts
@@ -85,7 +100,10 @@ export async function discover(
   options: DiscoveryOptions = {},
 ): Promise<AuthorizationServerMetadata> {
   const checked = checkFetchOptions(options)
-  const urls = discoveryUrls(issuer)
+  const { allowInsecureRequests = false } = options
+  if (typeof allowInsecureRequests !== 'boolean')
+    throw new TypeError('allowInsecureRequests: expected a boolean')
+  const urls = discoveryUrls(issuer, { allowInsecureRequests })
   const failures: Error[] = []
   for (const url of urls) {
     let document: unknown
@@ -95,7 +113,7 @@ export async function discover(
       failures.push(new Error(`${url.href}: ${detail(error)}`, { cause: error }))
       continue
     }
-    return checkMetadata(document, issuer, url)
+    return checkMetadata(document, issuer, url, allowInsecureRequests)
   }
   throw new GatehouseError('ERR_DISCOVERY_FAILED', undefined, {
     cause: new NoMetadataError(
@@ -105,7 +123,12 @@ export async function discover(
   })
 }
 
-function checkMetadata(document: unknown, issuer: string, url: URL): AuthorizationServerMetadata {
+function checkMetadata(
+  document: unknown,
+  issuer: string,
+  url: URL,
+  allowInsecureRequests: boolean,
+): AuthorizationServerMetadata {
   const invalid = (message: string) =>
     new GatehouseError('ERR_DISCOVERY_FAILED', undefined, { cause: new Error(`${url.href}: ${message}`) })
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
@@ -130,18 +153,20 @@ function checkMetadata(document: unknown, issuer: string, url: URL): Authorizati
   } catch {
     throw invalid(`"jwks_uri" is not an absolute URL: ${JSON.stringify(jwksUri)}`)
   }
-  if (!isSecureOrLoopback(parsed)) throw invalid(`"jwks_uri" must be ${SECURE_URL_RULE}, got ${parsed.href}`)
+  if (!isAllowedUrl(parsed, allowInsecureRequests))
+    throw invalid(`"jwks_uri" must be ${SECURE_URL_RULE}, got ${parsed.href}`)
   return metadata as AuthorizationServerMetadata
 }
 
-function parseIssuer(issuer: string): URL {
+function parseIssuer(issuer: string, allowInsecureRequests: boolean): URL {
   let url: URL
   try {
     url = new URL(issuer)
   } catch {
     throw new TypeError(`issuer: expected an absolute URL, got ${JSON.stringify(issuer)}`)
   }
-  if (!isSecureOrLoopback(url)) throw new TypeError(`issuer: expected ${SECURE_URL_RULE} for discovery`)
+  if (!isAllowedUrl(url, allowInsecureRequests))
+    throw new TypeError(`issuer: expected ${SECURE_URL_RULE} for discovery`)
   // RFC 8414 §2: the issuer identifier has no query or fragment.
   if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) {
     throw new TypeError('issuer: expected a URL without query or fragment (RFC 8414 §2)')

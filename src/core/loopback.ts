@@ -1,7 +1,8 @@
 /**
  * Which URLs Gatehouse may fetch keys and metadata from: https everywhere, plain http only on a loopback
- * host (development and tests). A key set fetched over plain http from a real network can be replaced in
- * transit, and whoever replaces it can sign any token (issue 2, "Key store").
+ * host (development and tests), or anywhere when `allowInsecureRequests` is set explicitly (a development
+ * network, e.g. a Keycloak container at http://keycloak:8080). A key set fetched over plain http from a
+ * real network can be replaced in transit, and whoever replaces it can sign any token.
  */
 
 /**
@@ -29,6 +30,38 @@ export function isSecureOrLoopback(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url))
 }
 
+/**
+ * Whether Gatehouse may fetch from this URL: {@link isSecureOrLoopback}, or any `http:` URL when
+ * `allowInsecureRequests` is true (each such host is then reported once, see {@link warnInsecureRequests}).
+ */
+export function isAllowedUrl(url: URL, allowInsecureRequests: boolean): boolean {
+  if (isSecureOrLoopback(url)) return true
+  if (!allowInsecureRequests || url.protocol !== 'http:') return false
+  warnInsecureRequests(url)
+  return true
+}
+
 /** The rule above in words, for error messages. */
 export const SECURE_URL_RULE =
-  'an https URL (plain http only on loopback hosts: 127.0.0.0/8, [::1], localhost)'
+  'an https URL (plain http only on loopback hosts: 127.0.0.0/8, [::1], localhost; elsewhere only with ' +
+  'allowInsecureRequests, for a development network)'
+
+const warned = new Set<string>()
+
+/**
+ * Say, once per host and process, that plain http is accepted there: through `process.emitWarning`
+ * (printed to stderr by Node unless warnings are silenced), or `console.warn` where there is no `process`.
+ */
+export function warnInsecureRequests(url: URL): void {
+  if (warned.has(url.host)) return
+  warned.add(url.host)
+  const message =
+    `Gatehouse fetches keys and metadata from ${url.host} over plain http (allowInsecureRequests): ` +
+    'anyone on that network can replace them and sign any token. Use it on a development network only.'
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process
+  if (typeof proc?.emitWarning === 'function') {
+    proc.emitWarning(message, { type: 'SecurityWarning', code: 'GATEHOUSE_INSECURE_REQUESTS' })
+  } else {
+    console.warn(message)
+  }
+}

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { discover, discoveryUrls, NoMetadataError } from '../../src/core/discovery.js'
 import { GatehouseError } from '../../src/core/errors.js'
 import { createRemoteKeySet } from '../../src/core/jwks/remote.js'
+import { createVerifier } from '../../src/core/verify.js'
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
+import { AUDIENCE, jwksOf, mint, NOW, testKey } from '../helpers/tokens.js'
 
 const OIDC = '/.well-known/openid-configuration'
 const RFC8414 = '/.well-known/oauth-authorization-server'
@@ -165,6 +167,59 @@ describe('discover', () => {
     expect(await discoveryFailure(discover(server.origin, { maxResponseSize: 1_000 }))).toContain(
       'more than 1000 bytes',
     )
+  })
+
+  it('gives each location its own timeout: RFC 8414 answers while the OIDC location hangs', async () => {
+    const server = await serve()
+    const issuer = `${server.origin}/realms/x`
+    server.set(`/realms/x${OIDC}`, 'hang')
+    server.set(`${RFC8414}/realms/x`, { json: { issuer, jwks_uri: `${issuer}/certs` } })
+    const started = Date.now()
+    expect((await discover(issuer, { timeoutDuration: 400 })).jwks_uri).toBe(`${issuer}/certs`)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(390)
+  })
+
+  it('a key store fed by discovery reaches the RFC 8414 location when the OIDC one hangs', async () => {
+    const server = await serve()
+    const issuer = server.origin
+    const jwk = { ...generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid: 'k1' }
+    server.set(OIDC, 'hang')
+    server.set(RFC8414, { json: { issuer, jwks_uri: `${issuer}/certs` } })
+    server.set('/certs', { json: { keys: [jwk] } })
+    const options = { timeoutDuration: 500 }
+    const keys = createRemoteKeySet(
+      () => discover(issuer, options).then((metadata) => new URL(metadata.jwks_uri)),
+      options,
+    )
+    try {
+      expect((await keys.get({ alg: 'EdDSA', kid: 'k1' })).kid).toBe('k1')
+      expect(server.requests.map((r) => r.path)).toEqual([OIDC, RFC8414, '/certs'])
+    } finally {
+      keys.close()
+    }
+  })
+
+  it('a verifier with discovery accepts tokens when the OIDC location hangs and RFC 8414 answers', async () => {
+    const server = await serve()
+    const issuer = `${server.origin}/tenant`
+    const key = await testKey('ES256', 'rfc8414')
+    server.set(`/tenant${OIDC}`, 'hang')
+    server.set(`${RFC8414}/tenant`, { json: { issuer, jwks_uri: `${issuer}/keys` } })
+    server.set('/tenant/keys', { json: jwksOf(key) })
+    const verifier = createVerifier({
+      issuer,
+      audience: AUDIENCE,
+      discovery: true,
+      timeoutDuration: 500,
+      now: () => NOW * 1000,
+    })
+    try {
+      const { claims } = await verifier.verify(await mint({ iss: issuer }, {}, key))
+      expect(claims.iss).toBe(issuer)
+      expect(server.hits(`${RFC8414}/tenant`)).toBe(1)
+    } finally {
+      verifier.close()
+    }
   })
 
   it('feeds the remote key store lazily, once', async () => {

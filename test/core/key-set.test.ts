@@ -66,6 +66,30 @@ describe('KeySet.parse', () => {
     expect(third.contains(key)).toBe(false)
   })
 
+  it.each<[string, (jwk: JWK) => JWK]>([
+    ['"d" added', (j) => ({ ...j, d: 'AAAA' })],
+    ['key_ops added', (j) => ({ ...j, key_ops: ['encrypt'] })],
+    ['key_ops changed', (j) => ({ ...j, key_ops: ['verify', 'encrypt'] })],
+    ['use changed', (j) => ({ ...j, use: 'enc' })],
+    ['alg removed', (j) => strip(j, 'alg')],
+    ['an unknown member added', (j) => ({ ...j, x5t: 'abc' })],
+    ['a nested member changed', (j) => ({ ...j, x5c: ['MIIB'] })],
+  ])('an entry republished with %s is judged afresh, never reused', async (_why, change) => {
+    const withOps = { ...rsa.jwk, key_ops: ['verify'] }
+    const first = KeySet.parse({ keys: [withOps] })
+    const key = await first.resolve(header('RS256', 'rsa-1'))
+    const second = KeySet.parse({ keys: [change(withOps)] }, first)
+    expect(second.entries[0]).not.toBe(first.entries[0])
+    expect(second.contains(key)).toBe(false)
+  })
+
+  it('member order does not matter: a reordered JWK is the same entry', async () => {
+    const first = KeySet.parse({ keys: [rsa.jwk] })
+    const key = await first.resolve(header('RS256', 'rsa-1'))
+    const reordered = Object.fromEntries(Object.entries(rsa.jwk).reverse()) as JWK
+    expect(KeySet.parse({ keys: [reordered] }, first).contains(key)).toBe(true)
+  })
+
   it('a changed key under the same kid is a new entry (not reused)', async () => {
     const first = KeySet.parse({ keys: [rsa.jwk] })
     const key = await first.resolve(header('RS256', 'rsa-1'))
@@ -191,6 +215,48 @@ describe('KeySet: which keys fit (use, key_ops, kty, crv, alg)', () => {
     expect(String(error.cause)).toMatch(/1024/)
     expect(set.has(header('RS256', 'small'))).toBe(false)
     expect(() => set.resolveSync(header('RS256', 'small'))).toThrow(GatehouseError)
+  })
+
+  describe('RSA bounds: 2048 to 8192 bits, an odd public exponent from 3 to 2^32 - 1', () => {
+    /** A public RSA JWK with an arbitrary odd modulus of `bits` bits (never used to verify, only imported). */
+    const modulus = (bits: number) => (): JWK => {
+      const bytes = new Uint8Array(Math.ceil(bits / 8)).fill(0xa5) // 0xa5 is odd: so is the modulus
+      bytes[0] = 1 << ((bits - 1) % 8) // exactly `bits` bits
+      return { kty: 'RSA', kid: 'big', n: Buffer.from(bytes).toString('base64url'), e: 'AQAB' }
+    }
+    /** The test RSA key with its exponent replaced (only imported, never used to verify). */
+    const exponent = (hex: string) => (): JWK => ({
+      ...rsa.jwk,
+      e: Buffer.from(hex, 'hex').toString('base64url'),
+    })
+
+    it.each<[string, () => JWK, string]>([
+      ['a 8193-bit modulus', modulus(8193), 'over the 8192-bit maximum'],
+      ['a 16384-bit modulus', modulus(16384), 'over the 8192-bit maximum'],
+      ['exponent 1', exponent('01'), 'public exponent 1 is refused'],
+      ['an even exponent (65536)', exponent('010000'), 'public exponent 65536 is refused'],
+      ['exponent 2^32 + 1', exponent('0100000001'), 'public exponent a 33-bit value is refused'],
+      ['a 2039-bit exponent', exponent(`7f${'ff'.repeat(254)}`), 'a 2039-bit value'],
+    ])('refuses %s: no match, with the reason in cause', async (_why, make, reason) => {
+      const jwk = make()
+      const set = KeySet.parse({ keys: [jwk] })
+      const error = await set.resolve(header('RS256', jwk.kid)).catch((e) => e)
+      expect(error).toBeInstanceOf(GatehouseError)
+      expect(error.code).toBe('ERR_JWKS_NO_MATCHING_KEY')
+      expect(String(error.cause)).toContain(reason)
+      expect(set.has(header('RS256', jwk.kid))).toBe(false)
+    })
+
+    it.each<[string, () => JWK]>([
+      ['an 8192-bit modulus', modulus(8192)],
+      ['exponent 3', exponent('03')],
+      ['exponent 65537', exponent('010001')],
+      ['exponent 2^32 - 1', exponent('ffffffff')],
+    ])('accepts %s', async (_why, make) => {
+      const jwk = make()
+      const set = KeySet.parse({ keys: [jwk] })
+      expect(await resolveCode(set, header('RS256', jwk.kid))).toBe(`key:${jwk.kid}`)
+    })
   })
 
   it('refuses a key set entry that publishes a private key ("d")', async () => {

@@ -7,8 +7,9 @@
  * - `kty` (and `crv`) match what the token's `alg` needs; `alg`, if present, equals the token's `alg`
  *   (a key without `alg` — Entra publishes these — fits any algorithm of its type);
  * - `kid` equals the token's `kid`; a token without `kid` is accepted only when exactly one key fits.
- * Keys are imported once per algorithm and reused. A key that cannot be imported (an RSA modulus under
- * 2048 bits, a malformed member) never fits; the reason is kept for logs.
+ * Keys are imported once per algorithm and reused. A key that cannot be imported (a private key, an RSA
+ * modulus outside 2048–8192 bits or a large public exponent, a malformed member) never fits; the reason is
+ * kept for logs.
  */
 import { importVerificationKey, keyTypeFor } from '../crypto.js'
 import { GatehouseError } from '../errors.js'
@@ -17,7 +18,11 @@ import type { Algorithm, JWK, ProtectedHeader, VerificationKey } from '../types.
 export class KeyEntry {
   readonly jwk: JWK
   readonly kid: string | undefined
-  /** Canonical form of the public members: identifies the same key across fetches. */
+  /**
+   * Every member of the JWK (top-level names sorted): a refresh reuses an entry, and its imported keys,
+   * only when the republished JWK is identical in every member, so that nothing a refresh changes
+   * (`d`, `key_ops`, `use`, `alg`, …) escapes the judgement a first fetch would make.
+   */
   readonly fingerprint: string
   readonly #imported = new Map<Algorithm, VerificationKey>()
   readonly #failed = new Map<Algorithm, Error>()
@@ -25,17 +30,11 @@ export class KeyEntry {
   constructor(jwk: JWK) {
     this.jwk = jwk
     this.kid = typeof jwk.kid === 'string' ? jwk.kid : undefined
-    this.fingerprint = JSON.stringify([
-      jwk.kty,
-      jwk.crv,
-      jwk.n,
-      jwk.e,
-      jwk.x,
-      jwk.y,
-      jwk.kid,
-      jwk.alg,
-      jwk.use,
-    ])
+    this.fingerprint = JSON.stringify(
+      Object.keys(jwk)
+        .sort()
+        .map((name) => [name, jwk[name]]),
+    )
   }
 
   fits(alg: Algorithm): boolean {
@@ -89,7 +88,8 @@ export class KeySet {
   /**
    * Parse a JWK Set document. The document must be an object with a `keys` array; members of `keys` that
    * are not objects with a string `kty` are skipped (a provider may publish keys of types we do not use).
-   * Entries equal to one in `previous` are reused, so keys stay imported across refreshes.
+   * Entries identical to one in `previous` (every member, see {@link KeyEntry.fingerprint}) are reused,
+   * so unchanged keys stay imported across refreshes; any other entry is judged afresh.
    */
   static parse(document: unknown, previous?: KeySet): KeySet {
     if (typeof document !== 'object' || document === null || Array.isArray(document)) {

@@ -11,9 +11,12 @@
  *   `cooldownDuration`, doubling, capped at `refreshInterval`.
  * - Provider failure: the last good set is served until `cacheMaxAge` after its fetch (stale-if-error);
  *   with no usable set, requests fail fast with ERR_JWKS_UNAVAILABLE (503: the token is not at fault).
+ * - Every fetched set is judged as a first fetch would judge it: an entry is reused only when the JWK is
+ *   identical in every member, and a JWK Set with no usable key replaces the served set (nothing is served)
+ *   instead of counting as a provider failure.
  */
 import { type ErrorCode, GatehouseError } from '../errors.js'
-import { isSecureOrLoopback, SECURE_URL_RULE } from '../loopback.js'
+import { isAllowedUrl, SECURE_URL_RULE } from '../loopback.js'
 import {
   ALL_ALGORITHMS,
   type Algorithm,
@@ -53,6 +56,12 @@ export interface RemoteKeySetOptions {
   onEvent?: (event: KeyStoreEvent) => void
   /** The clock, in ms since the epoch, for tests. Default `Date.now`. Timers still use real time. */
   now?: () => number
+  /**
+   * Accept plain http on any host, not only on loopback hosts: for a development network only (a key set
+   * fetched over http can be replaced in transit). Each such host is reported once with
+   * `process.emitWarning`. Default false.
+   */
+  allowInsecureRequests?: boolean
 }
 
 /** A remote key store: the {@link KeyStore} interface plus manual refresh and health information. */
@@ -75,6 +84,8 @@ export const REMOTE_KEY_SET_DEFAULTS = Object.freeze({
 
 /** The first retry after a failed background refresh waits at least this long, even with a zero cooldown. */
 const MIN_RETRY_MS = 100
+/** A URL function may take this many `timeoutDuration`s: discovery's two well-known locations. */
+const RESOLVE_ATTEMPTS = 2
 /** setTimeout's largest delay; longer ones fire at once in Node, so they are clamped. */
 const MAX_TIMER_MS = 2_147_483_647
 const ACCEPT = 'application/jwk-set+json, application/json'
@@ -88,9 +99,10 @@ const CODES: Readonly<Record<FetchFailure, ErrorCode>> = {
 /**
  * A key store that fetches a JWK Set over https.
  *
- * `url` may be a function resolving the URL lazily (discovery): it is called at the first fetch, its
- * result is checked like a literal URL, cached once a key set was fetched from it, and its failures
- * count as fetch failures.
+ * `url` may be a function resolving the URL lazily (discovery): it is called at the first fetch, may take
+ * up to twice `timeoutDuration` (discovery's two locations, each with its own timeout), its result is
+ * checked like a literal URL, cached once a key set was fetched from it, and its failures count as fetch
+ * failures.
  *
  * Does NOT check the document's `content-type`, nor follow redirects (`redirect: 'error'`).
  *
@@ -101,13 +113,15 @@ const CODES: Readonly<Record<FetchFailure, ErrorCode>> = {
  * })
  * const verifier = createVerifier({ issuer, audience, keys })
  * ```
- * @throws TypeError when `url` is not https (http only on loopback hosts) or an option is malformed.
+ * @throws TypeError when `url` is not https (http only on loopback hosts, unless `allowInsecureRequests`)
+ *   or an option is malformed.
  */
 export function createRemoteKeySet(
   url: string | URL | (() => Promise<URL>),
   options: RemoteKeySetOptions = {},
 ): RemoteKeyStore {
-  return new RemoteKeySet(checkUrl(url), checkOptions(options))
+  const checked = checkOptions(options)
+  return new RemoteKeySet(checkUrl(url, checked.allowInsecureRequests), checked)
 }
 
 interface Checked extends CheckedFetchOptions {
@@ -116,6 +130,7 @@ interface Checked extends CheckedFetchOptions {
   cacheMaxAge: number
   onEvent: ((event: KeyStoreEvent) => void) | undefined
   now: () => number
+  allowInsecureRequests: boolean
 }
 
 type Reason = 'initial' | 'refresh' | 'unknown-kid'
@@ -263,16 +278,23 @@ class RemoteKeySet implements RemoteKeyStore {
     // Let #fetch record this run as in flight before any of it (the URL function included) executes.
     await undefined
     let url: URL | undefined
+    let conclusive = false
     try {
       url = await this.#resolveUrl()
       const document = await fetchJson(url, ACCEPT, this.#options, CODES)
-      this.#accept(await parse(document, this.#set), url, started)
+      const set = await parse(document, this.#set)
+      // A JWK Set the provider publishes is its answer, judged as a first fetch would judge it: when no
+      // key in it is usable, the keys it withdrew or disqualified are not served on (stale-if-error is
+      // for failing to get an answer, not for an answer that refuses every key).
+      conclusive = true
+      checkUsable(set)
+      this.#accept(set, url, started)
     } catch (cause) {
       const error =
         cause instanceof GatehouseError
           ? cause
           : new GatehouseError('ERR_JWKS_FETCH_FAILED', undefined, { cause })
-      this.#fail(error, url, started)
+      this.#fail(error, url, started, conclusive)
       throw error
     }
   }
@@ -280,12 +302,15 @@ class RemoteKeySet implements RemoteKeyStore {
   async #resolveUrl(): Promise<URL> {
     if (this.#url) return this.#url
     const resolve = this.#source as () => Promise<URL>
+    // Discovery may try two locations, each within its own timeoutDuration: the bound here is theirs
+    // together, so that the second location is reachable when the first one hangs.
+    const limit = RESOLVE_ATTEMPTS * this.#options.timeoutDuration
     let timer: Timer | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = startTimer(() => {
-        const detail = `resolving the key set URL took more than ${this.#options.timeoutDuration} ms`
+        const detail = `resolving the key set URL took more than ${limit} ms`
         reject(new GatehouseError('ERR_JWKS_TIMEOUT', undefined, { cause: new Error(detail) }))
-      }, this.#options.timeoutDuration)
+      }, limit)
     })
     let resolved: unknown
     try {
@@ -294,7 +319,7 @@ class RemoteKeySet implements RemoteKeyStore {
       clearTimeout(timer)
     }
     const url = resolved instanceof URL ? resolved : typeof resolved === 'string' ? URL.parse(resolved) : null
-    if (url === null || !isSecureOrLoopback(url)) {
+    if (url === null || !isAllowedUrl(url, this.#options.allowInsecureRequests)) {
       const detail = `the resolved key set URL must be ${SECURE_URL_RULE}, got ${String(resolved)}`
       throw new GatehouseError('ERR_JWKS_FETCH_FAILED', undefined, { cause: new TypeError(detail) })
     }
@@ -316,12 +341,21 @@ class RemoteKeySet implements RemoteKeyStore {
     this.#schedule(jitter(this.#options.refreshInterval))
   }
 
-  #fail(error: GatehouseError, url: URL | undefined, started: number): void {
+  /** `withdraw`: the provider's answer refused every key, so the previous set is dropped too. */
+  #fail(error: GatehouseError, url: URL | undefined, started: number, withdraw: boolean): void {
+    const previous = withdraw ? this.#set : undefined
+    if (withdraw) {
+      this.#set = undefined
+      this.#memo = new Map()
+    }
     this.#lastError = error
     this.#failures += 1
     const durationMs = performance.now() - started
     const servingStale = this.#current() !== undefined
     this.#emit({ type: 'fetch-error', url: url?.href ?? this.#label(), error, durationMs, servingStale })
+    if (previous !== undefined && previous.entries.length > 0) {
+      this.#emit({ type: 'keys-changed', added: [], removed: previous.entries.map(label) })
+    }
     // Before the first success nothing is scheduled: requests drive the retries, one per cooldown.
     if (this.#set === undefined) return
     const { cooldownDuration, refreshInterval } = this.#options
@@ -356,7 +390,7 @@ class RemoteKeySet implements RemoteKeyStore {
   }
 }
 
-/** Parse and warm a fetched document: keys are imported here, off the request path, and a set with no usable key is invalid. */
+/** Parse and warm a fetched document: keys are imported here, off the request path. */
 async function parse(document: unknown, previous: KeySet | undefined): Promise<KeySet> {
   let set: KeySet
   try {
@@ -364,15 +398,19 @@ async function parse(document: unknown, previous: KeySet | undefined): Promise<K
   } catch (cause) {
     throw new GatehouseError('ERR_JWKS_INVALID', undefined, { cause })
   }
-  // Importing now means `peek` finds the keys ready, and an unusable key (RSA < 2048 bits) is known now.
+  // Importing now means `peek` finds the keys ready, and an unusable key (an RSA modulus out of bounds, a
+  // private key) is known now.
   await Promise.all(
     set.entries.flatMap((entry) => algorithmsOf(entry).map((alg) => entry.import(alg).catch(noop))),
   )
-  if (!set.entries.some((entry) => algorithmsOf(entry).length > 0)) {
-    const detail = `the key set has no key usable for signature verification (${set.entries.length} published)`
-    throw new GatehouseError('ERR_JWKS_INVALID', undefined, { cause: new Error(detail) })
-  }
   return set
+}
+
+/** A set with no key usable for signatures is invalid. */
+function checkUsable(set: KeySet): void {
+  if (set.entries.some((entry) => algorithmsOf(entry).length > 0)) return
+  const detail = `the key set has no key usable for signature verification (${set.entries.length} published)`
+  throw new GatehouseError('ERR_JWKS_INVALID', undefined, { cause: new Error(detail) })
 }
 
 function algorithmsOf(entry: KeyEntry): Algorithm[] {
@@ -382,11 +420,15 @@ function algorithmsOf(entry: KeyEntry): Algorithm[] {
 function diff(previous: KeySet | undefined, next: KeySet): { added: string[]; removed: string[] } {
   const before = new Set(previous?.entries.map((entry) => entry.fingerprint))
   const after = new Set(next.entries.map((entry) => entry.fingerprint))
-  const label = (entry: KeyEntry) => entry.kid ?? '(no kid)'
+  // A key republished with any member changed is removed and added under its kid.
   return {
     added: next.entries.filter((entry) => !before.has(entry.fingerprint)).map(label),
     removed: (previous?.entries ?? []).filter((entry) => !after.has(entry.fingerprint)).map(label),
   }
+}
+
+function label(entry: KeyEntry): string {
+  return entry.kid ?? '(no kid)'
 }
 
 function unavailable(cause: Error | undefined): GatehouseError {
@@ -407,11 +449,12 @@ function startTimer(callback: () => void, ms: number): Timer {
   return timer
 }
 
-function checkUrl(url: unknown): URL | (() => Promise<URL>) {
+function checkUrl(url: unknown, allowInsecureRequests: boolean): URL | (() => Promise<URL>) {
   if (typeof url === 'function') return url as () => Promise<URL>
   const parsed = url instanceof URL ? new URL(url.href) : typeof url === 'string' ? URL.parse(url) : null
   if (parsed === null) throw new TypeError(`url: expected ${SECURE_URL_RULE}, or a function resolving one`)
-  if (!isSecureOrLoopback(parsed)) throw new TypeError(`url: expected ${SECURE_URL_RULE}, got ${parsed.href}`)
+  if (!isAllowedUrl(parsed, allowInsecureRequests))
+    throw new TypeError(`url: expected ${SECURE_URL_RULE}, got ${parsed.href}`)
   return parsed
 }
 
@@ -439,6 +482,9 @@ function checkOptions(options: RemoteKeySetOptions): Checked {
       throw new TypeError(`${name}: expected a function`)
     }
   }
+  const { allowInsecureRequests = false } = options
+  if (typeof allowInsecureRequests !== 'boolean')
+    throw new TypeError('allowInsecureRequests: expected a boolean')
   return {
     ...checkFetchOptions(options),
     cooldownDuration,
@@ -446,5 +492,6 @@ function checkOptions(options: RemoteKeySetOptions): Checked {
     cacheMaxAge,
     onEvent: options.onEvent,
     now: options.now ?? Date.now,
+    allowInsecureRequests,
   }
 }

@@ -362,6 +362,27 @@ describe('provider failures', () => {
     expect(String((error.cause as Error).message)).toContain('no key usable')
   })
 
+  it('leaves out RSA keys over 8192 bits or with a large public exponent, as keys under 2048 bits', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    const rsa = publicKey.export({ format: 'jwk' }) as JWK
+    const big = new Uint8Array(1025).fill(0xa5) // 8193 bits
+    big[0] = 1
+    const refused = [
+      { kty: 'RSA', kid: 'huge-n', alg: 'RS256', n: Buffer.from(big).toString('base64url'), e: 'AQAB' },
+      { ...rsa, kid: 'huge-e', alg: 'RS256', e: Buffer.alloc(255, 0xff).toString('base64url') },
+    ]
+    const alone = await failure(store(await serve({ json: { keys: refused } })).refresh())
+    expect(alone.code).toBe('ERR_JWKS_INVALID')
+    expect(String((alone.cause as Error).message)).toContain('no key usable')
+    // Beside a usable key: the set is accepted and only the out-of-bounds keys are left out.
+    const keys = store(await serve({ json: { keys: [...refused, A.jwk] } }))
+    expect((await keys.get(header('a'))).kid).toBe('a')
+    for (const kid of ['huge-n', 'huge-e']) {
+      const error = await failure(keys.get({ alg: 'RS256', kid }))
+      expect(error.code).toBe('ERR_JWKS_NO_MATCHING_KEY')
+    }
+  })
+
   it('times out a server that never answers with ERR_JWKS_TIMEOUT', async () => {
     const server = await serve('hang')
     const keys = store(server, { timeoutDuration: 150 })
@@ -489,6 +510,26 @@ describe('provider failures', () => {
     await failure(keys.refresh())
     expect(keys.state).toBe('stale')
     expect(await keys.get(header('a'))).toBe(key)
+  })
+
+  it('a JWK Set with no usable key is an answer, not an outage: the previous set is no longer served', async () => {
+    const events: KeyStoreEvent[] = []
+    const server = await serve(jwks(A, B))
+    const keys = store(server, { onEvent: (e) => events.push(e) })
+    const key = await keys.get(header('a'))
+    server.set(PATH, { json: { keys: [] } })
+    const error = await failure(keys.refresh())
+    expect(error.code).toBe('ERR_JWKS_INVALID')
+    expect(keys.state).toBe('unavailable')
+    expect(keys.contains(key)).toBe(false)
+    expect(keys.peek(header('a'))).toBeUndefined()
+    expect(events.slice(-2)).toEqual([
+      expect.objectContaining({ type: 'fetch-error', servingStale: false }),
+      { type: 'keys-changed', added: [], removed: ['a', 'b'] },
+    ])
+    const refused = await failure(keys.get(header('a')))
+    expect(refused.code).toBe('ERR_JWKS_UNAVAILABLE')
+    expect(causeCode(refused)).toBe('ERR_JWKS_INVALID')
   })
 
   it('retries a failed background refresh with backoff, well before the next interval', async () => {
