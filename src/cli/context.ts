@@ -2,6 +2,7 @@
  * What a CLI command gets from the outside world. Commands never touch `process` directly, so tests run
  * them in-process with a fake context, and the exit code is a return value, not a `process.exit`.
  */
+import { printable } from './format.js'
 
 /** Exit codes, documented in docs/cli.md. */
 export const EXIT = {
@@ -51,14 +52,46 @@ export interface Command {
   run(argv: string[], ctx: CliContext): Promise<number>
 }
 
-/** The real context of a process. */
-export function processContext(): CliContext {
+/** The context of this process, and whether the reader of its output went away. */
+export interface ProcessContext extends CliContext {
+  /** True once a write to stdout or stderr failed because nothing reads it any more (EPIPE). */
+  readerGone(): boolean
+}
+
+/**
+ * The real context of a process. Every line goes through {@link printable} (keeping line breaks and the
+ * CLI's own colours): a control character that reached a message unescaped is still not acted on.
+ *
+ * A reader that goes away (`gatehouse inspect … | head -3`) is not an error: writing stops, a long-running
+ * command stops as on a signal, and the process exits 0 without a stack trace.
+ */
+export function processContext(): ProcessContext {
   let shutdown: Promise<string> | undefined
+  let wake: ((reason: string) => void) | undefined
+  let stopReason: string | undefined
+  let gone = false
+  const requestStop = (reason: string) => {
+    if (stopReason !== undefined) return
+    stopReason = reason
+    wake?.(reason)
+  }
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error
+      gone = true
+      // Whatever the command returned (or will return), a closed pipe ends the run quietly.
+      process.exitCode = EXIT.ok
+      requestStop('SIGPIPE')
+    })
+  }
+  const write = (stream: NodeJS.WriteStream, line: string) => {
+    if (!gone) stream.write(`${printable(line, { newline: true, style: true })}\n`)
+  }
   return {
     env: process.env,
     cwd: process.cwd(),
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => write(process.stdout, line),
+    err: (line) => write(process.stderr, line),
     color: Boolean(process.stdout.isTTY) && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb',
     async readStdin() {
       const chunks: Buffer[] = []
@@ -67,15 +100,18 @@ export function processContext(): CliContext {
     },
     waitForShutdown() {
       shutdown ??= new Promise((resolve) => {
-        const stop = (signal: string) => {
+        if (stopReason !== undefined) return resolve(stopReason)
+        const stop = (signal: string) => requestStop(signal)
+        wake = (reason) => {
           process.off('SIGINT', stop)
           process.off('SIGTERM', stop)
-          resolve(signal)
+          resolve(reason)
         }
         process.on('SIGINT', stop)
         process.on('SIGTERM', stop)
       })
       return shutdown
     },
+    readerGone: () => gone,
   }
 }

@@ -5,15 +5,47 @@ export type CheckStatus = 'pass' | 'fail' | 'skip' | 'warn'
 const MARKS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', skip: '·', warn: '!' }
 const COLORS: Record<CheckStatus, number> = { pass: 32, fail: 31, skip: 90, warn: 33 }
 
-/** `✓ name: reason` (coloured when `color`), for one check line. */
+/**
+ * Characters a terminal acts on instead of showing: C0 and C1 controls and DEL (ESC starts a cursor move
+ * or a window title, CR rewrites the line, BEL rings), bidirectional overrides and isolates that reorder
+ * what follows (Unicode TR 9), and the line and paragraph separators.
+ */
+const CONTROLS = /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/gu
+/** Our own styles: SGR sequences only (`ESC [ … m`), as {@link checkLine} and {@link bold} write them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding our own colour sequences is the point
+const STYLE = /(\u001b\[[0-9;]*m)/
+
+/**
+ * `text` with every control character written as a JSON-style escape (`\u001b`), so that a token or a
+ * remote document cannot move the cursor, rewrite a line or retitle the window. Everything the CLI prints
+ * that it did not write itself passes through here.
+ *
+ * @param keep `newline` leaves line breaks (text of several lines, pretty JSON); `style` leaves the SGR
+ *   colour sequences the CLI adds itself (the last line of defence in the process's own output).
+ */
+export function printable(text: string, keep: { newline?: boolean; style?: boolean } = {}): string {
+  const escapeControls = (part: string) =>
+    part.replace(CONTROLS, (c) =>
+      keep.newline && c === '\n' ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    )
+  if (!keep.style) return escapeControls(text)
+  return text
+    .split(STYLE)
+    .map((part, i) => (i % 2 === 1 ? part : escapeControls(part)))
+    .join('')
+}
+
+/** `✓ name: reason` (coloured when `color`), for one check line. Name and reason are made printable. */
 export function checkLine(status: CheckStatus, name: string, reason: string, color: boolean): string {
   const mark = MARKS[status]
   const shown = color ? `\u001b[${COLORS[status]}m${mark}\u001b[0m` : mark
-  return `  ${shown} ${name}${reason === '' ? '' : `: ${reason}`}`
+  return `  ${shown} ${printable(name)}${reason === '' ? '' : `: ${printable(reason)}`}`
 }
 
+/** `text` in bold when `color`; made printable either way. */
 export function bold(text: string, color: boolean): string {
-  return color ? `\u001b[1m${text}\u001b[0m` : text
+  const shown = printable(text)
+  return color ? `\u001b[1m${shown}\u001b[0m` : shown
 }
 
 /**
@@ -44,4 +76,12 @@ export function describeTime(value: unknown, now: number): string | undefined {
 export function show(value: unknown): string {
   const text = JSON.stringify(value)
   return text === undefined ? String(value) : text
+}
+
+/**
+ * `value` as indented JSON that is safe on a terminal. JSON.stringify escapes C0 controls in strings but
+ * leaves DEL, C1 controls and bidi overrides raw; escaped here, the text still parses to the same value.
+ */
+export function printableJson(value: unknown): string {
+  return printable(JSON.stringify(value, null, 2), { newline: true })
 }

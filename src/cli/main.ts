@@ -6,4 +6,7 @@
 import { processContext } from './context.js'
 import { run } from './run.js'
 
-process.exitCode = await run(process.argv.slice(2), processContext())
+const ctx = processContext()
+const code = await run(process.argv.slice(2), ctx)
+// A reader that went away (`| head -1`) ends the run with 0, whatever the command concluded.
+if (!ctx.readerGone()) process.exitCode = code

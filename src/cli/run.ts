@@ -4,6 +4,7 @@
  * never a token or a secret: commands put neither in their errors).
  */
 import { readFileSync } from 'node:fs'
+import { warnUnknownEnv } from '../core/env.js'
 import { type CliContext, EXIT, UsageError } from './context.js'
 import { commands } from './registry.js'
 
@@ -31,6 +32,9 @@ export async function run(argv: string[], ctx: CliContext): Promise<number> {
     ctx.out(command.help)
     return EXIT.ok
   }
+  // A misspelled GATEHOUSE_* variable would otherwise be ignored without a word (and `start` would
+  // run the demo instead of the configured API): say so first, once.
+  warnUnknownEnv(ctx.env, (message) => ctx.err(`gatehouse: warning: ${message}`))
   try {
     return await command.run(rest, ctx)
   } catch (error) {

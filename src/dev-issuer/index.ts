@@ -75,7 +75,8 @@ export interface DevIssuer {
  * await verifier.verify(token)
  * await issuer.close()
  * ```
- * @throws TypeError for a wrong option (e.g. a non-loopback host without `allowNonLoopback`).
+ * @throws TypeError for a wrong option (e.g. a non-loopback host without `allowNonLoopback`); an Error
+ *   with the system `code` (`EADDRINUSE`, `EACCES`) when the port cannot be bound.
  */
 export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<DevIssuer> {
   const o = resolveOptions(options)
@@ -129,8 +130,12 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     rotate,
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => {
-      reject(new Error(`dev issuer cannot listen on ${o.host}:${o.port}: ${err.message}`, { cause: err }))
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // Keep the system code (EADDRINUSE, EACCES…): callers fall back to another port on it.
+      const error = new Error(`dev issuer cannot listen on ${o.host}:${o.port}: ${err.message}`, {
+        cause: err,
+      })
+      reject(Object.assign(error, { code: err.code }))
     })
     server.listen(o.port, o.host, () => resolve())
   })

@@ -50,6 +50,25 @@ describe('gatehouse', () => {
     expect(stdout).toContain('Exit codes')
   })
 
+  it('warns once about a misspelled GATEHOUSE_* variable, naming the one meant', async () => {
+    const { stderr } = await runCli(['inspect', 'opaque-token'], {
+      env: { GATEHOUSE_ISUER: 'https://tenant.example.com/', GATEHOUSE_AUDIENCE: 'api' },
+    })
+    expect(stderr).toBe(
+      'gatehouse: warning: GATEHOUSE_ISUER is not a variable Gatehouse reads, so it is ignored; ' +
+        'did you mean GATEHOUSE_ISSUER?\n',
+    )
+  })
+
+  it('the warning is not repeated when the command reads the environment itself', async () => {
+    const { stderr } = await runCli(['inspect', 'opaque-token'], {
+      env: { GATEHOUSE_ISSUER: 'https://tenant.example.com/', GATEHOUSE_AUDIANCE: 'api' },
+    })
+    expect(stderr.match(/GATEHOUSE_AUDIANCE/g)).toHaveLength(1)
+    expect(stderr).toContain('did you mean GATEHOUSE_AUDIENCE?')
+    expect(stderr).not.toContain('GatehouseWarning')
+  })
+
   it('--version prints the package version', async () => {
     const { code, stdout } = await runCli(['--version'])
     expect(code).toBe(0)

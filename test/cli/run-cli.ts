@@ -119,3 +119,17 @@ export function startCli(args: string[], options: RunOptions = {}): Running {
     },
   }
 }
+
+/**
+ * The characters of `text` a terminal would act on (C0 controls but the line feed, DEL, C1 controls,
+ * bidi marks, embeddings, overrides and isolates), as code points: an empty list when it is safe to print.
+ */
+export function rawControls(text: string): string[] {
+  const bidi = [
+    0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+  ]
+  return [...text]
+    .map((c) => c.codePointAt(0)!)
+    .filter((n) => (n < 0x20 && n !== 0x0a) || (n >= 0x7f && n <= 0x9f) || bidi.includes(n))
+    .map((n) => `U+${n.toString(16).padStart(4, '0')}`)
+}

@@ -2,7 +2,7 @@
  * `gatehouse token`: prints only a token, signed with the dev issuer's persisted key, so it verifies
  * against a running issuer using the same folder.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -47,7 +47,11 @@ describe('gatehouse token', () => {
       'tenant="acme"',
     ])
     expect(code).toBe(0)
-    expect(stderr).toBe('')
+    // Standard error says which keys and which issuer were used; stdout holds the token alone.
+    expect(stderr).toBe(
+      `gatehouse token: signed with the RS256 key in ${join(dir, 'keys.json')}, for issuer ${issuer.issuer} ` +
+        `(the issuer last started with ${join(dir, 'issuer.json')})\n`,
+    )
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/)
     // iss and aud come from the issuer that last ran with this folder (issuer.json).
     const { claims, header } = await verifier.verify(stdout.trim())
@@ -95,6 +99,33 @@ describe('gatehouse token', () => {
       })
     } finally {
       await rm(empty, { recursive: true, force: true })
+    }
+  })
+
+  it('run in a folder no issuer uses: says on stderr that it created a key, where, and for which issuer', async () => {
+    const cwd = await realpath(await mkdtemp(join(tmpdir(), 'gatehouse-token-cwd-')))
+    try {
+      const keys = join(cwd, '.gatehouse/issuer/keys.json')
+      const first = await runCli(['token'], { cwd })
+      expect(first.code).toBe(0)
+      expect(first.stderr.split('\n')).toEqual([
+        `gatehouse token: created a new RS256 signing key in ${keys}. A dev issuer accepts this token only if ` +
+          `it uses this folder: gatehouse issuer --data-dir ${join(cwd, '.gatehouse/issuer')}`,
+        `gatehouse token: signed with the RS256 key in ${keys}, for issuer http://127.0.0.1:9000 ` +
+          '(the default: no issuer has run with this folder)',
+        '',
+      ])
+      expect(first.stderr).not.toContain(first.stdout.trim())
+
+      // The second time the key exists: no "created"; a new algorithm's key is created again, and said.
+      const second = await runCli(['token', '--issuer', 'https://issuer.example'], { cwd })
+      expect(second.stderr).toBe(
+        `gatehouse token: signed with the RS256 key in ${keys}, for issuer https://issuer.example (--issuer)\n`,
+      )
+      const es = await runCli(['token', '--alg', 'ES256'], { cwd })
+      expect(es.stderr).toMatch(/^gatehouse token: created a new ES256 signing key in /)
+    } finally {
+      await rm(cwd, { recursive: true, force: true })
     }
   })
 

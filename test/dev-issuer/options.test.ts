@@ -43,12 +43,15 @@ describe('options', () => {
     await expect(startDevIssuer(options as never)).rejects.toThrow(message)
   })
 
-  it('reports a port already in use', async () => {
+  it('reports a port already in use, keeping the system code so callers can pick another port', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
     const { port } = blocker.address() as { port: number }
     try {
-      await expect(startDevIssuer({ port })).rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+.*EADDRINUSE/)
+      const error = await startDevIssuer({ port }).catch((e: unknown) => e)
+      expect((error as Error).message).toMatch(/cannot listen on 127\.0\.0\.1:\d+.*EADDRINUSE/)
+      expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE')
+      expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('EADDRINUSE')
     } finally {
       blocker.close()
     }

@@ -4,15 +4,21 @@
  */
 import { resolve } from 'node:path'
 import { type DevIssuer, startDevIssuer } from '../../dev-issuer/index.js'
-import { parse } from '../args.js'
+import { integer, parse } from '../args.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
+import { startOnFreePort } from '../ports.js'
 import { loadReferenceApi } from '../reference-api.js'
 import { DEFAULT_DATA_DIR as ISSUER_DATA_DIR, DEFAULT_PORT as ISSUER_PORT } from './issuer.js'
 
-const help = `Usage: gatehouse demo
+const help = `Usage: gatehouse demo [--port N] [--issuer-port N]
 
-Starts a development issuer (http://127.0.0.1:${ISSUER_PORT}, or a free port when that one is taken) and the
-reference API (http://127.0.0.1:$PORT, default 8000), then prints curl commands to paste.
+Starts a development issuer (http://127.0.0.1:${ISSUER_PORT}) and the reference API (http://127.0.0.1:$PORT,
+default 8000), then prints curl commands to paste. When a port is taken, that server listens on a free
+port instead, and the demo says which.
+
+Options:
+  --port N          port of the reference API (default: $PORT, else 8000)
+  --issuer-port N   port of the development issuer (default ${ISSUER_PORT})
 
 Environment: PORT, DATA_DIR, DATABASE_URL, LOG_LEVEL (default warn in the demo), as for gatehouse start.
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 could not start, 2 invalid configuration.`
@@ -39,14 +45,19 @@ export function apiSettings(ctx: CliContext, defaultLogLevel = 'info') {
   }
 }
 
-async function startIssuer(ctx: CliContext): Promise<DevIssuer> {
-  const dataDir = resolve(ctx.cwd, ISSUER_DATA_DIR)
-  try {
-    return await startDevIssuer({ port: ISSUER_PORT, dataDir })
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error
-    return startDevIssuer({ port: 0, dataDir })
-  }
+/** Ports the demo asks for; a taken one is replaced by a free one. */
+export interface DemoPorts {
+  /** Port of the reference API. Default: PORT, else 8000. */
+  port?: number
+  /** Port of the development issuer. Default 9000. */
+  issuerPort?: number
+}
+
+/** `Port 9000 is taken: the issuer listens on port 38411 instead.`, when it fell back. */
+function portNote(what: string, wanted: number, url: string, fellBack: boolean): string[] {
+  return fellBack
+    ? [`Port ${wanted} is taken: the ${what} listens on port ${new URL(url).port} instead.`]
+    : []
 }
 
 /** The commands the demo prints; exported for the test that runs them. */
@@ -82,7 +93,7 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
   return lines
 }
 
-export async function runDemo(ctx: CliContext): Promise<number> {
+export async function runDemo(ctx: CliContext, ports: DemoPorts = {}): Promise<number> {
   let settings: ReturnType<typeof apiSettings>
   try {
     settings = apiSettings(ctx, 'warn')
@@ -90,15 +101,24 @@ export async function runDemo(ctx: CliContext): Promise<number> {
     ctx.err(`gatehouse: ${(error as Error).message}`)
     return EXIT.usage
   }
+  const apiPort = ports.port ?? settings.port
+  const issuerPort = ports.issuerPort ?? ISSUER_PORT
   const startReferenceApi = await loadReferenceApi()
-  const issuer = await startIssuer(ctx)
+  const dataDir = resolve(ctx.cwd, ISSUER_DATA_DIR)
+  const { value: issuer, fellBack: issuerMoved } = await startOnFreePort(issuerPort, settings.host, (port) =>
+    startDevIssuer({ port, host: settings.host, dataDir }),
+  )
   let api: Awaited<ReturnType<typeof startReferenceApi>>
+  let apiMoved: boolean
   try {
-    api = await startReferenceApi({
-      ...settings,
-      dataDir: resolve(ctx.cwd, settings.dataDir),
-      auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri },
-    })
+    ;({ value: api, fellBack: apiMoved } = await startOnFreePort(apiPort, settings.host, (port) =>
+      startReferenceApi({
+        ...settings,
+        port,
+        dataDir: resolve(ctx.cwd, settings.dataDir),
+        auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri },
+      }),
+    ))
   } catch (error) {
     await issuer.close()
     throw error
@@ -106,6 +126,12 @@ export async function runDemo(ctx: CliContext): Promise<number> {
   ctx.out('Gatehouse demo: a development issuer and the reference API, on 127.0.0.1 only.')
   ctx.out(`  issuer         ${issuer.issuer}   (keys and clients in ${issuer.dataDir})`)
   ctx.out(`  reference API  ${api.url}   (OpenAPI at ${api.url}/openapi.json)`)
+  const notes = [
+    ...portNote('issuer', issuerPort, issuer.url, issuerMoved),
+    ...portNote('reference API', apiPort, api.url, apiMoved),
+  ]
+  if (notes.length > 0) ctx.out('')
+  for (const note of notes) ctx.out(note)
   ctx.out('')
   ctx.out("Paste these into a shell (the second gets a token with the seeds' client-credentials request):")
   ctx.out('')
@@ -126,8 +152,14 @@ export const command: Command = {
   summary: 'run a development issuer and the reference API, and print curl commands to try',
   help,
   async run(argv, ctx) {
-    const { positionals } = parse(argv, {})
+    const { values, positionals } = parse(argv, {
+      port: { type: 'string' },
+      'issuer-port': { type: 'string' },
+    })
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
-    return runDemo(ctx)
+    return runDemo(ctx, {
+      ...(values.port !== undefined && { port: integer('port', values.port, 8000, 0, 65535) }),
+      issuerPort: integer('issuer-port', values['issuer-port'], ISSUER_PORT, 0, 65535),
+    })
   },
 }

@@ -14,7 +14,7 @@ import { createVerifier } from '../../core/verify.js'
 import { parse } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, readConfig } from '../config.js'
 import { type Command, EXIT, UsageError } from '../context.js'
-import { bold, type CheckStatus, checkLine } from '../format.js'
+import { bold, type CheckStatus, checkLine, printableJson } from '../format.js'
 import { issuerDifference } from '../inspect/explain.js'
 import { explainNetworkError } from '../net-errors.js'
 
@@ -62,7 +62,7 @@ export const command: Command = {
     const lines = await diagnose(config.options, config.audienceMissing)
     const ok = lines.every((line) => line.status !== 'fail')
     if (values.json) {
-      ctx.out(JSON.stringify({ ok, checks: lines }, null, 2))
+      ctx.out(printableJson({ ok, checks: lines }))
     } else {
       for (const line of lines) ctx.out(checkLine(line.status, line.name, line.reason, ctx.color))
       const failed = lines.filter((line) => line.status === 'fail').length

@@ -5,7 +5,7 @@
 import { list, parse } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, readConfig } from '../config.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
-import { bold, checkLine, describeTime } from '../format.js'
+import { bold, checkLine, describeTime, printable, printableJson } from '../format.js'
 import { type CheckResult, runChecks } from '../inspect/checks.js'
 import { cleanToken, type Decoded, decodeUntrusted } from '../inspect/decode.js'
 
@@ -82,9 +82,7 @@ export const command: Command = {
           : EXIT.failure
 
     if (values.json) {
-      ctx.out(
-        JSON.stringify(toJson(decoded, config.options?.issuer ?? config.options?.domain, result), null, 2),
-      )
+      ctx.out(printableJson(toJson(decoded, config.options?.issuer ?? config.options?.domain, result)))
       return code
     }
     printDecoded(decoded, now, ctx)
@@ -141,15 +139,16 @@ function printDecoded(decoded: Decoded, now: number, ctx: CliContext): void {
   }
 }
 
+/** Names and values come from the token: every one is made printable before it reaches the terminal. */
 function printMembers(title: string, members: Record<string, unknown>, now: number, ctx: CliContext): void {
   ctx.out(title)
   const names = Object.keys(members)
-  const width = Math.min(Math.max(0, ...names.map((n) => n.length)), 24)
+  const width = Math.min(Math.max(0, ...names.map((n) => printable(n).length)), 24)
   for (const name of names) {
-    let text = JSON.stringify(members[name]) ?? String(members[name])
+    let text = printable(JSON.stringify(members[name]) ?? String(members[name]))
     if (text.length > 200) text = `${text.slice(0, 200)}… (${text.length} characters)`
     const time = TIME_CLAIMS.has(name) ? describeTime(members[name], now / 1000) : undefined
-    ctx.out(`  ${name.padEnd(width)}  ${text}${time === undefined ? '' : `  ${time}`}`)
+    ctx.out(`  ${printable(name).padEnd(width)}  ${text}${time === undefined ? '' : `  ${time}`}`)
   }
 }
 

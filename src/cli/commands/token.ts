@@ -2,12 +2,13 @@
  * `gatehouse token`: mint a development access token with the dev issuer's persisted key, and print only
  * the token, so `curl -H "Authorization: Bearer $(gatehouse token)"` works.
  */
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import {
   DEFAULT_AUDIENCE,
   DEFAULT_TOKEN_LIFETIME,
   DEV_ALGORITHMS,
   readIssuerState,
+  STATE_FILE,
 } from '../../dev-issuer/index.js'
 import { KeyRing } from '../../dev-issuer/keys.js'
 import { mintWithKeyRing } from '../../dev-issuer/mint.js'
@@ -18,7 +19,8 @@ import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './issuer.js'
 const help = `Usage: gatehouse token [options]
 
 Mint a development access token (RFC 9068) signed with the key in the dev issuer's data folder (created if
-missing), and print only the token. Tokens verify against a dev issuer using the same folder.
+missing), and print only the token. Tokens verify against a dev issuer using the same folder. Standard
+error says which keys file and issuer were used, and when a key was created.
 
 Options:
   --sub SUB              subject (default dev-user)
@@ -62,6 +64,12 @@ export const command: Command = {
     const dataDir = resolve(ctx.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR)
     const state = await readIssuerState(dataDir)
     const issuer = values.issuer ?? state?.issuer ?? `http://127.0.0.1:${DEFAULT_PORT}`
+    const issuerSource =
+      values.issuer !== undefined
+        ? '--issuer'
+        : state !== undefined
+          ? `the issuer last started with ${join(dataDir, STATE_FILE)}`
+          : 'the default: no issuer has run with this folder'
     if (!URL.canParse(issuer))
       throw new UsageError(`--issuer must be an absolute URL, got ${JSON.stringify(issuer)}`)
     const audiences = values.aud ?? []
@@ -75,17 +83,28 @@ export const command: Command = {
     if (permissions.length > 0) claims.permissions = permissions
     if (values['client-id'] !== undefined) claims.client_id = values['client-id']
 
+    const alg = choice('alg', values.alg, DEV_ALGORITHMS, state?.alg ?? 'RS256')
+    const expiresIn = duration('expires-in', values['expires-in'], DEFAULT_TOKEN_LIFETIME)
+    const keys = new KeyRing(dataDir)
+    // Run in the wrong folder, this would sign with a key no running issuer publishes: say which keys and
+    // which issuer were used, and loudly when the key was made just now (stderr: stdout is the token).
+    const created = !(await keys.currentAlgorithms()).includes(alg)
     const token = await mintWithKeyRing(
-      new KeyRing(dataDir),
+      keys,
       { issuer, audience: DEFAULT_AUDIENCE, alg: state?.alg ?? 'RS256', lifetime: DEFAULT_TOKEN_LIFETIME },
       claims,
-      {
-        alg: choice('alg', values.alg, DEV_ALGORITHMS, state?.alg ?? 'RS256'),
-        expiresIn: duration('expires-in', values['expires-in'], DEFAULT_TOKEN_LIFETIME),
-        sub: values.sub ?? 'dev-user',
-      },
+      { alg, expiresIn, sub: values.sub ?? 'dev-user' },
     )
     ctx.out(token)
+    if (created) {
+      ctx.err(
+        `gatehouse token: created a new ${alg} signing key in ${keys.file}. A dev issuer accepts this token ` +
+          `only if it uses this folder: gatehouse issuer --data-dir ${dataDir}`,
+      )
+    }
+    ctx.err(
+      `gatehouse token: signed with the ${alg} key in ${keys.file}, for issuer ${issuer} (${issuerSource})`,
+    )
     return EXIT.ok
   },
 }
