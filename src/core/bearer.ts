@@ -2,7 +2,7 @@
  * Bearer token extraction (RFC 6750 §2). The Authorization header is the default and the only location
  * on by default; the query parameter (§2.3) and the form body (§2.2) leak tokens into logs and caches and
  * are read only when enabled. A token sent more than one way is `invalid_request` (§2: "MUST NOT use
- * more than one method").
+ * more than one method"); in strict mode that holds even for the locations that are not read.
  */
 import { GatehouseError } from './errors.js'
 
@@ -20,7 +20,10 @@ export type HeaderSource =
 
 export interface BearerRequest {
   headers: HeaderSource
-  /** The request URL or its query string, for `access_token` when 'query' is enabled. */
+  /**
+   * The request URL (absolute, or the path with its query as Node gives it), for `access_token` when
+   * 'query' is enabled. Only what follows `?` (up to any `#`) is read as the query.
+   */
   url?: string | URL
   /** A parsed form body (`application/x-www-form-urlencoded`), for `access_token` when 'body' is enabled. */
   body?: unknown
@@ -78,11 +81,19 @@ export function parseAuthorization(value: string | undefined | null): string | u
   return credentials
 }
 
-function queryToken(url: string | URL | undefined): string | undefined {
+/** The query of a URL or path: what follows `?`, up to any `#` (RFC 3986 §3.4); undefined without `?`. */
+function queryOf(url: string | URL | undefined): URLSearchParams | undefined {
   if (url === undefined) return undefined
   const text = String(url)
-  const query = text.includes('?') ? text.slice(text.indexOf('?') + 1) : text.startsWith('http') ? '' : text
-  const values = new URLSearchParams(query).getAll('access_token')
+  const start = text.indexOf('?')
+  if (start === -1) return undefined
+  const end = text.indexOf('#', start)
+  return new URLSearchParams(end === -1 ? text.slice(start + 1) : text.slice(start + 1, end))
+}
+
+function queryToken(url: string | URL | undefined): string | undefined {
+  const values = queryOf(url)?.getAll('access_token')
+  if (values === undefined) return undefined
   if (values.length > 1) throw invalid('Several access_token parameters')
   return values[0]
 }
@@ -95,6 +106,24 @@ function bodyToken(body: unknown): string | undefined {
   return value
 }
 
+export interface ExtractOptions {
+  /**
+   * Refuse (`invalid_request`) a request whose Authorization header carries Bearer credentials while its
+   * query or form body also has an `access_token` parameter, whichever locations are read (RFC 6750 §2:
+   * one method per request). The body is seen only when the caller passes it. Default false.
+   */
+  strict?: boolean
+}
+
+/** Whether the request uses more than one of the three methods, read or not (strict mode). */
+function severalMethods(request: BearerRequest): boolean {
+  const header = readAuthorization(request.headers)
+  if (header === undefined || header === null || !/^\s*bearer(\s|$)/i.test(header)) return false
+  if (queryOf(request.url)?.has('access_token')) return true
+  const { body } = request
+  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token')
+}
+
 /**
  * Extract the bearer token of a request from the enabled locations (default: the header only).
  * Returns undefined when there is none; throws a GatehouseError (`invalid_request`) when it is malformed
@@ -103,7 +132,9 @@ function bodyToken(body: unknown): string | undefined {
 export function extractBearer(
   request: BearerRequest,
   locations: readonly TokenLocation[] = ['header'],
+  options: ExtractOptions = {},
 ): string | undefined {
+  if (options.strict && severalMethods(request)) throw invalid('Token sent in more than one way')
   const found: string[] = []
   for (const location of locations) {
     const token =

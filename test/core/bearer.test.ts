@@ -83,7 +83,8 @@ describe('extractBearer: locations', () => {
     ['a full URL', `https://api.example.com/x?a=1&access_token=${jwt}`],
     ['a URL object', new URL(`https://api.example.com/x?access_token=${jwt}`)],
     ['a path with a query', `/x?access_token=${jwt}`],
-    ['a bare query string', `access_token=${jwt}`],
+    ['a search string with its "?"', `?access_token=${jwt}`],
+    ['a URL with a fragment after the query', `https://api.example.com/x?access_token=${jwt}#top`],
   ])('reads the query (RFC 6750 §2.3) from %s when enabled', (_why, url) => {
     expect(outcome(() => extractBearer({ headers: {}, url }, ['header', 'query']))).toBe(`TOKEN:${jwt}`)
   })
@@ -92,6 +93,16 @@ describe('extractBearer: locations', () => {
     expect(
       outcome(() => extractBearer({ headers: {}, url: 'https://api.example.com/access_token' }, ['query'])),
     ).toBe('NONE')
+  })
+
+  it.each([
+    ['a path that looks like a parameter', `/access_token=${jwt}`],
+    ['a path segment with "&"', `/files/a&access_token=${jwt}`],
+    ['a bare "name=value" text (no "?": a path, not a query)', `access_token=${jwt}`],
+    ['a fragment, which is never sent as a query', `/x#access_token=${jwt}`],
+    ['a fragment after an empty query', `/x?#access_token=${jwt}`],
+  ])('only what follows "?" is the query: %s has no token', (_why, url) => {
+    expect(outcome(() => extractBearer({ headers: {}, url }, ['query']))).toBe('NONE')
   })
 
   it('several access_token parameters are invalid_request', () => {

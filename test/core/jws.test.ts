@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
-import { parseCompactJWS } from '../../src/core/jws.js'
+import { deepFreeze, MAX_JSON_DEPTH, parseCompactJWS } from '../../src/core/jws.js'
 import { b64url, nonCanonicalTail, type Segment } from '../helpers/tokens.js'
 
 const MAX = 16_384
@@ -208,5 +208,91 @@ describe('parseCompactJWS: header members', () => {
     for (let i = 0; i < 600; i++) expect(codeOf(token({ alg: 'RS256', kid: `k${i}` }))).toBe('ACCEPTED')
     expect(codeOf(token({ alg: 'RS256', kid: 'k1', crit: ['x'] }))).toBe('ERR_JWT_HEADER_INVALID')
     expect(codeOf(token({ alg: 'RS256', kid: 'k5' }))).toBe('ACCEPTED')
+  })
+})
+
+/** JSON text of `levels` nested arrays (`[[…]]`), the innermost holding `inner`. */
+const nested = (levels: number, inner = '') => `${'['.repeat(levels)}${inner}${']'.repeat(levels)}`
+
+/** The error parseCompactJWS throws, or undefined when it accepts. */
+function errorOf(input: string): unknown {
+  try {
+    parseCompactJWS(input, MAX)
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
+
+describe('parseCompactJWS: nesting depth (at most MAX_JSON_DEPTH levels, the object itself counting)', () => {
+  it('is 32', () => {
+    expect(MAX_JSON_DEPTH).toBe(32)
+  })
+
+  it('a header nested 6000 levels deep (16 KB, under maxTokenLength) is ERR_JWT_MALFORMED, not a RangeError', () => {
+    const input = token(`{"alg":"RS256","x":${nested(6000)}}`)
+    expect(input.length).toBeLessThan(MAX)
+    const error = errorOf(input)
+    expect(error).toBeInstanceOf(GatehouseError)
+    expect(error).toMatchObject({ code: 'ERR_JWT_MALFORMED', status: 401, error: 'invalid_token' })
+    expect((error as GatehouseError).cause).toEqual({ part: 'header', maxDepth: 32 })
+    // Again: the parsed-header cache must not hold it either.
+    expect(errorOf(input)).toMatchObject({ code: 'ERR_JWT_MALFORMED' })
+  })
+
+  it('a payload nested 6000 levels deep is ERR_JWT_MALFORMED', () => {
+    const error = errorOf(token(HEADER, `{"iss":"x","x":${nested(6000)}}`))
+    expect(error).toMatchObject({ code: 'ERR_JWT_MALFORMED', cause: { part: 'payload', maxDepth: 32 } })
+  })
+
+  /** `levels` nested containers, alternating arrays and objects, around `1`. */
+  const mixed = (levels: number) => {
+    let text = '1'
+    for (let i = 0; i < levels; i++) text = i % 2 === 0 ? `[${text}]` : `{"a":${text}}`
+    return text
+  }
+
+  it.each<[string, (levels: number) => string]>([
+    ['arrays', (levels) => nested(levels)],
+    ['objects', (levels) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`],
+    ['arrays and objects', mixed],
+  ])('%s: 32 levels in all are accepted, 33 refused, in the header and in the payload', (_why, value) => {
+    // The member sits in the top-level object, which is level 1: 31 more levels fit, 32 do not.
+    expect(codeOf(token(`{"alg":"RS256","x":${value(31)}}`))).toBe('ACCEPTED')
+    expect(codeOf(token(`{"alg":"RS256","x":${value(32)}}`))).toBe('ERR_JWT_MALFORMED')
+    expect(codeOf(token(HEADER, `{"iss":"i","x":${value(31)}}`))).toBe('ACCEPTED')
+    expect(codeOf(token(HEADER, `{"iss":"i","x":${value(32)}}`))).toBe('ERR_JWT_MALFORMED')
+  })
+
+  it('brackets inside strings, escaped quotes included, are not nesting', () => {
+    const text = `{"iss":"i","a":"${'['.repeat(500)}","b":"\\"${'{'.repeat(500)}","c":[${'"[{",'.repeat(100)}1]}`
+    expect(JSON.parse(text).c).toHaveLength(101)
+    expect(codeOf(token(HEADER, text))).toBe('ACCEPTED')
+  })
+
+  it('wide is fine: thousands of sibling arrays and objects at a shallow depth', () => {
+    const wide = `{"iss":"i","roles":[${Array.from({ length: 2000 }, (_, i) => `{"r":["${i}"]}`).join(',')}]}`
+    expect(parseCompactJWS(token(HEADER, wide), 64_000).payload.roles).toHaveLength(2000)
+  })
+})
+
+describe('deepFreeze', () => {
+  it('freezes every level without recursion: a 20000-level structure does not exhaust the stack', () => {
+    let deep: unknown[] = []
+    const root = deep
+    for (let i = 0; i < 20_000; i++) {
+      const next: unknown[] = []
+      deep.push(next, { i })
+      deep = next
+    }
+    expect(deepFreeze(root)).toBe(root)
+    expect(Object.isFrozen(deep)).toBe(true)
+    expect(Object.isFrozen(root[1])).toBe(true)
+  })
+
+  it('leaves primitives alone and freezes objects inside arrays inside objects', () => {
+    expect(deepFreeze(5)).toBe(5)
+    const value = deepFreeze({ a: [{ b: { c: 1 } }], s: 'x' })
+    expect(Object.isFrozen(value.a[0]?.b)).toBe(true)
   })
 })

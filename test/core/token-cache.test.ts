@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
+import { createGate } from '../../src/core/gate.js'
 import type { VerifierOptions } from '../../src/core/options.js'
 import { type CachedToken, TokenCache } from '../../src/core/token-cache.js'
 import type { Trust } from '../../src/core/verify.js'
@@ -166,6 +167,47 @@ describe('through the verifier', () => {
     expect(store.lookups).toBeGreaterThan(lookups)
   })
 
+  it("the issuer's validate hook runs on every hit: a jti deny-list that changes refuses a cached token", async () => {
+    const revoked = new Set<string>()
+    const { store, verifier } = setup({
+      cache: true,
+      validate: (claims) => {
+        if (typeof claims.jti === 'string' && revoked.has(claims.jti))
+          throw new GatehouseError('ERR_JWT_CLAIM_INVALID', 'Token has been revoked')
+      },
+    })
+    const token = await mint({ jti: 'session-1' })
+    expect(await codeOf(verifier.verify(token))).toBe('OK')
+    const lookups = store.lookups
+    expect(await codeOf(verifier.verify(token))).toBe('OK')
+    expect(store.lookups).toBe(lookups) // a hit
+
+    revoked.add('session-1')
+    const error = await verifier.verify(token).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'ERR_JWT_CLAIM_INVALID', description: 'Token has been revoked' })
+    expect(() => verifier.verifySync(token)).toThrow('Token has been revoked')
+    expect(store.lookups).toBe(lookups) // still answered from the cache, by the hook
+
+    revoked.delete('session-1')
+    expect(await codeOf(verifier.verify(token))).toBe('OK')
+    expect(verifier.verifySync(token)?.claims.jti).toBe('session-1')
+  })
+
+  it('the hook sees the cached claims and header on a hit, as on the first verification', async () => {
+    const seen: unknown[] = []
+    const { verifier } = setup({ cache: true, validate: (claims, header) => seen.push([claims, header]) })
+    const token = await mint()
+    const first = await verifier.verify(token)
+    await verifier.verify(token)
+    verifier.verifySync(token)
+    expect(seen).toEqual([
+      [first.claims, first.header],
+      [first.claims, first.header],
+      [first.claims, first.header],
+    ])
+    expect((seen[2] as unknown[])[0]).toBe(first.claims)
+  })
+
   it('cache: { maxEntries: 0 } is a TypeError naming the option', () => {
     expect(() => setup({ cache: { maxEntries: 0 } })).toThrow(/cache\.maxEntries/)
     expect(() => setup({ cache: { maxBytes: 100 } })).toThrow(/cache\.maxBytes/)
@@ -225,5 +267,43 @@ describe('TokenCache', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEntries %s', (maxEntries) => {
     expect(() => new TokenCache({ maxEntries })).toThrow(TypeError)
+  })
+})
+
+describe('auth.claims through the gate: frozen exactly when the cache shares them (as AuthContext documents)', () => {
+  function gate(cache: boolean) {
+    return createGate({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: jwksOf(rsa),
+      now: () => NOW * 1000,
+      cache,
+    })
+  }
+  const request = (token: string) => ({ method: 'GET', headers: { authorization: `Bearer ${token}` } })
+
+  it('with the cache: deep-frozen, and the same object for every request with the token', async () => {
+    const token = await mint({ realm_access: { roles: ['reader'] } })
+    const g = gate(true)
+    const first = (await g.check(request(token)))!
+    const second = (await g.check(request(token)))!
+    expect(second.claims).toBe(first.claims)
+    expect(Object.isFrozen(first.claims)).toBe(true)
+    expect(Object.isFrozen(first.claims.realm_access)).toBe(true)
+    expect(() => (first.claims.realm_access as { roles: string[] }).roles.push('admin')).toThrow(TypeError)
+    expect(Object.isFrozen(first.header)).toBe(true)
+  })
+
+  it("without the cache: each request's own object, not frozen, so a change stays in that request", async () => {
+    const token = await mint({ realm_access: { roles: ['reader'] } })
+    const g = gate(false)
+    const first = (await g.check(request(token)))!
+    expect(Object.isFrozen(first.claims)).toBe(false)
+    ;(first.claims.realm_access as { roles: string[] }).roles.push('admin')
+    const second = (await g.check(request(token)))!
+    expect(second.claims).not.toBe(first.claims)
+    expect((second.claims.realm_access as { roles: string[] }).roles).toEqual(['reader'])
+    // The header is shared by every token with the same header segment: frozen either way.
+    expect(Object.isFrozen(second.header)).toBe(true)
   })
 })

@@ -1,11 +1,14 @@
 /**
  * Property tests (fast-check): whatever a client sends, verify rejects with a GatehouseError, never with
  * another exception and never by resolving; and no change to any byte of a valid token's header, payload
- * or signature verifies. Runs are bounded so the file stays within a few seconds.
+ * or signature verifies. Generated JSON reaches from flat to thousands of levels deep (far past
+ * MAX_JSON_DEPTH), thousands of members wide, and strings as long as a token may be. Runs are bounded so
+ * the file stays within a few seconds.
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
+import { MAX_JSON_DEPTH } from '../../src/core/jws.js'
 import type { Algorithm } from '../../src/core/types.js'
 import type { Verifier } from '../../src/core/verify.js'
 import { b64url, claims, mint, parts, sign, type TestKey, testKey, verifierFor } from '../helpers/tokens.js'
@@ -41,6 +44,18 @@ async function outcome(verifier: Verifier, input: string): Promise<string> {
   }
 }
 
+/** The same through verifySync: a token, undefined (only verify can answer) or a GatehouseError code. */
+function outcomeSync(verifier: Verifier, input: string): string {
+  try {
+    return verifier.verifySync(input) === undefined ? 'later' : 'accepted'
+  } catch (error) {
+    if (!(error instanceof GatehouseError)) {
+      throw new Error(`not a GatehouseError: ${(error as Error)?.name}: ${(error as Error)?.message}`)
+    }
+    return error.code
+  }
+}
+
 async function rejectedEverywhere(input: string): Promise<void> {
   for (const [name, verifier] of Object.entries(verifiers)) {
     expect(await outcome(verifier, input), `${name}: ${JSON.stringify(input.slice(0, 80))}`).not.toBe(
@@ -54,8 +69,43 @@ const anyChar = fc.oneof(
   base64urlChar,
   fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\t', '\0', 'é', '\u{1F600}', '\ud800'),
 )
+/**
+ * JSON text nested `depth` levels: arrays and objects in a generated pattern, around a leaf. Built as
+ * text, since a value this deep could not even be stringified.
+ */
+const deepJson = fc
+  .record({
+    depth: fc.oneof(
+      fc.integer({ min: 0, max: MAX_JSON_DEPTH + 2 }),
+      fc.integer({ min: MAX_JSON_DEPTH - 2, max: 7_000 }),
+    ),
+    pattern: fc.array(fc.constantFrom('[', '{'), { minLength: 1, maxLength: 6 }),
+    leaf: fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean(), fc.constant(null)),
+  })
+  .map(({ depth, pattern, leaf }) => {
+    let text = JSON.stringify(leaf) ?? 'null'
+    for (let i = 0; i < depth; i++) text = pattern[i % pattern.length] === '[' ? `[${text}]` : `{"k":${text}}`
+    // Levels below the member; the top-level object adds one.
+    return { text, depth }
+  })
+
+/** Wide: up to thousands of members or items, and strings up to about the longest token accepted. */
+const wideJson = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 1, max: 3_000 }), fc.jsonValue({ maxDepth: 0 }))
+    .map(([n, item]) => JSON.stringify(Array.from({ length: n }, () => item))),
+  fc
+    .integer({ min: 1, max: 1_500 })
+    .map((n) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`m${i}`, [i]])))),
+  fc
+    .tuple(fc.integer({ min: 1, max: 11_000 }), fc.constantFrom('a', '"', '\\', 'é', '[', '{', '\u2028'))
+    .map(([n, c]) => JSON.stringify(c.repeat(n))),
+)
+
 const segment = fc.oneof(
   fc.string({ unit: base64urlChar, maxLength: 60 }),
+  deepJson.map(({ text }) => b64url(`{"alg":"RS256","x":${text}}`)),
+  wideJson.map((text) => b64url(`{"iss":"x","x":${text}}`)),
   fc.string({ unit: anyChar, maxLength: 30 }),
   fc.jsonValue({ maxDepth: 2 }).map((value) => b64url(JSON.stringify(value) ?? 'null')),
   fc
@@ -126,6 +176,83 @@ describe('random input', () => {
         for (const verifier of Object.values(verifiers)) await outcome(verifier, token)
       }),
       { numRuns: 200 },
+    )
+  })
+})
+
+describe('deep and wide JSON', () => {
+  const key = () => keys[0] as TestKey
+  const MAX_TOKEN_LENGTH = 16_384
+
+  it('a member nested past MAX_JSON_DEPTH, in the header or the payload, is ERR_JWT_MALFORMED on every path', async () => {
+    await fc.assert(
+      fc.asyncProperty(deepJson, fc.boolean(), async ({ text, depth }, inHeader) => {
+        const header = inHeader
+          ? `{"alg":"RS256","kid":"${key().kid}","x":${text}}`
+          : { alg: 'RS256', kid: key().kid }
+        const payload = inHeader ? claims() : `${JSON.stringify(claims()).slice(0, -1)},"x":${text}}`
+        const token = await sign(header, payload, key())
+        const tooDeep = depth + 1 > MAX_JSON_DEPTH
+        for (const [name, verifier] of Object.entries(verifiers)) {
+          const got = await outcome(verifier, token)
+          outcomeSync(verifier, token)
+          if (tooDeep || token.length > MAX_TOKEN_LENGTH) expect(got, name).toBe('ERR_JWT_MALFORMED')
+          else expect(got, name).toBe('accepted')
+        }
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('wide members and long strings, signed, resolve or reject with a GatehouseError only', async () => {
+    await fc.assert(
+      fc.asyncProperty(wideJson, fc.boolean(), async (text, inHeader) => {
+        const header = inHeader
+          ? `{"alg":"RS256","kid":"${key().kid}","x":${text}}`
+          : { alg: 'RS256', kid: key().kid }
+        const payload = inHeader ? claims() : `${JSON.stringify(claims()).slice(0, -1)},"x":${text}}`
+        const token = await sign(header, payload, key())
+        for (const [name, verifier] of Object.entries(verifiers)) {
+          const got = await outcome(verifier, token)
+          outcomeSync(verifier, token)
+          expect(got, name).toBe(token.length > MAX_TOKEN_LENGTH ? 'ERR_JWT_MALFORMED' : 'accepted')
+        }
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('deep or wide claim values of every registered claim never escape as another exception', async () => {
+    const value = fc.oneof(
+      deepJson.map(({ text }) => text),
+      wideJson,
+    )
+    const name = fc.constantFrom(
+      'iss',
+      'aud',
+      'exp',
+      'nbf',
+      'iat',
+      'sub',
+      'scope',
+      'scp',
+      'roles',
+      'realm_access',
+    )
+    await fc.assert(
+      fc.asyncProperty(name, value, async (claim, text) => {
+        const rest = JSON.stringify(claims({ [claim]: undefined }))
+        const token = await sign(
+          { alg: 'RS256', kid: key().kid },
+          `${rest.slice(0, -1)},"${claim}":${text}}`,
+          key(),
+        )
+        for (const verifier of Object.values(verifiers)) {
+          await outcome(verifier, token)
+          outcomeSync(verifier, token)
+        }
+      }),
+      { numRuns: 60 },
     )
   })
 })

@@ -6,11 +6,25 @@
  * - §3.1 error codes and their HTTP status (400 invalid_request, 401 invalid_token, 403
  *   insufficient_scope), plus Gatehouse's 503 for key-set outages.
  */
+import { once } from 'node:events'
+import { createServer, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { parseAuthorization } from '../../src/core/bearer.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type BearerRequest,
+  extractBearer,
+  parseAuthorization,
+  type TokenLocation,
+} from '../../src/core/bearer.js'
 import { errorResponse, formatChallenge } from '../../src/core/challenge.js'
 import { describeCode, type ErrorCode, errorCodes, GatehouseError } from '../../src/core/errors.js'
+import { createGate, type GateOptions } from '../../src/core/gate.js'
+import { createVerifier } from '../../src/core/verify.js'
+import { auth as expressAuth } from '../../src/express/index.js'
+import { createNodeHandler } from '../../src/node/index.js'
+import { AUDIENCE, ISSUER, jwksOf, mint, NOW, type TestKey, testKey } from '../helpers/tokens.js'
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'
 
@@ -258,4 +272,184 @@ describe('RFC 6750 §3.1: error responses', () => {
       expect(JSON.parse(JSON.stringify(response.body))).toEqual(response.body)
     },
   )
+})
+
+describe('RFC 6750 §2: one method per request, in strict mode even for locations that are not read', () => {
+  const header = { authorization: `Bearer ${JWT}` }
+  const outcome = (request: BearerRequest, locations: TokenLocation[], strict: boolean): string => {
+    try {
+      return extractBearer(request, locations, { strict }) ?? 'NONE'
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'ERR_INVALID_REQUEST', status: 400, error: 'invalid_request' })
+      return 'INVALID'
+    }
+  }
+
+  // [why, request, locations read, strict outcome, default outcome]: a token, NONE or INVALID (400).
+  const table: [string, BearerRequest, TokenLocation[], string, string][] = [
+    [
+      'header + query, query not read',
+      { headers: header, url: `/x?access_token=${JWT}` },
+      ['header'],
+      'INVALID',
+      JWT,
+    ],
+    [
+      'header + form body, body not read',
+      { headers: header, body: { access_token: JWT } },
+      ['header'],
+      'INVALID',
+      JWT,
+    ],
+    [
+      'header + query, query read',
+      { headers: header, url: `/x?access_token=${JWT}` },
+      ['header', 'query'],
+      'INVALID',
+      'INVALID',
+    ],
+    [
+      'header + an empty access_token',
+      { headers: header, url: '/x?a=1&access_token=' },
+      ['header'],
+      'INVALID',
+      JWT,
+    ],
+    [
+      'header + a percent-encoded name',
+      { headers: header, url: `/x?access%5Ftoken=${JWT}` },
+      ['header'],
+      'INVALID',
+      JWT,
+    ],
+    [
+      'header + query, header not read',
+      { headers: header, url: `/x?access_token=${JWT}` },
+      ['query'],
+      'INVALID',
+      JWT,
+    ],
+    ['header only', { headers: header, url: '/x?other=1', body: { other: 1 } }, ['header'], JWT, JWT],
+    [
+      'header + a path that merely contains the name',
+      { headers: header, url: `/access_token=${JWT}` },
+      ['header'],
+      JWT,
+      JWT,
+    ],
+    [
+      'header + access_token in the fragment',
+      { headers: header, url: `/x#access_token=${JWT}` },
+      ['header'],
+      JWT,
+      JWT,
+    ],
+    ['query only', { headers: {}, url: `/x?access_token=${JWT}` }, ['query'], JWT, JWT],
+    ['query only, not read', { headers: {}, url: `/x?access_token=${JWT}` }, ['header'], 'NONE', 'NONE'],
+    [
+      'Basic header + query',
+      { headers: { authorization: 'Basic dXNlcjpwYXNz' }, url: `/x?access_token=${JWT}` },
+      ['header', 'query'],
+      JWT,
+      JWT,
+    ],
+  ]
+
+  it.each(table)('%s', (_why, request, locations, strict, lax) => {
+    expect(outcome(request, locations, true)).toBe(strict)
+    expect(outcome(request, locations, false)).toBe(lax)
+  })
+
+  describe('through the gate and real adapters (127.0.0.1)', () => {
+    let key: TestKey
+    let token: string
+    const servers: Server[] = []
+    beforeAll(async () => {
+      key = await testKey('RS256')
+      token = await mint({}, { typ: 'at+jwt' }, key)
+    })
+    afterAll(async () => {
+      await Promise.all(servers.map((server) => new Promise((done) => server.close(done))))
+    })
+
+    const options = (extra: Partial<GateOptions> = {}): GateOptions => ({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: jwksOf(key),
+      now: () => NOW * 1000,
+      ...extra,
+    })
+
+    async function serve(listener: RequestListener): Promise<string> {
+      const server = createServer(listener)
+      servers.push(server)
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    }
+
+    it('gate: strict: true answers 400 to header + query with tokenLocations ["header"]; the default lets it through', async () => {
+      const request = {
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}` },
+        url: `/x?access_token=${token}`,
+      }
+      await expect(createGate(options({ strict: true })).check(request)).rejects.toMatchObject({
+        code: 'ERR_INVALID_REQUEST',
+        status: 400,
+      })
+      expect(await createGate(options()).check(request)).not.toBeNull()
+    })
+
+    it('gate: a shared verifier built with strict: true makes the gate strict; the gate may say otherwise', async () => {
+      const request = {
+        method: 'GET',
+        headers: { authorization: `Bearer ${token}` },
+        url: `/x?access_token=${token}`,
+      }
+      const verifier = createVerifier(options({ strict: true }))
+      await expect(createGate({ ...options(), verifier }).check(request)).rejects.toMatchObject({
+        code: 'ERR_INVALID_REQUEST',
+      })
+      expect(await createGate({ ...options(), verifier, strict: false }).check(request)).not.toBeNull()
+      expect(() => createGate({ ...options(), strict: 'yes' as never })).toThrow(
+        /^strict: expected a boolean/,
+      )
+    })
+
+    it('node:http: header + query is 400 invalid_request in strict mode', async () => {
+      const url = await serve(
+        createNodeHandler(createGate(options({ strict: true })), (_req, res) => {
+          res.end('{"ok":true}')
+        }),
+      )
+      const both = await fetch(`${url}/x?access_token=${token}`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+      expect(both.status).toBe(400)
+      expect(both.headers.get('www-authenticate')).toMatch(/error="invalid_request"/)
+      const one = await fetch(`${url}/x?page=2`, { headers: { authorization: `Bearer ${token}` } })
+      expect(one.status).toBe(200)
+    })
+
+    it('Express: header + form body is 400 invalid_request in strict mode (the body is parsed before the gate)', async () => {
+      const app = express()
+      app.use(express.urlencoded({ extended: false }))
+      app.use(expressAuth(options({ strict: true })))
+      app.post('/x', (_req, res) => {
+        res.json({ ok: true })
+      })
+      const url = await serve(app as unknown as RequestListener)
+      const post = (body: string) =>
+        fetch(`${url}/x`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body,
+        })
+      const both = await post(`access_token=${token}`)
+      expect(both.status).toBe(400)
+      expect(await both.json()).toMatchObject({ error: 'invalid_request', code: 'ERR_INVALID_REQUEST' })
+      expect((await post('message=hello')).status).toBe(200)
+    })
+  })
 })

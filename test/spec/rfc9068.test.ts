@@ -6,6 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
+import { createGate } from '../../src/core/gate.js'
+import type { VerifierOptions } from '../../src/core/options.js'
 import { createVerifier } from '../../src/core/verify.js'
 import {
   AUDIENCE,
@@ -135,5 +137,108 @@ describe('RFC 9068 §2.2: the profile claims, required through requiredClaims', 
     expect(await codeOf(verifier.verify(await mint({ scope: ['read', 'write'] }, {}, key)))).toBe(
       'ERR_JWT_CLAIM_INVALID',
     )
+  })
+})
+
+describe('strict: true, the RFC 9068 profile as one switch', () => {
+  it.each<[string, string, string, string | undefined]>([
+    // [why, strict, default, typ header]
+    ['at+jwt', 'OK', 'OK', 'at+jwt'],
+    ['application/at+jwt', 'OK', 'OK', 'application/at+jwt'],
+    ['AT+JWT', 'OK', 'OK', 'AT+JWT'],
+    ['none', 'ERR_JWT_TYP_INVALID', 'OK', undefined],
+    ['JWT', 'ERR_JWT_TYP_INVALID', 'OK', 'JWT'],
+    ['application/jwt', 'ERR_JWT_TYP_INVALID', 'OK', 'application/jwt'],
+  ])('typ %s: strict → %s, default → %s', async (_why, strict, lax, typ) => {
+    const token = await mint({}, { typ }, key)
+    expect(await codeOf(verifierFor([key], { strict: true }).verify(token))).toBe(strict)
+    expect(await codeOf(verifierFor([key]).verify(token))).toBe(lax)
+    expect(await codeOf(verifierFor([key], { strict: false }).verify(token))).toBe(lax)
+  })
+
+  it('per issuer: only the strict issuer requires at+jwt', async () => {
+    const other = await testKey('ES256', 'other-issuer')
+    const verifier = createVerifier({
+      audience: AUDIENCE,
+      now: () => NOW * 1000,
+      issuers: [
+        { issuer: ISSUER, keys: jwksOf(key), strict: true },
+        { issuer: 'https://lax.example.com/', keys: jwksOf(other) },
+      ],
+    })
+    expect(await codeOf(verifier.verify(await mint({}, { typ: 'JWT' }, key)))).toBe('ERR_JWT_TYP_INVALID')
+    const lax = await mint({ iss: 'https://lax.example.com/' }, { typ: 'JWT' }, other)
+    expect(await codeOf(verifier.verify(lax))).toBe('OK')
+  })
+
+  it('scopes come only from the space-delimited scope claim: scp is never read', async () => {
+    const request = (token: string) => ({ method: 'GET', headers: { authorization: `Bearer ${token}` } })
+    const options = (strict: boolean) => ({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: jwksOf(key),
+      now: () => NOW * 1000,
+      strict,
+    })
+    const scp = await mint({ scp: ['admin'] }, { typ: 'at+jwt' }, key)
+    const scpString = await mint({ scp: 'admin' }, { typ: 'at+jwt' }, key)
+    const scope = await mint({ scope: 'read admin', scp: ['other'] }, { typ: 'at+jwt' }, key)
+    const strict = createGate(options(true))
+    const lax = createGate(options(false))
+    expect([...(await strict.check(request(scp)))!.scopes]).toEqual([])
+    expect([...(await strict.check(request(scpString)))!.scopes]).toEqual([])
+    expect([...(await strict.check(request(scope)))!.scopes]).toEqual(['read', 'admin'])
+    await expect(strict.check(request(scp), { scopes: 'admin' })).rejects.toMatchObject({
+      code: 'ERR_POLICY_SCOPE',
+    })
+    // The default reads scp (Okta's array, Entra's string) when there is no scope claim.
+    expect([...(await lax.check(request(scp)))!.scopes]).toEqual(['admin'])
+    expect([...(await lax.check(request(scpString)))!.scopes]).toEqual(['admin'])
+    // An array in scope is refused in every mode (RFC 9068 §2.2.3).
+    const array = await mint({ scope: ['admin'] }, { typ: 'at+jwt' }, key)
+    await expect(strict.check(request(array))).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_INVALID' })
+  })
+
+  it.each<[string, Partial<VerifierOptions>, RegExp]>([
+    ['strict not a boolean', { strict: 'yes' as never }, /^strict: expected a boolean/],
+    [
+      'typ other than at+jwt',
+      { strict: true, typ: 'JWT' },
+      /^typ: expected only "at\+jwt" with strict: true/,
+    ],
+    ['typ with at+jwt and another', { strict: true, typ: ['at+jwt', 'jwt'] }, /^typ:/],
+    [
+      'scopes read from scp',
+      { strict: true, claims: { scopes: ['scp'] } },
+      /^claims\.scopes: expected \['scope'\] or nothing with strict: true/,
+    ],
+    [
+      'scopes from scope then scp',
+      { strict: true, claims: { scopes: ['scope', 'scp'] } },
+      /^claims\.scopes:/,
+    ],
+  ])('a conflicting option is a TypeError naming it: %s', (_why, options, message) => {
+    expect(() => verifierFor([key], options)).toThrow(TypeError)
+    expect(() => verifierFor([key], options)).toThrow(message)
+  })
+
+  it('typ at+jwt in any spelling and scopes ["scope"] (or "/scope") agree with strict', async () => {
+    for (const extra of [
+      { typ: 'application/AT+JWT' },
+      { claims: { scopes: ['/scope'] } },
+      { claims: { scopes: [['scope']] } },
+    ]) {
+      const verifier = verifierFor([key], { strict: true, ...extra } as Partial<VerifierOptions>)
+      expect(await codeOf(verifier.verify(await mint({}, { typ: 'at+jwt' }, key)))).toBe('OK')
+    }
+  })
+
+  it('an issuer in a list names its place in the error', () => {
+    expect(() =>
+      createVerifier({
+        audience: AUDIENCE,
+        issuers: [{ issuer: ISSUER, keys: jwksOf(key), strict: true, typ: 'JWT' }],
+      }),
+    ).toThrow(/^issuers\[0\]\.typ:/)
   })
 })

@@ -10,15 +10,21 @@ import type { JWTClaims, ProtectedHeader } from '../types.js'
  * An authenticated request.
  *
  * `token` is the raw bearer token, for calling downstream APIs on the user's behalf: never log it. The
- * pipeline's implementation leaves it out of `toJSON()`.
+ * pipeline's implementation leaves it out of `toJSON()` and of `util.inspect` (`console.log`).
+ *
+ * Type parameters in the order of every Gatehouse type: the principal `P`, then the claims `C`.
  */
-export interface AuthContext<C extends JWTClaims = JWTClaims, P = unknown> extends ClaimSets {
+export interface AuthContext<P = unknown, C extends JWTClaims = JWTClaims> extends ClaimSets {
   /** The raw access token. Never log it. */
   readonly token: string
-  /** The verified claims (frozen). */
+  /**
+   * The verified claims. Deep-frozen when the verifier's `cache` is on (every request with this token
+   * shares them); without the cache, an object of this request's own, not frozen (freezing would cost
+   * every request and protect nothing shared).
+   */
   readonly claims: C
-  /** The verified protected header. */
+  /** The verified protected header, deep-frozen (shared by every token with the same header segment). */
   readonly header: ProtectedHeader
-  /** What the application's principal hook returned for these claims (seed 004's local user); undefined without one. */
+  /** What the application's principal hook returned for these claims (e.g. a local user row); undefined without one. */
   readonly principal: P
 }
