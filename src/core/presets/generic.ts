@@ -19,6 +19,8 @@ import {
   type CommonPresetOptions,
   claimMapping,
   defined,
+  type InsecureRequestsOption,
+  insecureRequests,
   knownKeys,
   optionalStringList,
   options,
@@ -27,12 +29,15 @@ import {
   userValidate,
 } from './shared.js'
 
-export interface GenericOptions extends CommonPresetOptions, ClientIdsOption {
-  /** Exact issuer(s), or a matcher for issuers that cannot be listed. */
+export interface GenericOptions extends CommonPresetOptions, ClientIdsOption, InsecureRequestsOption {
+  /**
+   * Exact issuer(s), or a matcher for issuers that cannot be listed. Keys are fetched from an issuer
+   * without `jwksUri`: then http off loopback needs `allowInsecureRequests`.
+   */
   issuer: string | readonly string[] | IssuerMatcher
   /** Accepted audience(s); `null` switches the check off (then check something else in `validate`). */
   audience: string | readonly string[] | null
-  /** JWKS URL. */
+  /** JWKS URL: https, or http on a loopback host; elsewhere http needs `allowInsecureRequests`. */
   jwksUri?: string
   /** Read `jwks_uri` from the issuer's metadata. Default `'auto'` when `jwksUri` is not given. */
   discovery?: boolean | 'auto'
@@ -51,6 +56,7 @@ export function generic(input: GenericOptions): PresetResult {
     'audience',
     'jwksUri',
     'discovery',
+    'allowInsecureRequests',
     'typ',
     'clientIds',
     'claims',
@@ -78,6 +84,7 @@ export function generic(input: GenericOptions): PresetResult {
     audience: aud,
     jwksUri: given.jwksUri as string | undefined,
     discovery,
+    allowInsecureRequests: insecureRequests('generic', given.allowInsecureRequests),
     typ,
     algorithms: algorithms('generic', given.algorithms, undefined),
     validate: allOf(idTokenGuard({ clientIds, typ }), userValidate('generic', given.validate)),

@@ -18,6 +18,9 @@
  * `aud` = `clientId` (Keycloak never puts the requesting client in an access token's `aud`, but an ID
  * token's `aud` is exactly that client). `nonce` is NOT a signal here: Keycloak before 25 copied it into
  * access tokens (keycloak/keycloak#26893).
+ *
+ * A development container at `http://keycloak:8080` needs `allowInsecureRequests: true`: plain http is
+ * otherwise accepted on loopback hosts only.
  */
 import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
 import { GatehouseError } from '../errors.js'
@@ -35,6 +38,8 @@ import {
   claimMissing,
   defined,
   guard,
+  type InsecureRequestsOption,
+  insecureRequests,
   knownKeys,
   nonEmptyString,
   options,
@@ -42,8 +47,11 @@ import {
   userValidate,
 } from './shared.js'
 
-export interface KeycloakOptions extends CommonPresetOptions, ClientIdsOption {
-  /** Keycloak's base URL, e.g. `https://kc.example.com` (append `/auth` for Keycloak < 17). Alias: `baseUrl`. */
+export interface KeycloakOptions extends CommonPresetOptions, ClientIdsOption, InsecureRequestsOption {
+  /**
+   * Keycloak's base URL, e.g. `https://kc.example.com` (append `/auth` for Keycloak < 17). https, or http
+   * on a loopback host; elsewhere http needs `allowInsecureRequests`. Alias: `baseUrl`.
+   */
   url?: string
   /** Alias of `url`. */
   baseUrl?: string
@@ -70,6 +78,7 @@ export function keycloak(input: KeycloakOptions): PresetResult {
     'clientId',
     'audience',
     'discovery',
+    'allowInsecureRequests',
     'clientIds',
     'claims',
     'algorithms',
@@ -78,7 +87,8 @@ export function keycloak(input: KeycloakOptions): PresetResult {
   if (given.url !== undefined && given.baseUrl !== undefined)
     throw new TypeError('keycloak.baseUrl: give url or baseUrl, not both')
   const option = given.url !== undefined ? 'keycloak.url' : 'keycloak.baseUrl'
-  const url = baseUrl(option, given.url ?? given.baseUrl)
+  const insecure = insecureRequests('keycloak', given.allowInsecureRequests)
+  const url = baseUrl(option, given.url ?? given.baseUrl, insecure)
   const realm = nonEmptyString('keycloak.realm', given.realm)
   if (realm.includes('/'))
     throw new TypeError(`keycloak.realm: expected a realm name, not a path, got ${JSON.stringify(realm)}`)
@@ -111,6 +121,7 @@ export function keycloak(input: KeycloakOptions): PresetResult {
     audience: aud,
     jwksUri: discovery ? undefined : `${issuer}/protocol/openid-connect/certs`,
     discovery: discovery ? true : undefined,
+    allowInsecureRequests: insecure,
     algorithms: algorithms('keycloak', given.algorithms, undefined),
     validate: allOf(
       keycloakChecks,

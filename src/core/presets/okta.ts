@@ -26,18 +26,24 @@ import {
   defined,
   guard,
   hostName,
+  httpsOnly,
+  type InsecureRequestsOption,
+  insecureRequests,
   knownKeys,
   options,
   type PresetResult,
   userValidate,
 } from './shared.js'
 
-export interface OktaOptions extends CommonPresetOptions, ClientIdsOption {
+export interface OktaOptions extends CommonPresetOptions, ClientIdsOption, InsecureRequestsOption {
   /** Okta org host, e.g. `dev-123456.okta.com`. Give this or `issuer`. */
   domain?: string
   /** With `domain`: the custom authorization server's id. Default `'default'`. */
   authorizationServerId?: string
-  /** The full issuer, e.g. `https://login.example.com/oauth2/aus1a2b3c4d5e6f7g8h9`, for custom domains. */
+  /**
+   * The full issuer, e.g. `https://login.example.com/oauth2/aus1a2b3c4d5e6f7g8h9`, for custom domains.
+   * https, or http on a loopback host; elsewhere http needs `allowInsecureRequests`.
+   */
   issuer?: string
   /** The authorization server's audience, e.g. `api://default`. */
   audience: string | readonly string[]
@@ -60,23 +66,26 @@ export function okta(input: OktaOptions): PresetResult {
     'issuer',
     'audience',
     'discovery',
+    'allowInsecureRequests',
     'clientIds',
     'claims',
     'algorithms',
     'validate',
   ])
+  const insecure = insecureRequests('okta', given.allowInsecureRequests)
   let issuer: string
   if (given.issuer !== undefined) {
     if (given.domain !== undefined || given.authorizationServerId !== undefined) {
       throw new TypeError('okta.issuer: give either issuer, or domain (and authorizationServerId), not both')
     }
-    issuer = baseUrl('okta.issuer', given.issuer)
+    issuer = baseUrl('okta.issuer', given.issuer, insecure)
     if (!/\/oauth2\/[A-Za-z0-9]+$/.test(new URL(issuer).pathname)) {
       throw new TypeError(
         'okta.issuer: expected a custom authorization server issuer ending in /oauth2/{id}; the org authorization server issues tokens for Okta APIs only',
       )
     }
   } else {
+    if (insecure === true && given.domain !== undefined) throw httpsOnly('okta')
     const domain = hostName('okta.domain', given.domain)
     const server = given.authorizationServerId ?? 'default'
     if (typeof server !== 'string' || !SERVER_ID.test(server)) {
@@ -95,6 +104,7 @@ export function okta(input: OktaOptions): PresetResult {
     audience: aud,
     jwksUri: discovery ? undefined : `${issuer}/v1/keys`,
     discovery: discovery ? true : undefined,
+    allowInsecureRequests: insecure,
     algorithms: algorithms('okta', given.algorithms, ['RS256']),
     validate: allOf(
       guard('okta', given.clientIds, { exclude: audienceList(aud) }),

@@ -16,7 +16,7 @@ type Validate = (claims: JWTClaims, header: ProtectedHeader) => void
  */
 export type PresetResult = Pick<
   IssuerOptions,
-  'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims'
+  'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims' | 'allowInsecureRequests'
 > &
   Required<Pick<IssuerOptions, 'issuer' | 'validate'>> & {
     audience: string | readonly string[] | null
@@ -40,6 +40,17 @@ export interface ClientIdsOption {
    * tokens and are rejected (see token-guard.ts). Never list the API's own audience. Default: none.
    */
   clientIds?: readonly string[]
+}
+
+/** Options of presets that take a URL (Keycloak's `url`, an `issuer`, a `jwksUri`). */
+export interface InsecureRequestsOption {
+  /**
+   * Accept a plain-http URL on any host, not only on loopback hosts: for a development network (a
+   * Keycloak container at `http://keycloak:8080`) and nothing else, since keys fetched over http can be
+   * replaced in transit by anyone on the way. Passed on to the verifier; each such host is reported once
+   * per process with `process.emitWarning`. Default false: an http URL off loopback is a TypeError.
+   */
+  allowInsecureRequests?: boolean
 }
 
 const HOST =
@@ -69,15 +80,32 @@ export function hostName(option: string, value: unknown): string {
   return value.toLowerCase()
 }
 
-/** An https base URL (http only on loopback), without query, fragment or trailing slash. */
-export function baseUrl(option: string, value: unknown): string {
+/**
+ * An https base URL without query, fragment or trailing slash; http only on loopback, or anywhere with
+ * `allowInsecureRequests` (then reported once per host, as the verifier does).
+ */
+export function baseUrl(option: string, value: unknown, allowInsecureRequests = false): string {
   if (typeof value !== 'string' && !(value instanceof URL))
     throw new TypeError(`${option}: expected an https URL, got ${typeof value}`)
-  const url = parseHttpUrl(option, value)
+  const url = parseHttpUrl(option, value, allowInsecureRequests)
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new TypeError(`${option}: expected a URL without query, fragment or credentials`)
   }
   return url.href.replace(/\/+$/, '')
+}
+
+/** The `allowInsecureRequests` option: a boolean, or undefined when left out. */
+export function insecureRequests(preset: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean')
+    throw new TypeError(`${preset}.allowInsecureRequests: expected a boolean, got ${typeof value}`)
+  return value
+}
+
+/** `allowInsecureRequests: true` beside a `domain`, which always gives an https issuer: it would do nothing. */
+export function httpsOnly(preset: string): TypeError {
+  return new TypeError(
+    `${preset}.allowInsecureRequests: a domain always gives an https issuer; pass an http issuer as \`issuer\``,
+  )
 }
 
 export function nonEmptyString(option: string, value: unknown): string {

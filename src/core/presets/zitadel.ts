@@ -1,6 +1,6 @@
 /**
  * ZITADEL. Issuer `https://{domain}` (no trailing slash; a self-hosted instance may be given as
- * `issuer`, http on loopback only), keys at `{issuer}/oauth/v2/keys` (or from the metadata with
+ * `issuer`, http on loopback only unless `allowInsecureRequests`), keys at `{issuer}/oauth/v2/keys` (or from the metadata with
  * `discovery: true`). Access tokens are JWTs only when the application's token type is set to JWT;
  * opaque tokens need introspection and are out of scope.
  *
@@ -27,16 +27,22 @@ import {
   defined,
   guard,
   hostName,
+  httpsOnly,
+  type InsecureRequestsOption,
+  insecureRequests,
   knownKeys,
   options,
   type PresetResult,
   userValidate,
 } from './shared.js'
 
-export interface ZitadelOptions extends CommonPresetOptions {
+export interface ZitadelOptions extends CommonPresetOptions, InsecureRequestsOption {
   /** Instance host, e.g. `my-instance-abc123.zitadel.cloud` or a custom domain. Give this or `issuer`. */
   domain?: string
-  /** The full issuer, for self-hosted instances (e.g. `http://localhost:8080`). */
+  /**
+   * The full issuer, for self-hosted instances (e.g. `http://localhost:8080`). https, or http on a
+   * loopback host; elsewhere http needs `allowInsecureRequests`.
+   */
   issuer?: string
   /** The project id (and/or client ids) expected in `aud`. */
   audience: string | readonly string[]
@@ -60,16 +66,19 @@ export function zitadel(input: ZitadelOptions): PresetResult {
     'audience',
     'projectId',
     'discovery',
+    'allowInsecureRequests',
     'claims',
     'algorithms',
     'validate',
   ])
   if ((given.domain === undefined) === (given.issuer === undefined))
     throw new TypeError('zitadel.domain: give exactly one of domain or issuer')
+  const insecure = insecureRequests('zitadel', given.allowInsecureRequests)
+  if (given.domain !== undefined && insecure === true) throw httpsOnly('zitadel')
   const issuer =
     given.domain !== undefined
       ? `https://${hostName('zitadel.domain', given.domain)}`
-      : baseUrl('zitadel.issuer', given.issuer)
+      : baseUrl('zitadel.issuer', given.issuer, insecure)
   if (
     given.projectId !== undefined &&
     (typeof given.projectId !== 'string' || !/^[0-9A-Za-z]+$/.test(given.projectId))
@@ -91,6 +100,7 @@ export function zitadel(input: ZitadelOptions): PresetResult {
     audience: audience('zitadel.audience', given.audience, false),
     jwksUri: discovery ? undefined : `${issuer}/oauth/v2/keys`,
     discovery: discovery ? true : undefined,
+    allowInsecureRequests: insecure,
     algorithms: algorithms('zitadel', given.algorithms, undefined),
     validate: allOf(guard('zitadel', undefined), userValidate('zitadel', given.validate)),
     claims: claimMapping('zitadel', claims, given.claims),
