@@ -7,6 +7,7 @@ import { optionsFromEnv } from '../core/env.js'
 import type { VerifierOptions } from '../core/options.js'
 import { integer } from './args.js'
 import { UsageError } from './context.js'
+import { refusedReason, transportOf } from './transport.js'
 
 /** The flags both commands accept, each mapped to its environment variable. */
 const FLAGS = {
@@ -24,12 +25,16 @@ const FLAGS = {
 
 type Flag = keyof typeof FLAGS
 
+/** The one boolean flag: sets GATEHOUSE_ALLOW_INSECURE_REQUESTS=1. */
+const INSECURE_FLAG = 'allow-insecure-requests'
+
 /** parseArgs definitions of the configuration flags, plus `--timeout`. */
 export const CONFIG_OPTIONS = {
   ...(Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' }])) as Record<
     Flag,
     { type: 'string' }
   >),
+  [INSECURE_FLAG]: { type: 'boolean' },
   timeout: { type: 'string' },
 } as const
 
@@ -45,6 +50,9 @@ export const CONFIG_HELP = `Configuration (flags override the environment variab
   --clock-tolerance SEC   GATEHOUSE_CLOCK_TOLERANCE (default 5)
   --max-token-age SEC     GATEHOUSE_MAX_TOKEN_AGE
   --required-claims LIST  GATEHOUSE_REQUIRED_CLAIMS
+  --allow-insecure-requests
+                          GATEHOUSE_ALLOW_INSECURE_REQUESTS=1: plain http to hosts that are not
+                          loopback, for development networks only (not protected by TLS)
   --timeout MS            time limit of each request to the issuer (default 5000)`
 
 export interface Config {
@@ -55,14 +63,29 @@ export interface Config {
 }
 
 /**
+ * The configuration makes the verifier fetch over plain http from a host that is not loopback, without
+ * the opt-out: a usage error for `inspect`, a failed check for `doctor`.
+ */
+export class InsecureUrlError extends UsageError {
+  constructor(
+    /** The variable that holds the URL (or the flag that replaced it). */
+    readonly variable: 'GATEHOUSE_ISSUER' | 'GATEHOUSE_JWKS_URL',
+    readonly url: URL,
+  ) {
+    super(`${withFlagNames(variable)}: ${refusedReason(url)}`)
+  }
+}
+
+/**
  * Merge flags over the environment and read them with `optionsFromEnv`. A flag for the issuer replaces
  * both issuer variables (and likewise for the key source), so a stray variable cannot contradict it.
  *
- * @param allowNoAudience set `audience: null` when none is configured instead of failing (inspect only).
- * @throws UsageError naming the flag and the variable.
+ * @param allowNoAudience set `audience: null` when none is configured instead of failing.
+ * @throws InsecureUrlError when the core refuses the URL it would fetch first as plain http off loopback;
+ *   UsageError naming the flag and the variable for anything else.
  */
 export function readConfig(
-  values: Partial<Record<Flag | 'timeout', string | undefined>>,
+  values: Partial<Record<Flag | 'timeout', string | undefined>> & { [INSECURE_FLAG]?: boolean | undefined },
   env: Record<string, string | undefined>,
   allowNoAudience: boolean,
 ): Config {
@@ -79,6 +102,7 @@ export function readConfig(
   for (const flag of Object.keys(FLAGS) as Flag[]) {
     if (values[flag] !== undefined) merged[FLAGS[flag]] = values[flag]
   }
+  if (values[INSECURE_FLAG]) merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS = '1'
   const hasIssuer = Boolean(merged.GATEHOUSE_ISSUER?.trim() || merged.GATEHOUSE_DOMAIN?.trim())
   if (!hasIssuer) return { options: undefined, audienceMissing: false }
   const audienceMissing = !merged.GATEHOUSE_AUDIENCE?.trim()
@@ -88,7 +112,7 @@ export function readConfig(
   try {
     options = optionsFromEnv(merged)
   } catch (error) {
-    throw new UsageError(withFlagNames((error as Error).message))
+    throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }
   if (audienceMissing && allowNoAudience) options.audience = null
   if (values.timeout !== undefined)
@@ -96,9 +120,28 @@ export function readConfig(
   return { options, audienceMissing }
 }
 
+/**
+ * Why `optionsFromEnv` refused the configuration, when the reason is the core's transport rule: the URL
+ * the verifier would fetch first (the JWKS URL, else the issuer) is plain http off loopback and the
+ * opt-out is not on. Undefined otherwise, and whenever the opt-out is on (then the rule cannot be why).
+ */
+function insecureUrlError(merged: Record<string, string | undefined>): InsecureUrlError | undefined {
+  // The values optionsFromEnv reads as "on"; anything else leaves the opt-out off.
+  if (/^(1|true)$/i.test(merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS?.trim() ?? '')) return undefined
+  const jwksUrl = merged.GATEHOUSE_JWKS_URL?.trim()
+  const [variable, value] = jwksUrl
+    ? (['GATEHOUSE_JWKS_URL', jwksUrl] as const)
+    : (['GATEHOUSE_ISSUER', merged.GATEHOUSE_ISSUER?.trim().split(/\s+/)[0]] as const)
+  if (value === undefined || !URL.canParse(value)) return undefined
+  const url = new URL(value)
+  if (url.protocol !== 'http:' || transportOf(url, false) !== 'refused') return undefined
+  return new InsecureUrlError(variable, url)
+}
+
 /** `GATEHOUSE_AUDIENCE: expected …` → `--audience / GATEHOUSE_AUDIENCE: expected …`. */
 function withFlagNames(message: string): string {
   return message.replace(/GATEHOUSE_[A-Z_]+/g, (variable) => {
+    if (variable === 'GATEHOUSE_ALLOW_INSECURE_REQUESTS') return `--${INSECURE_FLAG} / ${variable}`
     const flag = (Object.keys(FLAGS) as Flag[]).find((f) => FLAGS[f] === variable)
     return flag === undefined ? variable : `--${flag} / ${variable}`
   })

@@ -7,22 +7,24 @@ import { discoveryUrls } from '../../core/discovery.js'
 import type { ErrorCode } from '../../core/errors.js'
 import { checkFetchOptions, fetchJson } from '../../core/jwks/fetch-json.js'
 import { KeySet } from '../../core/jwks/key-set.js'
-import { isSecureOrLoopback } from '../../core/loopback.js'
 import type { VerifierOptions } from '../../core/options.js'
 import { ALL_ALGORITHMS, type Algorithm } from '../../core/types.js'
 import { createVerifier } from '../../core/verify.js'
 import { parse } from '../args.js'
-import { CONFIG_HELP, CONFIG_OPTIONS, readConfig } from '../config.js'
-import { type Command, EXIT, UsageError } from '../context.js'
+import { CONFIG_HELP, CONFIG_OPTIONS, type Config, InsecureUrlError, readConfig } from '../config.js'
+import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
 import { bold, type CheckStatus, checkLine, printableJson } from '../format.js'
 import { issuerDifference } from '../inspect/explain.js'
 import { explainNetworkError } from '../net-errors.js'
+import { insecureReason, refusedReason, sourceUrl, transportOf } from '../transport.js'
 
 const help = `Usage: gatehouse doctor [options]
 
 Check a configuration before deploying: the issuer's metadata is reachable, its "issuer" equals the one
 you configured (a trailing slash counts), the key set is reachable, and its keys are usable with the
 allowed algorithms (RSA keys of 2048 bits or more). Network and TLS errors are explained in plain words.
+Plain http to a host that is not loopback fails, as the verifier refuses it, unless
+GATEHOUSE_ALLOW_INSECURE_REQUESTS=1 (--allow-insecure-requests) is set: then it is checked, with a warning.
 
 Options:
   --json                  print one JSON object instead of text
@@ -53,26 +55,36 @@ export const command: Command = {
   async run(argv, ctx) {
     const { values, positionals } = parse(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean' } })
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
-    const config = readConfig(values, ctx.env, true)
+    let config: Config
+    try {
+      config = readConfig(values, ctx.env, true)
+    } catch (error) {
+      if (!(error instanceof InsecureUrlError)) throw error
+      // The verifier would refuse this configuration at start-up: a failed check, not a usage error.
+      const name = error.variable === 'GATEHOUSE_JWKS_URL' ? 'jwks_uri' : 'issuer'
+      return report([{ status: 'fail', name, reason: refusedReason(error.url) }], Boolean(values.json), ctx)
+    }
     if (config.options === undefined) {
       throw new UsageError(
         'no issuer to check: pass --issuer URL (or --domain HOST), or set GATEHOUSE_ISSUER',
       )
     }
-    const lines = await diagnose(config.options, config.audienceMissing)
-    const ok = lines.every((line) => line.status !== 'fail')
-    if (values.json) {
-      ctx.out(printableJson({ ok, checks: lines }))
-    } else {
-      for (const line of lines) ctx.out(checkLine(line.status, line.name, line.reason, ctx.color))
-      const failed = lines.filter((line) => line.status === 'fail').length
-      ctx.out('')
-      ctx.out(
-        bold(ok ? 'All checks passed.' : `${failed} problem${failed === 1 ? '' : 's'} found.`, ctx.color),
-      )
-    }
-    return ok ? EXIT.ok : EXIT.failure
+    return report(await diagnose(config.options, config.audienceMissing), Boolean(values.json), ctx)
   },
+}
+
+/** Print the lines (or one JSON object) and return the exit code. */
+function report(lines: Line[], json: boolean, ctx: CliContext): number {
+  const ok = lines.every((line) => line.status !== 'fail')
+  if (json) {
+    ctx.out(printableJson({ ok, checks: lines }))
+  } else {
+    for (const line of lines) ctx.out(checkLine(line.status, line.name, line.reason, ctx.color))
+    const failed = lines.filter((line) => line.status === 'fail').length
+    ctx.out('')
+    ctx.out(bold(ok ? 'All checks passed.' : `${failed} problem${failed === 1 ? '' : 's'} found.`, ctx.color))
+  }
+  return ok ? EXIT.ok : EXIT.failure
 }
 
 async function diagnose(options: VerifierOptions, audienceMissing: boolean): Promise<Line[]> {
@@ -109,10 +121,36 @@ async function diagnose(options: VerifierOptions, audienceMissing: boolean): Pro
     )
   else add('pass', 'audience', JSON.stringify(options.audience))
 
+  // The core's transport rule for each URL before it is fetched; a warning the first time a host is
+  // reached over plain http (with allowInsecureRequests).
+  const allowInsecureRequests = options.allowInsecureRequests === true
+  const warned = new Set<string>()
+  const reachable: Reachable = (name, url) => {
+    const transport = transportOf(url, allowInsecureRequests)
+    if (transport === 'refused') {
+      add('fail', name, refusedReason(url))
+      return false
+    }
+    if (transport === 'insecure' && !warned.has(url.host)) {
+      warned.add(url.host)
+      add('warn', 'plain http', insecureReason(url))
+    }
+    return true
+  }
+  const source = sourceUrl(options)
+  if (source !== undefined && !reachable(options.jwksUri === undefined ? 'issuer' : 'jwks_uri', source))
+    return lines
+
   // 1. Where the keys come from: configured, or the metadata's jwks_uri, or the conventional path.
   let jwksUri: string | undefined = options.jwksUri?.toString()
   if (jwksUri === undefined) {
-    const found = await checkDiscovery(issuer, options.discovery ?? false, fetchOptions, add)
+    const found = await checkDiscovery(
+      issuer,
+      options.discovery ?? false,
+      fetchOptions,
+      { allowInsecureRequests, reachable },
+      add,
+    )
     if (found === null) return lines
     jwksUri = found
   } else {
@@ -201,6 +239,9 @@ async function diagnose(options: VerifierOptions, audienceMissing: boolean): Pro
   return lines
 }
 
+/** Whether the verifier may fetch `url`; adds a ✗ line (named `name`) when not, a ! line for plain http. */
+type Reachable = (name: string, url: URL) => boolean
+
 /**
  * Fetch the metadata the way discovery does (OIDC path, then RFC 8414), report each step, and return the
  * JWKS URL to use, or null when nothing more can be checked.
@@ -209,6 +250,7 @@ async function checkDiscovery(
   issuer: string,
   mode: boolean | 'auto',
   fetchOptions: ReturnType<typeof checkFetchOptions>,
+  transport: { allowInsecureRequests: boolean; reachable: Reachable },
   add: (status: CheckStatus, name: string, reason: string) => void,
 ): Promise<string | null> {
   const fallback = `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`
@@ -218,7 +260,7 @@ async function checkDiscovery(
   }
   let urls: URL[]
   try {
-    urls = discoveryUrls(issuer)
+    urls = discoveryUrls(issuer, { allowInsecureRequests: transport.allowInsecureRequests })
   } catch (error) {
     add('fail', 'discovery', (error as Error).message)
     return null
@@ -269,14 +311,7 @@ async function checkDiscovery(
     add('fail', 'jwks_uri', 'the metadata has no valid "jwks_uri"; set --jwks-url')
     return null
   }
-  if (!isSecureOrLoopback(new URL(jwksUri))) {
-    add(
-      'fail',
-      'jwks_uri',
-      `${jwksUri} is not https: keys fetched over plain http can be replaced in transit`,
-    )
-    return null
-  }
+  if (!transport.reachable('jwks_uri', new URL(jwksUri))) return null
   add('pass', 'jwks_uri', jwksUri)
   return jwksUri
 }

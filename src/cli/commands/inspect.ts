@@ -8,13 +8,16 @@ import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
 import { bold, checkLine, describeTime, printable, printableJson } from '../format.js'
 import { type CheckResult, runChecks } from '../inspect/checks.js'
 import { cleanToken, type Decoded, decodeUntrusted } from '../inspect/decode.js'
+import { insecureReason, sourceUrl, transportOf } from '../transport.js'
 
 const help = `Usage: gatehouse inspect <token | -> [options]
 
 Decode an access token without trusting it, then verify it with Gatehouse's verifier against your
 configuration and print each check (format, iss, alg, typ, kid, signature, exp, nbf, iat, aud, claims,
 scopes) with ✓, ✗ or · (not checked) and the reason. "-" reads the token from standard input; a pasted
-"Bearer " prefix is ignored. Without an issuer configured, the token is only decoded.
+"Bearer " prefix is ignored. Without an issuer configured, the token is only decoded. Plain http to a host
+that is not loopback is refused, as the verifier refuses it, unless GATEHOUSE_ALLOW_INSECURE_REQUESTS=1
+(--allow-insecure-requests) is set: then a ! line says the requests are not protected by TLS.
 
 Options:
   --scope SCOPE           scope(s) the token must hold, repeatable or space-separated
@@ -52,12 +55,18 @@ export const command: Command = {
     const decoded = decodeUntrusted(token)
     const now = Date.now()
 
-    let result: { checks: CheckResult[]; valid: boolean } | undefined
+    let result: { checks: CheckResult[]; valid: boolean; warnings: string[] } | undefined
     if (config.options !== undefined) {
       const header = decoded.kind === 'jws' || decoded.kind === 'malformed' ? (decoded.header ?? {}) : {}
       const claims = decoded.kind === 'jws' ? decoded.claims : {}
+      // The verifier accepted a plain-http source only because allowInsecureRequests is on: say so.
+      const source = sourceUrl(config.options)
+      const insecure =
+        source !== undefined &&
+        transportOf(source, config.options.allowInsecureRequests === true) === 'insecure'
+      const warnings = insecure ? [insecureReason(source)] : []
       try {
-        result = await runChecks({
+        const checked = await runChecks({
           token,
           header,
           claims,
@@ -66,6 +75,7 @@ export const command: Command = {
           requiredScopes,
           now,
         })
+        result = { ...checked, warnings }
       } catch (error) {
         // Options the verifier refuses: the configuration, not the token, is wrong.
         if (error instanceof TypeError) throw new UsageError(`configuration: ${error.message}`)
@@ -98,6 +108,7 @@ export const command: Command = {
     const target = o.issuer ?? `https://${o.domain}`
     const audience = config.audienceMissing ? 'no audience' : `audience ${JSON.stringify(o.audience)}`
     ctx.out(bold(`Verification against ${JSON.stringify(target)} (${audience})`, ctx.color))
+    for (const warning of result.warnings) ctx.out(checkLine('warn', 'plain http', warning, ctx.color))
     for (const check of result.checks) ctx.out(checkLine(check.status, check.label, check.reason, ctx.color))
     ctx.out('')
     const failed = result.checks.filter((c) => c.status === 'fail').length
@@ -155,7 +166,7 @@ function printMembers(title: string, members: Record<string, unknown>, now: numb
 function toJson(
   decoded: Decoded,
   issuer: unknown,
-  result: { checks: CheckResult[]; valid: boolean } | undefined,
+  result: { checks: CheckResult[]; valid: boolean; warnings: string[] } | undefined,
 ) {
   return {
     kind: decoded.kind,
@@ -164,7 +175,7 @@ function toJson(
     ...(decoded.kind === 'malformed' && { problem: decoded.problem }),
     verification:
       result === undefined
-        ? { performed: false, valid: null, issuer: null, checks: [] }
-        : { performed: true, valid: result.valid, issuer, checks: result.checks },
+        ? { performed: false, valid: null, issuer: null, checks: [], warnings: [] }
+        : { performed: true, valid: result.valid, issuer, checks: result.checks, warnings: result.warnings },
   }
 }
