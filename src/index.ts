@@ -17,7 +17,14 @@ export { discover, discoveryUrls, NoMetadataError } from './core/discovery.js'
 export { hasEnvConfig, optionsFromEnv } from './core/env.js'
 export type { BearerErrorCode, ErrorCode, GatehouseErrorOptions, Requirement } from './core/errors.js'
 export { describeCode, errorCodes, GatehouseError, isGatehouseError } from './core/errors.js'
-export type { Gate, GateOptions, GateRequest, PrincipalResolver } from './core/gate.js'
+export type {
+  Gate,
+  GateOptions,
+  GateRequest,
+  PrincipalResolver,
+  RejectedRequest,
+  RejectionEvent,
+} from './core/gate.js'
 export { createGate, toCompiledRule } from './core/gate.js'
 export { createLocalKeySet } from './core/jwks/local.js'
 export type { RemoteKeySetOptions, RemoteKeyStore } from './core/jwks/remote.js'

@@ -9,10 +9,12 @@
  * | GATEHOUSE_AUDIENCE | audience | API identifier(s), separated by spaces or commas (required) |
  * | GATEHOUSE_JWKS_URL | jwksUri | https URL (http only on loopback) |
  * | GATEHOUSE_DISCOVERY | discovery | true, false or auto |
+ * | GATEHOUSE_ALLOW_INSECURE_REQUESTS | allowInsecureRequests | 1/true or 0/false: plain http to any host (development networks only) |
  * | GATEHOUSE_ALGORITHMS | algorithms | comma-separated, e.g. RS256,ES256 |
  * | GATEHOUSE_CLOCK_TOLERANCE | clockTolerance | seconds, non-negative |
  * | GATEHOUSE_MAX_TOKEN_AGE | maxTokenAge | seconds, non-negative |
  * | GATEHOUSE_TYP | typ | e.g. at+jwt |
+ * | GATEHOUSE_STRICT | strict | 1/true or 0/false: RFC 9068's profile |
  * | GATEHOUSE_REQUIRED_CLAIMS | requiredClaims | comma-separated claim names |
  * | GATEHOUSE_SCOPES_CLAIM, _ROLES_CLAIM, _PERMISSIONS_CLAIM, _GROUPS_CLAIM | claims.scopes, .roles, … | space-separated claim paths in priority order: a name (`https://example.com/roles` is one name) or a JSON Pointer (`/realm_access/roles`) |
  */
@@ -22,6 +24,107 @@ import { normalizeIssuer, type VerifierOptions } from './options.js'
 import { ALL_ALGORITHMS, type Algorithm } from './types.js'
 
 type Env = Record<string, string | undefined>
+
+/**
+ * Every GATEHOUSE_* variable something in this repository reads: the table above, then the CLI, the
+ * reference API, the tests and CI. THE list: a variable missing here is reported as unknown at start-up,
+ * and test/core/env.test.ts fails when the code reads one that is not listed.
+ */
+export const ENV_VARIABLES: readonly string[] = Object.freeze([
+  'GATEHOUSE_ISSUER',
+  'GATEHOUSE_DOMAIN',
+  'GATEHOUSE_AUDIENCE',
+  'GATEHOUSE_JWKS_URL',
+  'GATEHOUSE_DISCOVERY',
+  'GATEHOUSE_ALLOW_INSECURE_REQUESTS',
+  'GATEHOUSE_ALGORITHMS',
+  'GATEHOUSE_CLOCK_TOLERANCE',
+  'GATEHOUSE_MAX_TOKEN_AGE',
+  'GATEHOUSE_TYP',
+  'GATEHOUSE_STRICT',
+  'GATEHOUSE_REQUIRED_CLAIMS',
+  'GATEHOUSE_SCOPES_CLAIM',
+  'GATEHOUSE_ROLES_CLAIM',
+  'GATEHOUSE_PERMISSIONS_CLAIM',
+  'GATEHOUSE_GROUPS_CLAIM',
+  // Tests and CI (.ci/run, .ci/postgres.sh, apps/reference-api/test).
+  'GATEHOUSE_REQUIRE_POSTGRES',
+  'GATEHOUSE_PG_PORT',
+  'GATEHOUSE_PG_PASSWORD',
+  'GATEHOUSE_PG_WAIT',
+])
+
+/** Unknown variables already reported by {@link warnUnknownEnv}: each is reported once per process. */
+const reported = new Set<string>()
+
+/**
+ * The GATEHOUSE_* variables in `env` that nothing reads (a misspelling is otherwise ignored without a
+ * word), each with a warning naming the nearest known variable. Names only: a value may be a secret.
+ */
+export function unknownEnvWarnings(env: Env = process.env): { name: string; message: string }[] {
+  // Windows looks variables up without regard to case, so there `gatehouse_issuer` is GATEHOUSE_ISSUER.
+  // (`process` is read through globalThis: runtimes without it pass their own `env`.)
+  const proc = (globalThis as { process?: { env?: unknown; platform?: string } }).process
+  const caseless = env === proc?.env && proc?.platform === 'win32'
+  const unknown: { name: string; message: string }[] = []
+  for (const name of Object.keys(env)) {
+    if (!/^gatehouse_/i.test(name) || ENV_VARIABLES.includes(caseless ? name.toUpperCase() : name)) continue
+    const shown = /^\w+$/.test(name) ? name : JSON.stringify(name)
+    const nearest = nearestVariable(name.toUpperCase())
+    const close = nearest.distance <= Math.max(2, Math.floor(name.length / 6))
+    const hint = close
+      ? `did you mean ${nearest.name}?${nearest.distance === 0 ? ' (names are case-sensitive)' : ''}`
+      : `the nearest known one is ${nearest.name} (every variable: docs/configuration.md)`
+    unknown.push({ name, message: `${shown} is not a variable Gatehouse reads, so it is ignored; ${hint}` })
+  }
+  return unknown
+}
+
+/**
+ * Warn about each unknown GATEHOUSE_* variable (see {@link unknownEnvWarnings}), once per process and
+ * variable. `optionsFromEnv` calls it; the CLI calls it at start-up with its own `warn`.
+ *
+ * @param warn where warnings go. Default `process.emitWarning` (type `GatehouseWarning`).
+ */
+export function warnUnknownEnv(env: Env = process.env, warn: (message: string) => void = emitWarning): void {
+  for (const { name, message } of unknownEnvWarnings(env)) {
+    if (reported.has(name)) continue
+    reported.add(name)
+    warn(message)
+  }
+}
+
+/** `process.emitWarning` where there is one (Node, Bun, Deno), else the console. */
+function emitWarning(message: string): void {
+  const proc = (globalThis as { process?: { emitWarning?: (message: string, type: string) => void } }).process
+  if (typeof proc?.emitWarning === 'function') proc.emitWarning(message, 'GatehouseWarning')
+  else console.warn(`GatehouseWarning: ${message}`)
+}
+
+function nearestVariable(name: string): { name: string; distance: number } {
+  let best = { name: ENV_VARIABLES[0]!, distance: Number.POSITIVE_INFINITY }
+  for (const known of ENV_VARIABLES) {
+    const distance = editDistance(name, known)
+    if (distance < best.distance) best = { name: known, distance }
+  }
+  return best
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let value = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        value = Math.min(value, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = value
+    }
+  }
+  return d[a.length]![b.length]!
+}
 
 function bad(variable: string, expected: string, value: string): never {
   const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value
@@ -50,6 +153,7 @@ export function hasEnvConfig(env: Env = process.env): boolean {
  * @throws TypeError naming the variable when a value is missing or invalid.
  */
 export function optionsFromEnv(env: Env = process.env): VerifierOptions {
+  warnUnknownEnv(env)
   const get = (name: string) => {
     const value = env[name]
     return value === undefined || value.trim() === '' ? undefined : value.trim()
@@ -114,6 +218,14 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
     bad('GATEHOUSE_DISCOVERY', 'false or unset when GATEHOUSE_JWKS_URL is set', discovery ?? '')
   if (jwksUrl !== undefined) delete options.discovery
 
+  const insecure = get('GATEHOUSE_ALLOW_INSECURE_REQUESTS')
+  if (insecure !== undefined) {
+    const value = insecure.toLowerCase()
+    if (value === '1' || value === 'true') options.allowInsecureRequests = true
+    else if (value === '0' || value === 'false') options.allowInsecureRequests = false
+    else bad('GATEHOUSE_ALLOW_INSECURE_REQUESTS', '1, true, 0 or false', insecure)
+  }
+
   const algorithms = get('GATEHOUSE_ALGORITHMS')
   if (algorithms !== undefined) {
     const algs = list(algorithms)
@@ -131,6 +243,13 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   if (maxAge !== undefined) options.maxTokenAge = seconds('GATEHOUSE_MAX_TOKEN_AGE', maxAge)
   const typ = get('GATEHOUSE_TYP')
   if (typ !== undefined) options.typ = typ
+  const strict = get('GATEHOUSE_STRICT')
+  if (strict !== undefined) {
+    const value = strict.toLowerCase()
+    if (value === '1' || value === 'true') options.strict = true
+    else if (value === '0' || value === 'false') options.strict = false
+    else bad('GATEHOUSE_STRICT', '1, true, 0 or false', strict)
+  }
   const required = get('GATEHOUSE_REQUIRED_CLAIMS')
   if (required !== undefined) options.requiredClaims = list(required)
 
@@ -158,7 +277,8 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
     const message = (error as Error).message
     const option = /^(\w+):/.exec(message)?.[1]
     const variable = option === undefined ? undefined : VARIABLE_OF[option]
-    throw new TypeError(variable === undefined ? message : message.replace(/^\w+:/, `${variable}:`))
+    const named = variable === undefined ? message : message.replace(/^\w+:/, `${variable}:`)
+    throw new TypeError(named.replace(/\ballowInsecureRequests\b/, 'GATEHOUSE_ALLOW_INSECURE_REQUESTS=1'))
   }
   return options
 }
@@ -169,9 +289,11 @@ const VARIABLE_OF: Record<string, string> = {
   audience: 'GATEHOUSE_AUDIENCE',
   jwksUri: 'GATEHOUSE_JWKS_URL',
   discovery: 'GATEHOUSE_DISCOVERY',
+  allowInsecureRequests: 'GATEHOUSE_ALLOW_INSECURE_REQUESTS',
   algorithms: 'GATEHOUSE_ALGORITHMS',
   clockTolerance: 'GATEHOUSE_CLOCK_TOLERANCE',
   maxTokenAge: 'GATEHOUSE_MAX_TOKEN_AGE',
   typ: 'GATEHOUSE_TYP',
+  strict: 'GATEHOUSE_STRICT',
   requiredClaims: 'GATEHOUSE_REQUIRED_CLAIMS',
 }

@@ -116,6 +116,58 @@ export interface GatehouseErrorOptions {
 }
 
 /**
+ * The `cause` of a token refused by one of the verifier's checks, for server logs: what was checked,
+ * what the token held and what the configuration accepts. Never the token itself; long strings and
+ * lists are cut (see {@link forLog}).
+ *
+ * @example { claim: 'iss', received: 'https://other.example.com/', expected: ['https://tenant.example.com/'] }
+ */
+export interface CheckCause {
+  /** The header member checked: `alg`, `typ`, `kid`. */
+  header?: string
+  /** The claim checked: `iss`, `aud`, `exp`, `nbf`, `iat`, … */
+  claim?: string
+  /** What the token held; absent when the member was missing. */
+  received?: unknown
+  /** What is accepted: the configured issuers, audiences, algorithms or types. */
+  expected?: unknown
+  /** Seconds since the epoch, for time claims. */
+  now?: number
+  /** Seconds, for time claims. */
+  clockTolerance?: number
+  /** Seconds, for `iat` checked against `maxTokenAge`. */
+  maxTokenAge?: number
+  /** The token's `alg`, for key lookups and signatures. */
+  alg?: string
+  /** Why, when the code alone does not say (`"is not a number"`). */
+  reason?: string
+  /** The underlying failure (a key store's own cause). */
+  cause?: unknown
+}
+
+const LOG_STRING = 200
+const LOG_ITEMS = 20
+
+/**
+ * A value from a token, bounded for a log line: strings cut at 200 characters, arrays at 20 items,
+ * objects and nested arrays named by their kind only. A client must not write kilobytes into a log.
+ */
+export function forLog(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.slice(0, LOG_ITEMS).map(scalarForLog)
+    return value.length > LOG_ITEMS ? [...items, `… ${value.length - LOG_ITEMS} more`] : items
+  }
+  return scalarForLog(value)
+}
+
+function scalarForLog(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > LOG_STRING ? `${value.slice(0, LOG_STRING)}…` : value
+  if (Array.isArray(value)) return '(array)'
+  if (typeof value === 'object' && value !== null) return '(object)'
+  return value
+}
+
+/**
  * The one error Gatehouse throws for anything a request or a provider can cause.
  *
  * @example

@@ -3,13 +3,14 @@
  * extract the bearer token → verify it → authorize against the route's rule → map the principal.
  *
  * An adapter translates its framework's request into a {@link GateRequest}, calls `gate.check()`, and on
- * a GatehouseError renders `gate.errorResponse(err)`. Any other error comes from the application (the
- * principal hook) and goes to the framework's own error handling.
+ * a GatehouseError renders `gate.errorResponse(err, request)`, which reports it to `onRejection`: the one
+ * place where an application sees every request the gate refused. Any other error comes from the
+ * application (the principal hook) and goes to the framework's own error handling.
  */
 import { type BearerRequest, extractBearer, type TokenLocation } from './bearer.js'
 import { type ErrorResponse, errorResponse } from './challenge.js'
 import { type ClaimSets, createClaimsReader } from './claims-reader.js'
-import { GatehouseError } from './errors.js'
+import { GatehouseError, isGatehouseError } from './errors.js'
 import { fail, type VerifierOptions } from './options.js'
 import { type AccessRule, type AuthContext, type CompiledRule, compileRule } from './policy/index.js'
 import type { JWTClaims, ProtectedHeader, VerifiedToken } from './types.js'
@@ -20,13 +21,34 @@ export interface GateRequest extends BearerRequest {
   method: string
 }
 
-/** Maps verified claims to the application's user (seed 004: get-or-create from `sub`). */
+/** Maps verified claims to the application's user (e.g. get-or-create a user row from `sub`). */
 export type PrincipalResolver<P, C extends JWTClaims = JWTClaims> = (
-  auth: AuthContext<C, undefined>,
+  auth: AuthContext<undefined, C>,
 ) => P | Promise<P>
 
+/** The request a refusal answered, as far as the gate may tell a log: never a header, never the query. */
+export interface RejectedRequest {
+  /** HTTP method. */
+  method: string
+  /** The request URL (absolute or path with query); only its path reaches {@link RejectionEvent}. */
+  url?: string | URL
+}
+
+/** What `onRejection` receives for every 4xx/5xx answer rendered through the gate. */
+export interface RejectionEvent {
+  /** The refusal: `code`, `status`, the RFC 6750 `error`, and `cause` with what was checked (for logs). */
+  error: GatehouseError
+  /** HTTP method of the refused request; undefined when the renderer was not given the request. */
+  method: string | undefined
+  /**
+   * Path of the refused request, without its query string (a query may carry `access_token`,
+   * RFC 6750 §2.3); undefined when the renderer was not given the request.
+   */
+  path: string | undefined
+}
+
 export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> extends VerifierOptions {
-  /** A verifier you built (shared by several gates); otherwise one is created from these options. */
+  /** A verifier you built (shared by several gates; you close it); otherwise one is created from these options. */
   verifier?: Verifier<C>
   /** Where tokens are read from, in order (RFC 6750 §2). Default ['header']. */
   tokenLocations?: readonly TokenLocation[]
@@ -37,6 +59,16 @@ export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> exten
    * Errors thrown here are the application's and reach the framework's error handler unchanged.
    */
   principal?: PrincipalResolver<P, C>
+  /**
+   * Called for every refusal rendered through the gate (`errorResponse`, which every adapter uses): 400,
+   * 401, 403 and 503, with the GatehouseError (its `cause` names what was checked and the values
+   * involved), the method and the path. The one place to log why a request was refused; it never
+   * receives the token. Synchronous; whatever it throws is ignored, so a logging bug cannot turn a 401
+   * into a 500. Default: nothing.
+   *
+   * @example onRejection: ({ error, method, path }) => log.info({ code: error.code, status: error.status, cause: error.cause, method, path }, 'request refused')
+   */
+  onRejection?: (event: RejectionEvent) => void
 }
 
 export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
@@ -46,19 +78,33 @@ export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
    * the auth context, or `null` for an anonymous request that the rule allows for this method. Rejects
    * with a GatehouseError (400, 401, 403, 503) or with the principal hook's own error.
    */
-  check(request: GateRequest, rule?: AccessRule | CompiledRule): Promise<AuthContext<C, P> | null>
+  check(request: GateRequest, rule?: AccessRule | CompiledRule): Promise<AuthContext<P, C> | null>
   /**
    * The same pipeline without waiting, when nothing needs waiting for: the token is cached or its key is
    * loaded (see `Verifier.verifySync`) and there is no `principal` hook. Returns undefined when only
    * `check` can answer; throws what `check` rejects with. Adapters try it first, so that most requests are
    * answered in the tick that read them (a promise per request costs measurably behind a fast server).
    */
-  checkSync(request: GateRequest, rule?: AccessRule | CompiledRule): AuthContext<C, P> | null | undefined
+  checkSync(request: GateRequest, rule?: AccessRule | CompiledRule): AuthContext<P, C> | null | undefined
   /** Authorize an already authenticated request under another rule (route-level rules after a global check). */
-  authorize(auth: AuthContext<C, P> | null, method: string, rule: AccessRule | CompiledRule): void
-  /** Status, headers and JSON body for a GatehouseError. */
-  errorResponse(error: GatehouseError): ErrorResponse
-  /** Stop the verifier's background work. */
+  authorize(auth: AuthContext<P, C> | null, method: string, rule: AccessRule | CompiledRule): void
+  /**
+   * Status, headers and JSON body for a GatehouseError, reported first to `onRejection` with `request`'s
+   * method and path. Adapters pass the request; without it the event has neither.
+   */
+  errorResponse(error: GatehouseError, request?: RejectedRequest): ErrorResponse
+  /**
+   * Load every trusted issuer's keys now (discovery included), so that a wrong issuer URL, metadata
+   * document or key set stops the start instead of answering the first requests 503. Resolves when all
+   * are loaded; rejects with an Error whose message names what failed (its `cause` is the
+   * GatehouseError). Issuers with local keys need nothing. Call it once, before listening.
+   *
+   * @example await gate.warmUp() // before app.listen()
+   */
+  warmUp(): Promise<void>
+  /** Where the gate reads tokens from (the `tokenLocations` option), for adapters that cannot read all. */
+  readonly tokenLocations: readonly TokenLocation[]
+  /** Stop the background work of the verifier this gate built; a `verifier` passed in is left open. */
   close(): void
 }
 
@@ -77,7 +123,7 @@ export function toCompiledRule(rule: AccessRule | CompiledRule | undefined): Com
   return done
 }
 
-class Auth<C extends JWTClaims, P> implements AuthContext<C, P> {
+class Auth<P, C extends JWTClaims> implements AuthContext<P, C> {
   readonly token: string
   readonly claims: C
   readonly header: ProtectedHeader
@@ -114,6 +160,45 @@ class Auth<C extends JWTClaims, P> implements AuthContext<C, P> {
     // A logged auth context must never print the token.
     return { claims: this.claims, header: this.header, principal: this.principal }
   }
+  // util.inspect and so console.log, through the registered symbol rather than node:util, which other
+  // runtimes lack: the same fields as toJSON, never the token.
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return { claims: this.claims, header: this.header, principal: this.principal }
+  }
+}
+
+/** The path of a request URL, without query or fragment (`/a/b` from `https://h/a/b?x=1` or `/a/b?x=1`). */
+function pathOf(url: string | URL | undefined): string | undefined {
+  if (url === undefined) return undefined
+  const text = String(url)
+  const start = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(text)?.[0].length ?? 0
+  const end = text.search(/[?#]/)
+  return text.slice(start, end === -1 ? undefined : end) || '/'
+}
+
+/** A start-up failure with what failed in its message; the GatehouseError stays its `cause`. */
+function warmUpError(error: unknown): Error {
+  if (!isGatehouseError(error)) return error instanceof Error ? error : new Error(String(error))
+  const detail = describeCause(error.cause)
+  return new Error(
+    `gatehouse: cannot load the issuer's signing keys (${error.code}): ${error.message}${detail ? `: ${detail}` : ''}`,
+    { cause: error },
+  )
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = describeCause(cause.cause)
+    return inner ? `${cause.message}: ${inner}` : cause.message
+  }
+  if (cause === undefined || cause === null) return ''
+  if (typeof cause === 'object') {
+    const { cause: inner, ...rest } = cause as Record<string, unknown>
+    const own = Object.keys(rest).length > 0 ? JSON.stringify(rest) : ''
+    const nested = describeCause(inner)
+    return [own, nested].filter(Boolean).join(': ')
+  }
+  return String(cause)
 }
 
 /**
@@ -129,7 +214,14 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
   options: GateOptions<P, C>,
 ): Gate<P, C> {
   if (typeof options !== 'object' || options === null) fail('options', 'an object')
-  const { verifier: given, tokenLocations = ['header'], realm, principal, ...verifierOptions } = options
+  const {
+    verifier: given,
+    tokenLocations = ['header'],
+    realm,
+    principal,
+    onRejection,
+    ...verifierOptions
+  } = options
   if (
     !Array.isArray(tokenLocations) ||
     tokenLocations.length === 0 ||
@@ -139,14 +231,24 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
   }
   if (realm !== undefined && typeof realm !== 'string') fail('realm', 'a string', realm)
   if (principal !== undefined && typeof principal !== 'function') fail('principal', 'a function', principal)
+  if (onRejection !== undefined && typeof onRejection !== 'function')
+    fail('onRejection', 'a function', onRejection)
+  if (options.strict !== undefined && typeof options.strict !== 'boolean')
+    fail('strict', 'a boolean', options.strict)
   const verifier = given ?? createVerifier<C>(verifierOptions)
+  // RFC 6750 §2's one method per request, checked across all locations: the gate's own `strict`, else
+  // when every trusted issuer is strict (a shared verifier built with `strict: true`).
+  const { trusts } = verifier
+  const extractOptions = {
+    strict: options.strict ?? (trusts.length > 0 && trusts.every((trust) => trust.options.strict === true)),
+  }
 
   // One claims reader per trusted issuer: each provider keeps roles and scopes in other claims.
   const readers = new Map<Trust, (claims: JWTClaims) => ClaimSets>()
   for (const trust of verifier.trusts) readers.set(trust, createClaimsReader(trust.options.claims))
   const defaultReader = createClaimsReader(options.claims)
 
-  function authorize(auth: AuthContext<C, P> | null, method: string, rule: AccessRule | CompiledRule): void {
+  function authorize(auth: AuthContext<P, C> | null, method: string, rule: AccessRule | CompiledRule): void {
     const compiledRule = toCompiledRule(rule)
     if (auth === null) {
       if (compiledRule.requiresToken(method)) throw new GatehouseError('ERR_NO_TOKEN')
@@ -157,7 +259,7 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
 
   /** The token of the request, or null for an anonymous request the rule allows (throws otherwise). */
   function tokenOf(request: GateRequest, rule: CompiledRule): string | null {
-    const token = extractBearer(request, tokenLocations)
+    const token = extractBearer(request, tokenLocations, extractOptions)
     if (token !== undefined) return token
     if (rule.requiresToken(request.method)) throw new GatehouseError('ERR_NO_TOKEN')
     return null
@@ -169,9 +271,9 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     verified: VerifiedToken<C>,
     rule: CompiledRule,
     method: string,
-  ): Auth<C, P> {
+  ): Auth<P, C> {
     const trust = verifier.trustOf(verified.claims)
-    const auth = new Auth<C, P>(token, verified, (trust && readers.get(trust)) ?? defaultReader)
+    const auth = new Auth<P, C>(token, verified, (trust && readers.get(trust)) ?? defaultReader)
     rule.authorize(auth as AuthContext, method)
     return auth
   }
@@ -185,7 +287,7 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       // A token that is sent is always verified, even where anonymous access is allowed.
       const auth = contextFor(token, await verifier.verify(token), compiledRule, request.method)
       // After authorization: a forbidden request never creates a user row.
-      if (principal) auth.principal = (await principal(auth as unknown as AuthContext<C, undefined>)) as P
+      if (principal) auth.principal = (await principal(auth as unknown as AuthContext<undefined, C>)) as P
       return auth
     },
     checkSync(request, rule) {
@@ -197,7 +299,21 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       return verified === undefined ? undefined : contextFor(token, verified, compiledRule, request.method)
     },
     authorize,
-    errorResponse: (error) => errorResponse(error, { realm }),
-    close: () => verifier.close(),
+    errorResponse(error, request) {
+      if (onRejection !== undefined) {
+        try {
+          onRejection({ error, method: request?.method, path: pathOf(request?.url) })
+        } catch {
+          // A logging hook must not change the answer.
+        }
+      }
+      return errorResponse(error, { realm })
+    },
+    warmUp: () => verifier.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+    tokenLocations: Object.freeze([...tokenLocations]),
+    close: () => {
+      // A verifier passed in may serve other gates: whoever built it closes it.
+      if (given === undefined) verifier.close()
+    },
   }
 }

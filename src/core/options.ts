@@ -4,9 +4,10 @@
  * only explicitly (`audience: null`), never by leaving an option out.
  */
 
+import { type ClaimPath, parseClaimPath } from './claim-path.js'
 import { normalizeTyp } from './claims.js'
 import type { ClaimMapping } from './claims-reader.js'
-import { isSecureOrLoopback, SECURE_URL_RULE } from './loopback.js'
+import { isAllowedUrl, SECURE_URL_RULE } from './loopback.js'
 import {
   ALL_ALGORITHMS,
   type Algorithm,
@@ -54,9 +55,21 @@ export interface IssuerOptions {
   maxTokenAge?: number
   /** Claims that must be present. `exp` is always required; `aud` unless `audience: null`. */
   requiredClaims?: readonly string[]
-  /** Accepted `typ` header value(s), e.g. `at+jwt` for RFC 9068 strict mode. Default: any or none. */
+  /** Accepted `typ` header value(s), e.g. `at+jwt` for RFC 9068's media type. Default: any or none. */
   typ?: string | readonly string[]
-  /** Extra checks after all others (presets use it: Cognito `token_use`, Keycloak `azp`). Throw a GatehouseError to reject. */
+  /**
+   * RFC 9068's profile as one switch: `typ` must be `at+jwt` (or `application/at+jwt`, §2.1, §4); scopes
+   * are read only from the `scope` claim, a space-delimited string (§2.2.3: never `scp`, never an
+   * array); and a gate answers 400 `invalid_request` to a request that carries an `access_token` query
+   * or form parameter beside its Authorization header, even where those locations are not read (RFC 6750
+   * §2: one method per request). Conflicting `typ` or `claims.scopes` options are a TypeError. Default false.
+   */
+  strict?: boolean
+  /**
+   * Extra checks after all others (presets use it: Cognito `token_use`, Keycloak `azp`). Throw a
+   * GatehouseError to reject. With `cache`, it runs again on every cache hit, so it can consult state that
+   * changes while a token is valid (a `jti` deny-list); keep it fast and synchronous.
+   */
   validate?: (claims: JWTClaims, header: ProtectedHeader) => void
   /** Where roles, permissions, groups and scopes are read from (used by policies, not by verification). */
   claims?: ClaimMapping
@@ -74,6 +87,13 @@ export interface IssuerOptions {
   onEvent?: (event: KeyStoreEvent) => void
   /** Key store: the fetch to use (proxies, instrumentation). Default `globalThis.fetch`. */
   fetch?: typeof fetch
+  /**
+   * Fetch the issuer's metadata and keys over plain http on any host, not only on loopback hosts: for a
+   * development network (a Keycloak container at http://keycloak:8080) and nothing else, since keys
+   * fetched over http can be replaced in transit by anyone on the way. Each such host is reported once,
+   * at construction, with `process.emitWarning`. Default false: such a URL is a TypeError.
+   */
+  allowInsecureRequests?: boolean
 }
 
 /** Options of a verifier: one issuer, or several under `issuers` (top-level members are their defaults). */
@@ -85,7 +105,8 @@ export interface VerifierOptions extends IssuerOptions {
   /**
    * Cache of verified tokens, for clients that reuse a token for its lifetime: a hit skips the signature
    * check. An entry never outlives the token's `exp` (times are rechecked on every hit) and is dropped
-   * when its key leaves the key set. Cached claims are shared between requests, hence deep-frozen.
+   * when its key leaves the key set; the issuer's `validate` hook runs on every hit. Cached claims are
+   * shared between requests, hence deep-frozen.
    * `true` = 10000 entries / 16 MiB. Default off.
    */
   cache?: boolean | { maxEntries?: number; maxBytes?: number }
@@ -108,12 +129,20 @@ export interface NormalizedIssuer {
   maxTokenAge: number | undefined
   requiredClaims: readonly string[]
   typ: ReadonlySet<string> | null
+  /** RFC 9068's profile (see {@link IssuerOptions.strict}); `typ` and `claims` already reflect it. */
+  strict: boolean
   validate: ((claims: JWTClaims, header: ProtectedHeader) => void) | undefined
   claims: ClaimMapping | undefined
   /** How keys are found: one of these is set. */
   keys:
     | { kind: 'local'; value: JWKS | KeyStore }
-    | { kind: 'remote'; url: URL | undefined; discovery: boolean | 'auto'; issuer: string }
+    | {
+        kind: 'remote'
+        url: URL | undefined
+        discovery: boolean | 'auto'
+        issuer: string
+        allowInsecureRequests: boolean
+      }
 }
 
 export function fail(option: string, expected: string, got?: unknown): never {
@@ -165,6 +194,9 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
     if (typeof issuer === 'object' && issuer !== null && !Array.isArray(issuer)) {
       if (typeof (issuer as IssuerMatcher).test !== 'function')
         fail(name('issuer'), 'a string, an array of strings or a matcher with test()', issuer)
+      // A RegExp with `g` or `y` keeps `lastIndex` between calls: the same `iss` would pass, then fail.
+      if ((issuer as RegExp).global === true || (issuer as RegExp).sticky === true)
+        fail(name('issuer'), 'a RegExp without the g or y flag (they make test() stateful)', String(issuer))
       matcher = issuer as IssuerMatcher
     } else {
       issuers = stringList(name('issuer'), issuer)
@@ -208,12 +240,32 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
   const maxTokenAge = nonNegative(name('maxTokenAge'), options.maxTokenAge, undefined, 'seconds')
   const requiredClaims =
     options.requiredClaims === undefined ? [] : stringList(name('requiredClaims'), options.requiredClaims)
-  const typ =
-    options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
+  if (options.strict !== undefined && typeof options.strict !== 'boolean')
+    fail(name('strict'), 'a boolean', options.strict)
+  const strict = options.strict === true
+  let typ = options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
+  let claims = options.claims
+  if (strict) {
+    // RFC 9068 §2.1, §4: the `at+jwt` media type, with or without `application/`.
+    if (typ !== null && [...typ].some((value) => value !== STRICT_TYP))
+      fail(name('typ'), `only "${STRICT_TYP}" with strict: true (or leave typ out)`, options.typ)
+    typ = new Set([STRICT_TYP])
+    // RFC 9068 §2.2.3: scopes are the space-delimited `scope` claim, and nothing else.
+    const scopes = claims?.scopes
+    if (
+      scopes !== undefined &&
+      !(Array.isArray(scopes) && scopes.length === 1 && isScopeClaim(scopes[0], name('claims.scopes[0]')))
+    )
+      fail(name('claims.scopes'), `['scope'] or nothing with strict: true (RFC 9068 §2.2.3)`, scopes)
+    claims = { ...claims, scopes: ['scope'] }
+  }
   if (options.validate !== undefined && typeof options.validate !== 'function')
     fail(name('validate'), 'a function', options.validate)
 
   let keys: NormalizedIssuer['keys']
+  const { allowInsecureRequests = false } = options
+  if (typeof allowInsecureRequests !== 'boolean')
+    fail(name('allowInsecureRequests'), 'a boolean', allowInsecureRequests)
   const discovery = options.discovery ?? false
   if (discovery !== true && discovery !== false && discovery !== 'auto')
     fail(name('discovery'), "true, false or 'auto'", discovery)
@@ -236,14 +288,20 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
     let url: URL | undefined
     if (options.jwksUri !== undefined) {
       if (discovery) fail(name('discovery'), 'to be off when jwksUri is given (one key source)')
-      url = parseHttpUrl(name('jwksUri'), options.jwksUri)
+      url = parseHttpUrl(name('jwksUri'), options.jwksUri, allowInsecureRequests)
     } else if (first === undefined) {
       fail(name('jwksUri'), 'a JWKS URL: an issuer matcher cannot derive one')
     } else if (!discovery) {
-      url = parseHttpUrl(name('issuer'), `${first.replace(/\/+$/, '')}/.well-known/jwks.json`)
+      url = parseHttpUrl(
+        name('issuer'),
+        `${first.replace(/\/+$/, '')}/.well-known/jwks.json`,
+        allowInsecureRequests,
+      )
     }
     if (discovery && first === undefined) fail(name('discovery'), 'an exact issuer to discover')
-    keys = { kind: 'remote', url, discovery, issuer: first ?? '' }
+    // Discovery fetches from the issuer itself: refused here, not at the first request (a 503 for all).
+    if (discovery && first !== undefined) parseHttpUrl(name('issuer'), first, allowInsecureRequests)
+    keys = { kind: 'remote', url, discovery, issuer: first ?? '', allowInsecureRequests }
   }
 
   return {
@@ -255,20 +313,32 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
     maxTokenAge,
     requiredClaims,
     typ,
+    strict,
     validate: options.validate,
-    claims: options.claims,
+    claims,
     keys,
   }
 }
 
-/** An http(s) URL; https is required except on loopback (checked again by the key store). */
-export function parseHttpUrl(option: string, value: string | URL): URL {
+const STRICT_TYP = 'at+jwt'
+
+function isScopeClaim(path: unknown, option: string): boolean {
+  if (typeof path !== 'string' && !Array.isArray(path)) return false
+  const segments = parseClaimPath(path as ClaimPath, option)
+  return segments.length === 1 && segments[0] === 'scope'
+}
+
+/**
+ * An http(s) URL; https is required except on loopback, or anywhere with `allowInsecureRequests` (checked
+ * again by the key store).
+ */
+export function parseHttpUrl(option: string, value: string | URL, allowInsecureRequests = false): URL {
   let url: URL
   try {
     url = new URL(String(value))
   } catch {
     fail(option, 'an absolute https URL', String(value))
   }
-  if (!isSecureOrLoopback(url)) fail(option, SECURE_URL_RULE, url.href)
+  if (!isAllowedUrl(url, allowInsecureRequests)) fail(option, SECURE_URL_RULE, url.href)
   return url
 }

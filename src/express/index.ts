@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * const gate = createGate(optionsFromEnv())
- * app.get('/api/private-scoped', auth(gate), requireScopes('read:messages'), (req, res) => res.json({ ok: true }))
+ * app.get('/api/private-scoped', auth(gate), requireScopes('read:messages'), (req, res) => res.json({ sub: authOf(req).claims.sub }))
  * app.use(errorHandler())
  * ```
  */
@@ -26,7 +26,8 @@ declare global {
     interface Request {
       /**
        * Set by `auth()`: the verified request, or `null` when its rule let an anonymous request through.
-       * `undefined` on routes that `auth()` did not run for. Type your claims with {@link authOf}.
+       * `undefined` on routes that `auth()` did not run for. In a handler behind `auth()`, `authOf(req)`
+       * gives it typed and never null (it throws the 401 for an anonymous request).
        */
       auth?: AuthContext | null
     }
@@ -69,11 +70,14 @@ function send(res: Response, { status, headers, body }: ErrorResponse): void {
   res.status(status).set(headers).send(JSON.stringify(body))
 }
 
+/** The request as the gate's `onRejection` sees it: method and URL (the gate keeps only the path). */
+const rejected = (req: Request) => ({ method: req.method, url: req.originalUrl })
+
 /** Render a GatehouseError, or pass it on (`passErrors`, response already started) or any other error. */
 function fail(req: Request, res: Response, next: NextFunction, error: unknown): void {
   const mounted = mountedOf(req)
   if (!isGatehouseError(error) || mounted?.passErrors || res.headersSent) next(error)
-  else send(res, mounted ? mounted.gate.errorResponse(error) : errorResponse(error))
+  else send(res, mounted ? mounted.gate.errorResponse(error, rejected(req)) : errorResponse(error))
 }
 
 /**
@@ -182,19 +186,19 @@ export function errorHandler(gate?: Pick<Gate, 'errorResponse'>): ErrorRequestHa
   return (error, req, res, next) => {
     if (!isGatehouseError(error) || res.headersSent) return next(error)
     const mounted = mountedOf(req)
-    send(res, (mounted?.gate ?? gate)?.errorResponse(error) ?? errorResponse(error))
+    send(res, (mounted?.gate ?? gate)?.errorResponse(error, rejected(req)) ?? errorResponse(error))
   }
 }
 
 /**
- * `req.auth` with your claim and principal types, for handlers behind `auth()`. Throws `ERR_NO_TOKEN`
+ * `req.auth` with your principal and claim types, for handlers behind `auth()`. Throws `ERR_NO_TOKEN`
  * (401) for an anonymous request, so a handler that needs a caller never sees `null`.
  *
- * @example const { claims } = authOf<MyClaims, User>(req)
+ * @example const { claims, principal } = authOf<User, MyClaims>(req)
  * @throws Error when `auth()` did not run on this route (a wiring mistake, not the client's).
  */
-export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(req: Request): AuthContext<C, P> {
+export function authOf<P = unknown, C extends JWTClaims = JWTClaims>(req: Request): AuthContext<P, C> {
   if (req.auth === undefined) throw new Error('gatehouse: authOf() on a route without auth()')
   if (req.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
-  return req.auth as unknown as AuthContext<C, P>
+  return req.auth as unknown as AuthContext<P, C>
 }

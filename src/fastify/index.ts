@@ -1,7 +1,11 @@
 /**
  * gatehouse/fastify: a Fastify 5 plugin. Verification runs in an `onRequest` hook, before the body is
- * read; every route needs a valid token unless its config says otherwise (seed 000: everything is
- * protected unless marked public). It translates only; every decision is the core's (gate.ts).
+ * read (so a token in a form body cannot be seen: `tokenLocations: ['body']` is refused at registration);
+ * every route needs a valid token unless its config says otherwise (everything is protected unless
+ * marked public). It translates only; every decision is the core's (gate.ts).
+ *
+ * The app's error handler stays the app's: GatehouseErrors that handlers throw are rendered by a
+ * route-level error handler the plugin gives each route it sees, which passes every other error on.
  *
  * Route config `auth`:
  * - absent: the plugin's `rule` (default: a valid token) when `protectAll` is on, else nothing;
@@ -12,10 +16,16 @@
  * ```ts
  * await app.register(gatehouse, optionsFromEnv())
  * app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
- * app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async (req) => ({ sub: req.auth?.claims.sub }))
+ * app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async (req) => ({ sub: authOf(req).claims.sub }))
  * ```
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type {
+  FastifyError,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
@@ -48,8 +58,11 @@ export interface PluginOptions {
   /** The rule of routes without `config.auth`. Default `{}`: a valid token. */
   rule?: AccessRule | CompiledRule
   /**
-   * Install an error handler that renders GatehouseErrors thrown by handlers (`assertOwner`) and rethrows
-   * every other error to the handler before it. Default true; with false, render them with {@link sendError}.
+   * Render GatehouseErrors thrown by handlers (`assertOwner`) and by `preHandler`s: each route registered
+   * after the plugin gets a route-level error handler that renders them and passes every other error on,
+   * to the route's own `errorHandler` if it has one, else to the app's. The app's error handler is never
+   * replaced (so `allowErrorHandlerOverride: false` works). Default true; with false, GatehouseErrors reach
+   * the app's error handler: render them there with {@link sendError}.
    */
   errorHandler?: boolean
 }
@@ -58,24 +71,59 @@ export interface PluginOptions {
 export type FastifyGatehouseOptions<P = unknown, C extends JWTClaims = JWTClaims> = PluginOptions &
   ({ gate: Gate<P, C> } | (GateOptions<P, C> & { gate?: undefined }))
 
-/** Render a GatehouseError with the plugin's gate. Returns the reply, as async hooks must. */
+/**
+ * Render a GatehouseError with the plugin's gate (reported to its `onRejection` with the request's method
+ * and path). Returns the reply, as async hooks must.
+ */
 export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
   const gate = reply.server.gatehouse
-  const { status, headers, body } = gate.errorResponse(error)
+  const { method, url } = reply.request
+  const { status, headers, body } = gate.errorResponse(error, { method, url })
   return reply.code(status).headers(headers).send(JSON.stringify(body))
+}
+
+type RouteErrorHandler = (
+  this: unknown,
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => unknown
+const RENDERS = Symbol('gatehouse:renders')
+
+/** A route's error handler that renders GatehouseErrors, and leaves the rest to `own` or to the app's. */
+function routeErrorHandler(own: RouteErrorHandler | undefined): RouteErrorHandler {
+  if (own !== undefined && RENDERS in own) return own // a HEAD route copied from its GET
+  const handler: RouteErrorHandler = function (this: unknown, error, request, reply) {
+    if (isGatehouseError(error) && !reply.sent) return sendError(reply, error)
+    if (own !== undefined) return own.call(this, error, request, reply)
+    throw error // Fastify hands it to the error handler of the route's context: the app's
+  }
+  return Object.assign(handler, { [RENDERS]: true })
 }
 
 const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, options) => {
   const { protectAll = true, rule: defaultRule, errorHandler = true, gate: given, ...gateOptions } = options
   const gate: Gate = given ?? createGate(gateOptions as GateOptions)
+  // The onRequest hook runs before Fastify reads the body: a body token would be silently never found.
+  if (gate.tokenLocations?.includes('body')) {
+    if (given === undefined) gate.close()
+    throw new TypeError(
+      "tokenLocations: 'body' cannot work with gatehouse/fastify, which verifies in an onRequest hook, " +
+        "before the body is read; use 'header' (RFC 6750 §2.1) or 'query'",
+    )
+  }
   const fallback = protectAll ? toCompiledRule(defaultRule) : undefined
 
   fastify.decorate('gatehouse', gate)
   fastify.decorateRequest('auth', null)
-  // Compile each route's rule as the route is added: a wrong rule stops start-up, not a request.
   fastify.addHook('onRoute', (route) => {
+    // Compile each route's rule as the route is added: a wrong rule stops start-up, not a request.
     const auth = route.config?.auth
     if (auth !== undefined && auth !== false) toCompiledRule(auth)
+    // A route-level handler, not setErrorHandler: the app's error handler is the app's to set.
+    if (errorHandler) {
+      route.errorHandler = routeErrorHandler(route.errorHandler as RouteErrorHandler | undefined) as never
+    }
   })
   // Callback style, not async: a request whose token needs no I/O (cached, or its key loaded) is answered
   // in the same tick, without a promise per request (measured by bench:http).
@@ -110,12 +158,6 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
       done()
     }, failed)
   })
-  if (errorHandler) {
-    fastify.setErrorHandler((error, _request, reply) => {
-      if (isGatehouseError(error) && !reply.sent) return sendError(reply, error)
-      throw error // to the error handler that was in place before this one
-    })
-  }
   if (given === undefined) fastify.addHook('onClose', async () => gate.close())
 }
 
@@ -158,13 +200,14 @@ export const requirePermissions = (match: Match) => rule(policy.requirePermissio
 export const requireGroups = (match: Match) => rule(policy.requireGroups(match))
 
 /**
- * `request.auth` with your claim and principal types. Throws `ERR_NO_TOKEN` (401) for an anonymous request.
+ * `request.auth` with your principal and claim types, never null: throws `ERR_NO_TOKEN` (401) for an
+ * anonymous request (rendered by the plugin).
  *
- * @example const { claims } = authOf<MyClaims>(request)
+ * @example const { claims, principal } = authOf<User, MyClaims>(request)
  */
-export function authOf<C extends JWTClaims = JWTClaims, P = unknown>(
+export function authOf<P = unknown, C extends JWTClaims = JWTClaims>(
   request: FastifyRequest,
-): AuthContext<C, P> {
+): AuthContext<P, C> {
   if (request.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
-  return request.auth as unknown as AuthContext<C, P>
+  return request.auth as unknown as AuthContext<P, C>
 }

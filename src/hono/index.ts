@@ -9,8 +9,7 @@
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
 import { errorResponse } from '../core/challenge.js'
-import type { GatehouseError } from '../core/errors.js'
-import { isGatehouseError } from '../core/errors.js'
+import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
 import * as policy from '../core/policy/index.js'
@@ -20,7 +19,7 @@ import { headersOf } from '../node/headers.js'
 /** The context variables `auth()` sets. */
 export interface GatehouseVariables<P = unknown, C extends JWTClaims = JWTClaims> {
   /** The verified request, or `null` when the rule let an anonymous request through. */
-  auth: AuthContext<C, P> | null
+  auth: AuthContext<P, C> | null
   /** The gate that checked the request, for the route-level middlewares below. */
   gatehouse: Gate<P, C>
 }
@@ -47,9 +46,9 @@ function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): 
   return typeof (value as Gate<P, C>).check === 'function'
 }
 
-// The gate builds status, headers and body; Hono only sends them.
+// The gate builds status, headers and body (and reports the refusal to its `onRejection`); Hono only sends them.
 function render(c: Context, gate: Pick<Gate, 'errorResponse'>, error: GatehouseError): Response {
-  const { status, headers, body } = gate.errorResponse(error)
+  const { status, headers, body } = gate.errorResponse(error, { method: c.req.method, url: c.req.url })
   return c.body(JSON.stringify(body), status, headers)
 }
 
@@ -77,7 +76,7 @@ function headersFor(c: Context) {
  * ```ts
  * const app = new Hono()
  * app.use('/api/*', auth(createGate(optionsFromEnv())))
- * app.get('/api/private', (c) => c.json({ sub: c.get('auth')?.claims.sub }))
+ * app.get('/api/private', (c) => c.json({ sub: authOf(c).claims.sub }))
  * ```
  */
 export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
@@ -87,7 +86,7 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
   const gate = isGate(gateOrOptions) ? gateOrOptions : createGate(gateOrOptions)
   const compiled = toCompiledRule(rule)
   const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
-    let result: AuthContext<C, P> | null | undefined
+    let result: AuthContext<P, C> | null | undefined
     const input = { method: c.req.method, headers: headersFor(c), url: c.req.url }
     try {
       // Without waiting when nothing needs waiting for (a cached token, a loaded key), as the other adapters.
@@ -145,11 +144,27 @@ export const requireGroups = (match: Match): MiddlewareHandler => rule(policy.re
  */
 export function errorHandler(fallback?: ErrorHandler): ErrorHandler {
   return (error, c) => {
-    if (isGatehouseError(error)) return render(c, c.get('gatehouse') ?? { errorResponse }, error)
+    if (isGatehouseError(error))
+      return render(c, c.get('gatehouse') ?? { errorResponse: (e) => errorResponse(e) }, error)
     if (fallback !== undefined) return fallback(error, c)
     if ('getResponse' in error && typeof error.getResponse === 'function')
       return error.getResponse() as Response
     console.error(error)
     return c.text('Internal Server Error', 500)
   }
+}
+
+/**
+ * `c.get('auth')` with your principal and claim types, for handlers behind `auth()`, never null: throws
+ * `ERR_NO_TOKEN` (401) for an anonymous request (rendered by {@link errorHandler}), as `authOf` of
+ * gatehouse/express and gatehouse/fastify.
+ *
+ * @example app.get('/api/me', auth(gate), (c) => c.json({ sub: authOf<User>(c).claims.sub }))
+ * @throws Error when `auth()` did not run on this route (a wiring mistake, not the client's).
+ */
+export function authOf<P = unknown, C extends JWTClaims = JWTClaims>(c: Context): AuthContext<P, C> {
+  const auth = c.get('auth') as AuthContext<P, C> | null | undefined
+  if (auth === undefined) throw new Error('gatehouse/hono: authOf() on a route without auth()')
+  if (auth === null) throw new GatehouseError('ERR_NO_TOKEN')
+  return auth
 }

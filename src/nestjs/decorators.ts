@@ -15,7 +15,7 @@ import * as policy from '../core/policy/index.js'
 /** Injection token of the module's gate: `constructor(@Inject(GATEHOUSE_GATE) gate: Gate)`. */
 export const GATEHOUSE_GATE: unique symbol = Symbol('gatehouse:gate')
 
-/** Metadata keys, one per decorator, so that each kind is overridden on its own (see guard.ts). */
+/** Metadata keys, one per decorator; the guard combines them into one rule per level (see guard.ts). */
 export const METADATA = {
   public: 'gatehouse:public',
   rule: 'gatehouse:rule',

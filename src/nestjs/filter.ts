@@ -20,7 +20,9 @@ export class GatehouseExceptionFilter implements ExceptionFilter<GatehouseError>
 
   catch(error: GatehouseError, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error
-    const { status, headers, body } = this.gate.errorResponse(error)
+    const request = host.switchToHttp().getRequest<{ method: string; originalUrl?: string; url?: string }>()
+    const rejected = { method: request.method, url: request.originalUrl ?? request.url }
+    const { status, headers, body } = this.gate.errorResponse(error, rejected)
     const { httpAdapter } = this.adapterHost
     const response = host.switchToHttp().getResponse()
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(response, name, value)

@@ -1,13 +1,17 @@
 /**
- * The global guard: every route needs a valid token unless marked `@Public()` (seed 000: DRF's default
- * `IsAuthenticated`). It reads the decorators' metadata, runs the gate and attaches `request.auth`.
+ * The global guard: every route needs a valid token unless marked `@Public()` (secure by default, as
+ * DRF's `IsAuthenticated`). It reads the decorators' metadata, runs the gate and attaches `request.auth`.
  *
- * Precedence, key by key: a handler's `@RequireScopes` replaces its class's `@RequireScopes`, and so on
- * for roles, permissions, groups and each member of `@AccessRule` (`optional`, `methods`, `check`...);
- * what the handler does not set is inherited from the class. `@Public()` on a handler wins over any class
- * requirement; `@Public()` on a class applies to handlers with no requirement of their own. On one level,
- * `@Public()` with a requirement, or `@RequireScopes` with `@AccessRule({ scopes })`, is ambiguous: a
- * TypeError at the first request (a 500, never an open route).
+ * Levels, as Express's router `auth()` and route `rule()`: a class's requirements and its handler's
+ * are two rules, and BOTH must pass (a handler's `@RequireScopes('admin')` under a class's
+ * `@AccessRule({ optional: ['GET'] })` needs a token with `admin` on GET). A level with no decorator adds
+ * nothing; with neither, the route needs a valid token. `@Public()` on a handler exempts it from its
+ * class's requirements (no token is read); `@Public()` on a class leaves its handlers' own rules alone.
+ *
+ * Refused when the application starts (GatehouseModule checks every controller), with a TypeError naming
+ * the handler: `@Public()` with a requirement on one level; `@RequireScopes` with `@AccessRule({ scopes })`
+ * on one level; a handler rule that lets a method through without a token (`optional`, `'public'`) where
+ * its class requires one, since the class would refuse that anonymous request anyway.
  *
  * What it does NOT guard: non-HTTP contexts (WebSocket, microservices). There it denies everything that
  * is not `@Public()`, since it cannot read a bearer token portably.
@@ -47,7 +51,73 @@ interface HttpRequest extends Pick<IncomingMessage, 'headers' | 'rawHeaders'> {
   auth?: AuthContext | null
 }
 
-type Resolved = CompiledRule | 'public'
+/** A route's rules: `public`, or the outer rule (the class's, or the only one) and the handler's, both to pass. */
+export type Resolved = 'public' | { readonly outer: CompiledRule; readonly inner?: CompiledRule }
+
+const DEFAULT: Resolved = { outer: compileRule({}) }
+
+/** One level's requirements (a handler's or a class's), `'public'`, or undefined when it has none. */
+function level(reflector: Reflector, target: Function, where: string): AccessRule | 'public' | undefined {
+  const isPublic = reflector.get<boolean | undefined>(METADATA.public, target) === true
+  const base = reflector.get<AccessRule | undefined>(METADATA.rule, target)
+  let rule: Record<string, unknown> | undefined
+  if (base !== undefined) {
+    rule = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined))
+  }
+  for (const kind of KINDS) {
+    const match = reflector.get<unknown>(METADATA[kind], target)
+    if (match === undefined) continue
+    rule ??= {}
+    if (rule[kind] !== undefined) {
+      throw new TypeError(`${where}: @AccessRule({ ${kind} }) and @Require… both set ${kind}; use one`)
+    }
+    rule[kind] = match
+  }
+  if (isPublic && rule !== undefined) {
+    throw new TypeError(`${where}: @Public() together with a requirement; use one`)
+  }
+  return isPublic ? 'public' : (rule as AccessRule | undefined)
+}
+
+/** Methods a handler rule lets through without a token while its class rule requires one. */
+function unreachable(handler: CompiledRule, cls: CompiledRule): string[] {
+  const named = new Set([
+    ...Object.keys(handler.requirement.methods),
+    ...Object.keys(cls.requirement.methods),
+  ])
+  const found = [...named].filter((m) => !handler.requiresToken(m) && cls.requiresToken(m))
+  if (handler.requirement.default.access !== 'required' && cls.requirement.default.access === 'required') {
+    found.push('every other method')
+  }
+  return found
+}
+
+/**
+ * The rules of one handler of one controller class. Throws a TypeError naming the handler for a
+ * combination whose meaning is not obvious (see the module comment).
+ */
+export function resolveRoute(reflector: Reflector, cls: Function, handler: Function): Resolved {
+  const className = cls.name || '(anonymous class)'
+  const own = level(reflector, handler, `${className}.${handler.name}`)
+  const inherited = level(reflector, cls, className)
+  if (own === 'public') return 'public'
+  if (own === undefined) {
+    if (inherited === 'public') return 'public'
+    return inherited === undefined ? DEFAULT : { outer: compileRule(inherited) }
+  }
+  const handlerRule = compileRule(own)
+  if (inherited === undefined || inherited === 'public') return { outer: handlerRule }
+  const classRule = compileRule(inherited)
+  const methods = unreachable(handlerRule, classRule)
+  if (methods.length > 0) {
+    throw new TypeError(
+      `${className}.${handler.name}: its rule lets ${methods.join(', ')} through without a token, but ` +
+        `${className} requires one, and both levels must pass; make the method optional on the class ` +
+        'too, or mark the handler @Public()',
+    )
+  }
+  return { outer: classRule, inner: handlerRule }
+}
 
 @Injectable()
 export class GatehouseGuard implements CanActivate {
@@ -61,23 +131,28 @@ export class GatehouseGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.#resolve(context.getClass(), context.getHandler())
-    if (context.getType() !== 'http') return rule === 'public'
+    const rules = this.#resolve(context.getClass(), context.getHandler())
+    if (context.getType() !== 'http') return rules === 'public'
     const http = context.switchToHttp()
     const request = http.getRequest<HttpRequest>()
-    if (rule === 'public') {
+    if (rules === 'public') {
       request.auth = null
       return true
     }
+    const url = request.originalUrl ?? request.url
     try {
       // Every Authorization value that was sent, not only the first that Node keeps (see node/headers.ts).
       const headers = headersOf(request.raw ?? request)
-      const url = request.originalUrl ?? request.url
-      request.auth = await this.gate.check({ method: request.method, headers, url, body: request.body }, rule)
+      const auth = await this.gate.check(
+        { method: request.method, headers, url, body: request.body },
+        rules.outer,
+      )
+      if (rules.inner !== undefined) this.gate.authorize(auth, request.method, rules.inner)
+      request.auth = auth
       return true
     } catch (error) {
       if (!isGatehouseError(error)) throw error
-      const { status, headers, body } = this.gate.errorResponse(error)
+      const { status, headers, body } = this.gate.errorResponse(error, { method: request.method, url })
       // Set here, not in a filter: an application's catch-all filter must not lose the challenge.
       const response = http.getResponse()
       const { httpAdapter } = this.adapterHost
@@ -86,7 +161,7 @@ export class GatehouseGuard implements CanActivate {
     }
   }
 
-  #resolve(cls: object, handler: object): Resolved {
+  #resolve(cls: Function, handler: Function): Resolved {
     let byHandler = this.#cache.get(cls)
     if (byHandler === undefined) {
       byHandler = new Map()
@@ -94,37 +169,9 @@ export class GatehouseGuard implements CanActivate {
     }
     let resolved = byHandler.get(handler)
     if (resolved === undefined) {
-      const where = `${(cls as { name?: string }).name}.${(handler as { name?: string }).name}`
-      const own = this.#level(handler, where)
-      const inherited = this.#level(cls, (cls as { name?: string }).name ?? '')
-      if (own === 'public' || (own === undefined && inherited === 'public')) resolved = 'public'
-      else resolved = compileRule({ ...(inherited === 'public' ? {} : inherited), ...own })
+      resolved = resolveRoute(this.reflector, cls, handler)
       byHandler.set(handler, resolved)
     }
     return resolved
-  }
-
-  /** One level's requirements (a handler's or a class's), `'public'`, or undefined when it has none. */
-  #level(target: object, where: string): AccessRule | 'public' | undefined {
-    const isPublic = this.reflector.get<boolean | undefined>(METADATA.public, target as Function) === true
-    const base = this.reflector.get<AccessRule | undefined>(METADATA.rule, target as Function)
-    let rule: Record<string, unknown> | undefined
-    // Members set to undefined are dropped: they must not erase the class's requirement when merged.
-    if (base !== undefined) {
-      rule = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined))
-    }
-    for (const kind of KINDS) {
-      const match = this.reflector.get<unknown>(METADATA[kind], target as Function)
-      if (match === undefined) continue
-      rule ??= {}
-      if (rule[kind] !== undefined) {
-        throw new TypeError(`${where}: @AccessRule({ ${kind} }) and @Require… both set ${kind}; use one`)
-      }
-      rule[kind] = match
-    }
-    if (isPublic && rule !== undefined) {
-      throw new TypeError(`${where}: @Public() together with a requirement; use one`)
-    }
-    return isPublic ? 'public' : (rule as AccessRule | undefined)
   }
 }

@@ -1,7 +1,9 @@
 /**
  * `GatehouseModule`: provides the gate under {@link GATEHOUSE_GATE}, registers {@link GatehouseGuard} as a
  * global guard (APP_GUARD), so every route of the application is protected unless marked public, and
- * {@link GatehouseExceptionFilter} (APP_FILTER) for GatehouseErrors thrown by handlers.
+ * {@link GatehouseExceptionFilter} (APP_FILTER) for GatehouseErrors thrown by handlers. When the
+ * application initializes, it resolves the rules of every controller's handlers, so that a combination
+ * the guard refuses stops the start (a TypeError naming the handler) instead of answering 500 later.
  */
 import {
   type DynamicModule,
@@ -10,14 +12,23 @@ import {
   Module,
   type ModuleMetadata,
   type OnModuleDestroy,
+  type OnModuleInit,
   type Provider,
 } from '@nestjs/common'
-import { APP_FILTER, APP_GUARD } from '@nestjs/core'
+import { PATH_METADATA } from '@nestjs/common/constants.js'
+import {
+  APP_FILTER,
+  APP_GUARD,
+  DiscoveryModule,
+  DiscoveryService,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core'
 import { createGate, type Gate, type GateOptions } from '../core/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { GATEHOUSE_GATE } from './decorators.js'
 import { GatehouseExceptionFilter } from './filter.js'
-import { GatehouseGuard } from './guard.js'
+import { GatehouseGuard, resolveRoute } from './guard.js'
 
 /** A gate from `createGate()` (you close it), or its options (the module builds the gate and closes it). */
 export type GatehouseModuleOptions<P = unknown, C extends JWTClaims = JWTClaims> =
@@ -46,7 +57,7 @@ function build(options: Provider, imports: NonNullable<ModuleMetadata['imports']
   return {
     module: GatehouseModule,
     global: true,
-    imports,
+    imports: [...imports, DiscoveryModule],
     providers: [
       options,
       { provide: GATEHOUSE_GATE, inject: [OPTIONS], useFactory: toGate },
@@ -59,8 +70,12 @@ function build(options: Provider, imports: NonNullable<ModuleMetadata['imports']
 
 @Global()
 @Module({})
-export class GatehouseModule implements OnModuleDestroy {
-  constructor(@Inject(GATEHOUSE_GATE) private readonly gate: Gate) {}
+export class GatehouseModule implements OnModuleInit, OnModuleDestroy {
+  constructor(
+    @Inject(GATEHOUSE_GATE) private readonly gate: Gate,
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(Reflector) private readonly reflector: Reflector,
+  ) {}
 
   /**
    * @example
@@ -80,6 +95,20 @@ export class GatehouseModule implements OnModuleDestroy {
       { provide: OPTIONS, inject, useFactory: useFactory as (...args: unknown[]) => unknown },
       imports,
     )
+  }
+
+  /** Resolve every route's rules now: a refused combination stops `app.init()` / `app.listen()`. */
+  onModuleInit(): void {
+    const scanner = new MetadataScanner()
+    for (const { metatype } of this.discovery.getControllers()) {
+      if (typeof metatype !== 'function') continue
+      for (const name of scanner.getAllMethodNames(metatype.prototype)) {
+        const handler = (metatype.prototype as Record<string, unknown>)[name]
+        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined)
+          continue
+        resolveRoute(this.reflector, metatype, handler)
+      }
+    }
   }
 
   onModuleDestroy(): void {

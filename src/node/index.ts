@@ -21,13 +21,18 @@ import { headersOf } from './headers.js'
 
 export { headersOf } from './headers.js'
 
-/** Write a GatehouseError's response (status, `WWW-Authenticate`, JSON body) and end it. */
+/**
+ * Write a GatehouseError's response (status, `WWW-Authenticate`, JSON body) and end it. The gate's
+ * `onRejection` sees the method and path of `res.req`, the request this response answers.
+ */
 export function sendError(
   gate: Pick<Gate, 'errorResponse'>,
   res: ServerResponse,
   error: GatehouseError,
 ): void {
-  const { status, headers, body } = gate.errorResponse(error)
+  const req = res.req as IncomingMessage | undefined
+  const request = req === undefined ? undefined : { method: req.method ?? 'GET', url: req.url }
+  const { status, headers, body } = gate.errorResponse(error, request)
   const payload = JSON.stringify(body)
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) })
   res.end(payload)
@@ -46,7 +51,7 @@ export async function authenticate<P, C extends JWTClaims>(
   req: IncomingMessage,
   res: ServerResponse,
   rule?: AccessRule | CompiledRule,
-): Promise<AuthContext<C, P> | null | undefined> {
+): Promise<AuthContext<P, C> | null | undefined> {
   try {
     return await gate.check({ method: req.method ?? 'GET', headers: headersOf(req), url: req.url }, rule)
   } catch (error) {
@@ -60,7 +65,7 @@ export async function authenticate<P, C extends JWTClaims>(
 export type NodeHandler<P, C extends JWTClaims> = (
   req: IncomingMessage,
   res: ServerResponse,
-  auth: AuthContext<C, P> | null,
+  auth: AuthContext<P, C> | null,
 ) => void | Promise<void>
 
 /** Options of {@link createNodeHandler}. */

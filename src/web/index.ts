@@ -10,7 +10,7 @@ import type { JWTClaims } from '../core/types.js'
 
 export type WebHandler<P, C extends JWTClaims> = (
   request: Request,
-  auth: AuthContext<C, P> | null,
+  auth: AuthContext<P, C> | null,
 ) => Response | Promise<Response>
 
 export interface WithAuthOptions {
@@ -18,9 +18,17 @@ export interface WithAuthOptions {
   rule?: AccessRule | CompiledRule
 }
 
-/** Render a GatehouseError as a Web Response. */
-export function errorToResponse(gate: Gate<unknown, JWTClaims>, error: GatehouseError): Response {
-  const { status, headers, body } = gate.errorResponse(error)
+/**
+ * Render a GatehouseError as a Web Response. Pass the `request` it answers so that the gate's
+ * `onRejection` sees its method and path.
+ */
+export function errorToResponse(
+  gate: Gate<unknown, JWTClaims>,
+  error: GatehouseError,
+  request?: Request,
+): Response {
+  const rejected = request === undefined ? undefined : { method: request.method, url: request.url }
+  const { status, headers, body } = gate.errorResponse(error, rejected)
   return new Response(JSON.stringify(body), { status, headers })
 }
 
@@ -33,7 +41,7 @@ export async function handleWebRequest<P, C extends JWTClaims>(
   request: Request,
   rule?: AccessRule | CompiledRule,
 ): Promise<
-  { auth: AuthContext<C, P> | null; response?: undefined } | { auth?: undefined; response: Response }
+  { auth: AuthContext<P, C> | null; response?: undefined } | { auth?: undefined; response: Response }
 > {
   try {
     const auth = await gate.check(
@@ -42,7 +50,9 @@ export async function handleWebRequest<P, C extends JWTClaims>(
     )
     return { auth }
   } catch (error) {
-    if (isGatehouseError(error)) return { response: errorToResponse(gate as Gate<unknown, JWTClaims>, error) }
+    if (isGatehouseError(error)) {
+      return { response: errorToResponse(gate as Gate<unknown, JWTClaims>, error, request) }
+    }
     throw error
   }
 }

@@ -2,8 +2,17 @@
  * optionsFromEnv: each GATEHOUSE_* variable, and each invalid value stopping start-up with a TypeError
  * that names the variable (issue 2, "Configuration").
  */
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { hasEnvConfig, optionsFromEnv } from '../../src/core/env.js'
+import {
+  ENV_VARIABLES,
+  hasEnvConfig,
+  optionsFromEnv,
+  unknownEnvWarnings,
+  warnUnknownEnv,
+} from '../../src/core/env.js'
 import { createVerifier } from '../../src/core/verify.js'
 
 const BASE = {
@@ -100,6 +109,18 @@ describe('optionsFromEnv: each variable', () => {
     expect(options.requiredClaims).toEqual(['sub', 'client_id'])
   })
 
+  it('GATEHOUSE_STRICT: 1 or true turns on RFC 9068 strict mode, 0 or false leaves it off', () => {
+    for (const value of ['1', 'true', 'TRUE', ' 1 '])
+      expect(optionsFromEnv(env({ GATEHOUSE_STRICT: value })).strict).toBe(true)
+    for (const value of ['0', 'false', 'False'])
+      expect(optionsFromEnv(env({ GATEHOUSE_STRICT: value })).strict).toBe(false)
+    expect(optionsFromEnv(BASE).strict).toBeUndefined()
+    const verifier = createVerifier(optionsFromEnv(env({ GATEHOUSE_STRICT: '1' })))
+    expect(verifier.trusts[0]?.options.strict).toBe(true)
+    expect([...(verifier.trusts[0]?.options.typ ?? [])]).toEqual(['at+jwt'])
+    verifier.close()
+  })
+
   it('empty or blank variables count as unset', () => {
     const options = optionsFromEnv(
       env({ GATEHOUSE_ALGORITHMS: '', GATEHOUSE_CLOCK_TOLERANCE: '   ', GATEHOUSE_JWKS_URL: '' }),
@@ -176,6 +197,8 @@ describe('optionsFromEnv: an invalid value names its variable', () => {
     ['a negative tolerance', env({ GATEHOUSE_CLOCK_TOLERANCE: '-1' }), 'GATEHOUSE_CLOCK_TOLERANCE'],
     ['a tolerance with a unit', env({ GATEHOUSE_CLOCK_TOLERANCE: '5s' }), 'GATEHOUSE_CLOCK_TOLERANCE'],
     ['a non-numeric max age', env({ GATEHOUSE_MAX_TOKEN_AGE: 'one hour' }), 'GATEHOUSE_MAX_TOKEN_AGE'],
+    ['strict "yes"', env({ GATEHOUSE_STRICT: 'yes' }), 'GATEHOUSE_STRICT'],
+    ['strict with typ JWT', env({ GATEHOUSE_STRICT: '1', GATEHOUSE_TYP: 'JWT' }), 'GATEHOUSE_TYP'],
   ])('%s → TypeError naming %s', (_why, variables, variable) => {
     expect(() => optionsFromEnv(variables)).toThrow(TypeError)
     expect(() => optionsFromEnv(variables)).toThrow(new RegExp(`^${variable}:`))
@@ -215,5 +238,92 @@ describe('optionsFromEnv: an invalid value names its variable', () => {
     expect(hasEnvConfig({ GATEHOUSE_ISSUER: '  ' })).toBe(false)
     expect(hasEnvConfig({ GATEHOUSE_DOMAIN: 'x.example.com' })).toBe(true)
     expect(hasEnvConfig(BASE)).toBe(true)
+  })
+})
+
+describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest known one', () => {
+  it.each([
+    ['GATEHOUSE_ISUER', 'did you mean GATEHOUSE_ISSUER?'],
+    ['GATEHOUSE_JWKS_URI', 'did you mean GATEHOUSE_JWKS_URL?'],
+    ['GATEHOUSE_AUDIENCES', 'did you mean GATEHOUSE_AUDIENCE?'],
+    ['GATEHOUSE_CLOCK_TOLERNACE', 'did you mean GATEHOUSE_CLOCK_TOLERANCE?'],
+    ['GATEHOUSE_SCOPE_CLAIM', 'did you mean GATEHOUSE_SCOPES_CLAIM?'],
+    ['gatehouse_issuer', 'did you mean GATEHOUSE_ISSUER? (names are case-sensitive)'],
+    ['GATEHOUSE_XYZZY_FROBNICATE', 'the nearest known one is GATEHOUSE_'],
+  ])('%s: %s', (name, hint) => {
+    const warnings = unknownEnvWarnings({ ...BASE, [name]: 's3cr3t-value', PORT: '8000' })
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]!.name).toBe(name)
+    expect(warnings[0]!.message).toMatch(
+      new RegExp(`^${name} is not a variable Gatehouse reads, so it is ignored; `),
+    )
+    expect(warnings[0]!.message).toContain(hint)
+    // Names only: the value may be a secret.
+    expect(warnings[0]!.message).not.toContain('s3cr3t')
+  })
+
+  it('known variables and variables of other programs give no warning', () => {
+    const all = Object.fromEntries(ENV_VARIABLES.map((name) => [name, 'x']))
+    expect(unknownEnvWarnings({ ...all, PORT: '1', DATABASE_URL: 'x', GATEHOUSEKEEPER: 'x' })).toEqual([])
+  })
+
+  it('warns once per process and variable, through the warn function given', () => {
+    const warn = vi.fn()
+    warnUnknownEnv({ GATEHOUSE_AUDIENSE_ONCE: 'x' }, warn)
+    warnUnknownEnv({ GATEHOUSE_AUDIENSE_ONCE: 'x' }, warn)
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn.mock.calls[0]![0]).toMatch(/^GATEHOUSE_AUDIENSE_ONCE is not a variable/)
+    warnUnknownEnv({ GATEHOUSE_AUDIENSE_ONCE: 'x', GATEHOUSE_ISSUR: 'x' }, warn)
+    expect(warn).toHaveBeenCalledTimes(2)
+    expect(warn.mock.calls[1]![0]).toContain('did you mean GATEHOUSE_ISSUER?')
+  })
+
+  it('optionsFromEnv warns at start-up with process.emitWarning, once', () => {
+    const emitted = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      const variables = env({ GATEHOUSE_MAX_TOKEN_AGES: '60' })
+      optionsFromEnv(variables)
+      optionsFromEnv(variables)
+      expect(emitted).toHaveBeenCalledTimes(1)
+      expect(emitted).toHaveBeenCalledWith(
+        'GATEHOUSE_MAX_TOKEN_AGES is not a variable Gatehouse reads, so it is ignored; did you mean GATEHOUSE_MAX_TOKEN_AGE?',
+        'GatehouseWarning',
+      )
+    } finally {
+      emitted.mockRestore()
+    }
+  })
+
+  it('ENV_VARIABLES lists every GATEHOUSE_* variable read in the repository, and only those', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url))
+    const read = new Set<string>()
+    const patterns = [
+      /\benv(?:\.|\[\s*['"`])(GATEHOUSE_[A-Z0-9_]+)/g, // process.env.X, ctx.env.X, env['X']
+      /\bget\(\s*['"](GATEHOUSE_[A-Z0-9_]+)['"]/g, // optionsFromEnv's reader
+      /\$\{?(GATEHOUSE_[A-Z0-9_]+)/g, // shell: $X, ${X:-default}
+      /\bexport\s+(GATEHOUSE_[A-Z0-9_]+)=/g, // shell
+    ]
+    const scan = (path: string) => {
+      for (const entry of readdirSync(path)) {
+        if (entry === 'node_modules' || entry === 'dist') continue
+        const file = join(path, entry)
+        if (statSync(file).isDirectory()) scan(file)
+        else if (/\.(ts|js|mjs|cjs|sh)$|^run$/.test(entry)) {
+          const text = readFileSync(file, 'utf8')
+          for (const pattern of patterns) for (const match of text.matchAll(pattern)) read.add(match[1]!)
+        }
+      }
+    }
+    for (const folder of ['src', 'apps', 'test', '.ci', 'scripts', 'examples', 'bench'])
+      scan(join(root, folder))
+    // The documented ones: the rows of the variables table in docs/configuration.md.
+    const docs = readFileSync(join(root, 'docs/configuration.md'), 'utf8')
+    for (const row of docs.split('\n').filter((line) => line.startsWith('| `GATEHOUSE_'))) {
+      for (const match of row.split(' | ')[0]!.matchAll(/`(GATEHOUSE_[A-Z0-9_]+)`/g)) read.add(match[1]!)
+    }
+    const missing = [...read].filter((name) => !ENV_VARIABLES.includes(name))
+    expect(missing, 'read or documented, but not in ENV_VARIABLES (src/core/env.ts)').toEqual([])
+    const stale = ENV_VARIABLES.filter((name) => !read.has(name))
+    expect(stale, 'in ENV_VARIABLES but read nowhere').toEqual([])
   })
 })

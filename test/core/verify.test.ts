@@ -4,11 +4,18 @@
  * names the rule it guards; removing the rule makes the test fail.
  */
 import { createHmac, generateKeyPairSync, type JsonWebKey, sign as nodeSign } from 'node:crypto'
+import { once } from 'node:events'
+import { createServer, type RequestListener, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { GatehouseError } from '../../src/core/errors.js'
+import { type CheckCause, GatehouseError } from '../../src/core/errors.js'
+import { createGate } from '../../src/core/gate.js'
 import type { VerifierOptions } from '../../src/core/options.js'
 import { ALL_ALGORITHMS, type Algorithm, type JWK, type KeyStore } from '../../src/core/types.js'
 import { createVerifier } from '../../src/core/verify.js'
+import { auth as expressAuth } from '../../src/express/index.js'
+import { createNodeHandler } from '../../src/node/index.js'
 import { type JwksServer, startJwksServer } from '../helpers/jwks-server.js'
 import {
   AUDIENCE,
@@ -684,6 +691,17 @@ describe('options: each bad option is a TypeError naming it', () => {
     ['issuer empty', () => ({ ...good(), issuer: '' }), /^issuer:/],
     ['issuer an empty list', () => ({ ...good(), issuer: [] }), /^issuer:/],
     ['issuer a number', () => ({ ...good(), issuer: 42 }), /^issuer:/],
+    [
+      'issuer a RegExp with the g flag',
+      () => ({ ...good(), issuer: /^https:\/\/issuer\.example\.com\/$/g }),
+      /^issuer: expected a RegExp without the g or y flag.*\/g"$/,
+    ],
+    ['issuer a RegExp with the y flag', () => ({ ...good(), issuer: /^https:/y }), /^issuer:.*g or y flag/],
+    [
+      'issuers[0].issuer a RegExp with the g flag',
+      () => ({ audience: AUDIENCE, issuers: [{ ...good(), issuer: /^https:/gi }] }),
+      /^issuers\[0\]\.issuer:.*g or y flag/,
+    ],
     ['audience missing', () => without('audience'), /^audience:.*null/],
     ['audience undefined (not the same as null)', () => ({ ...good(), audience: undefined }), /^audience:/],
     ['audience empty', () => ({ ...good(), audience: '' }), /^audience:/],
@@ -751,6 +769,12 @@ describe('options: each bad option is a TypeError naming it', () => {
   ])('accepts jwksUri %s (https, or http on loopback)', (jwksUri) => {
     const { keys: _keys, ...rest } = good()
     createVerifier({ ...rest, jwksUri }).close()
+  })
+
+  it('an issuer RegExp without g or y answers the same token the same way every time', async () => {
+    const verifier = verifierFor([rsa], { issuer: /^https:\/\/issuer\.example\.com\/$/i })
+    const token = await mint()
+    for (let i = 0; i < 4; i++) expect(await codeOf(verifier.verify(token))).toBe('OK')
   })
 
   it('accepts audience: null', () => {
@@ -832,7 +856,9 @@ describe('errors never carry the token', () => {
       `${h}.${p}.${s}=`,
       await mint({ iss: 'https://evil.example.com/', sub: 'secret-subject-value' }),
       await mint({ exp: NOW - 100, sub: 'secret-subject-value' }),
-      await mint({ aud: 'secret-audience-value' }),
+      await mint({ aud: 'https://other-api.example.com', sub: 'secret-subject-value' }),
+      await mint({ sub: 'secret-subject-value' }, { kid: 'unknown' }),
+      await mint({ sub: 'secret-subject-value' }, {}, attacker),
     ]
     for (const input of bad) {
       const error = (await verifier.verify(input).catch((e) => e)) as GatehouseError
@@ -840,11 +866,219 @@ describe('errors never carry the token', () => {
       const text = [
         error.message,
         error.description,
-        String(error.cause ?? ''),
+        JSON.stringify(error.cause ?? ''),
         (error.cause as Error | undefined)?.message ?? '',
       ].join(' ')
-      for (const piece of [h, p, s, 'secret-subject-value', 'secret-audience-value'])
-        expect(text).not.toContain(piece)
+      // Causes name the checked values (iss, aud, exp, kid), never a segment or an unrelated claim.
+      for (const piece of [h, p, s, 'secret-subject-value']) expect(text).not.toContain(piece)
     }
+  })
+})
+
+/** The GatehouseError a verification rejects with (fails the test on anything else). */
+async function refusal(promise: Promise<unknown>): Promise<GatehouseError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(GatehouseError)
+  return error as GatehouseError
+}
+
+describe('causes: each refusal names the values involved, for the server log', () => {
+  it("an untrusted issuer: the token's iss and every configured issuer", async () => {
+    const verifier = createVerifier({
+      issuers: [
+        { issuer: ISSUER, keys: jwksOf(rsa) },
+        {
+          issuer: /^https:\/\/login\.example\.com\/[0-9a-f-]+\/v2\.0$/,
+          jwksUri: 'https://login.example.com/keys',
+        },
+      ],
+      audience: AUDIENCE,
+      now: () => NOW * 1000,
+    })
+    const error = await refusal(verifier.verify(await mint({ iss: 'https://evil.example.com/' })))
+    expect(error).toMatchObject({
+      code: 'ERR_JWT_ISSUER_INVALID',
+      description: 'Token issuer is not trusted',
+    })
+    expect(error.cause).toEqual({
+      claim: 'iss',
+      received: 'https://evil.example.com/',
+      expected: [ISSUER, '/^https:\\/\\/login\\.example\\.com\\/[0-9a-f-]+\\/v2\\.0$/'],
+    } satisfies CheckCause)
+    verifier.close()
+  })
+
+  it('a missing iss names the claim; a long iss is cut for the log', async () => {
+    const verifier = verifierFor([rsa])
+    expect((await refusal(verifier.verify(await mint({ iss: undefined })))).cause).toEqual({ claim: 'iss' })
+    const long = `https://${'a'.repeat(5000)}.example.com/`
+    const { cause } = await refusal(verifier.verify(await mint({ iss: long })))
+    expect((cause as CheckCause).received).toBe(`${long.slice(0, 200)}…`)
+  })
+
+  it("a wrong audience: the token's aud and the expected audiences", async () => {
+    const verifier = verifierFor([rsa], { audience: [AUDIENCE, 'https://api2.example.com'] })
+    const error = await refusal(
+      verifier.verify(await mint({ aud: ['https://a.example', 'https://b.example'] })),
+    )
+    expect(error).toMatchObject({
+      code: 'ERR_JWT_AUDIENCE_INVALID',
+      message: 'Token audience is not accepted',
+    })
+    expect(error.cause).toEqual({
+      claim: 'aud',
+      received: ['https://a.example', 'https://b.example'],
+      expected: [AUDIENCE, 'https://api2.example.com'],
+    })
+  })
+
+  it('expired, not yet valid, too old: the claim, its value, the clock and the tolerance', async () => {
+    const verifier = verifierFor([rsa], { maxTokenAge: 600 })
+    expect((await refusal(verifier.verify(await mint({ exp: NOW - 100 })))).cause).toEqual({
+      claim: 'exp',
+      received: NOW - 100,
+      now: NOW,
+      clockTolerance: 5,
+    })
+    expect((await refusal(verifier.verify(await mint({ nbf: NOW + 100 })))).cause).toEqual({
+      claim: 'nbf',
+      received: NOW + 100,
+      now: NOW,
+      clockTolerance: 5,
+    })
+    const tooOld = await refusal(verifier.verify(await mint({ iat: NOW - 1000 })))
+    expect(tooOld).toMatchObject({ code: 'ERR_JWT_TOO_OLD' })
+    expect(tooOld.cause).toEqual({
+      claim: 'iat',
+      received: NOW - 1000,
+      now: NOW,
+      maxTokenAge: 600,
+      clockTolerance: 5,
+    })
+    const future = await refusal(verifier.verify(await mint({ iat: NOW + 100 })))
+    expect(future).toMatchObject({
+      code: 'ERR_JWT_CLAIM_INVALID',
+      description: '"iat" claim is in the future',
+    })
+    expect(future.cause).toMatchObject({ claim: 'iat', received: NOW + 100, now: NOW })
+  })
+
+  it('typ and alg: what the header held and what is accepted', async () => {
+    const typ = await refusal(verifierFor([rsa], { typ: 'at+jwt' }).verify(await mint({}, { typ: 'JWT' })))
+    expect(typ.cause).toEqual({ header: 'typ', received: 'JWT', expected: ['at+jwt'] })
+    const alg = await refusal(verifierFor([rsa], { algorithms: ['ES256', 'PS256'] }).verify(await mint()))
+    expect(alg).toMatchObject({
+      code: 'ERR_JWT_ALG_NOT_ALLOWED',
+      description: 'Token algorithm is not allowed',
+    })
+    expect(alg.cause).toEqual({ header: 'alg', received: 'RS256', expected: ['ES256', 'PS256'] })
+    const none = await refusal(verifierFor([rsa]).verify(`${b64url({ alg: 'none' })}.${b64url(claims())}.AA`))
+    expect(none.cause).toMatchObject({ header: 'alg', received: 'none', expected: ALL_ALGORITHMS })
+  })
+
+  it('no matching key and a bad signature: the kid and the alg', async () => {
+    // The key store's own cause, an Error that names what it looked for.
+    const noKey = await refusal(verifierFor([rsa]).verify(await mint({}, { kid: 'unknown' })))
+    expect(noKey).toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' })
+    expect((noKey.cause as Error).message).toMatch(/kid="unknown".*RS256/)
+    const forged = await refusal(
+      verifierFor([rsa]).verify(await sign({ alg: 'RS256', kid: rsa.kid }, claims(), attacker)),
+    )
+    expect(forged.cause).toEqual({ header: 'kid', received: rsa.kid, alg: 'RS256' })
+    const pooled = await refusal(
+      verifierFor([rsa], { offload: true }).verify(
+        await sign({ alg: 'RS256', kid: rsa.kid }, claims(), attacker),
+      ),
+    )
+    expect(pooled.cause).toEqual({ header: 'kid', received: rsa.kid, alg: 'RS256' })
+  })
+
+  it('claims of the wrong type: the claim and what it held', async () => {
+    const error = await refusal(verifierFor([rsa]).verify(await mint({ sub: 42 })))
+    expect(error).toMatchObject({ code: 'ERR_JWT_CLAIM_INVALID', description: '"sub" claim is not a string' })
+    expect(error.cause).toEqual({ claim: 'sub', received: 42, reason: 'is not a string' })
+    const missing = await refusal(verifierFor([rsa], { requiredClaims: ['jti'] }).verify(await mint()))
+    expect(missing.cause).toEqual({ claim: 'jti' })
+  })
+})
+
+/** The 6000-level header of a real probe: 16 KB, under maxTokenLength (it fails before any signature). */
+function deepHeaderToken(): string {
+  const header = `{"alg":"RS256","x":${'['.repeat(6000)}${']'.repeat(6000)}}`
+  return `${b64url(header)}.${b64url({ iss: ISSUER })}.AA`
+}
+
+describe('nesting: no client input is anything but a GatehouseError', () => {
+  it('a header nested 6000 levels deep is a 401 ERR_JWT_MALFORMED on every path, never a RangeError', async () => {
+    const token = deepHeaderToken()
+    expect(token.length).toBeLessThan(16_384)
+    for (const options of [{}, { offload: true }, { cache: true }]) {
+      const verifier = verifierFor([rsa], options)
+      const error = await refusal(verifier.verify(token))
+      expect(error).toMatchObject({ code: 'ERR_JWT_MALFORMED', status: 401, error: 'invalid_token' })
+      // With offload, verifySync leaves every uncached token to verify(), which answered above.
+      if (!('offload' in options)) expect(() => verifier.verifySync(token)).toThrow(GatehouseError)
+    }
+  })
+
+  it('a payload nested 6000 levels deep, validly signed, with the cache on: 401 too', async () => {
+    const payload = `{"iss":"${ISSUER}","aud":"${AUDIENCE}","exp":${NOW + 60},"x":${'['.repeat(6000)}${']'.repeat(6000)}}`
+    const token = await sign({ alg: 'RS256', kid: rsa.kid }, payload, rsa)
+    const error = await refusal(verifierFor([rsa], { cache: true }).verify(token))
+    expect(error).toMatchObject({ code: 'ERR_JWT_MALFORMED', status: 401 })
+  })
+
+  describe('over HTTP (127.0.0.1)', () => {
+    const servers: Server[] = []
+    afterAll(async () => {
+      await Promise.all(servers.map((server) => new Promise((done) => server.close(done))))
+    })
+
+    async function serve(listener: RequestListener): Promise<string> {
+      // Node's default limit (16 KiB for all headers) would answer 431 before the application sees it;
+      // servers behind proxies that allow larger headers are the ones exposed.
+      const server = createServer({ maxHeaderSize: 64 * 1024 }, listener)
+      servers.push(server)
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`
+    }
+
+    const gateOptions = () => ({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      keys: jwksOf(rsa),
+      now: () => NOW * 1000,
+    })
+
+    it.each([
+      [
+        'Express',
+        () => {
+          const app = express()
+          app.use(expressAuth(gateOptions()))
+          app.get('/api', (_req, res) => {
+            res.json({ ok: true })
+          })
+          return app as unknown as RequestListener
+        },
+      ],
+      [
+        'node:http',
+        () =>
+          createNodeHandler(createGate(gateOptions()), (_req, res) => {
+            res.end('{"ok":true}')
+          }),
+      ],
+    ])('%s answers the deep header with 401 invalid_token, not 500', async (_name, listener) => {
+      const url = await serve(listener())
+      const response = await fetch(url, { headers: { authorization: `Bearer ${deepHeaderToken()}` } })
+      expect(response.status).toBe(401)
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/)
+      expect(await response.json()).toMatchObject({ error: 'invalid_token', code: 'ERR_JWT_MALFORMED' })
+    })
   })
 })

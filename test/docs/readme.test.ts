@@ -1,12 +1,17 @@
 /**
- * Every README code block marked `<!-- readme-snippet: FILE -->` is copied from FILE, which the tests run:
- * each line of the block must appear in FILE, in the same order. A README that drifts from the tested
- * examples fails here.
+ * The README's code is the tested code. A block marked `<!-- readme-file: FILE -->` is FILE, whole; a block
+ * marked `<!-- readme-snippet: FILE -->` is copied from FILE, each of its lines in FILE in the same order.
+ * The framework examples the README shows whole are compiled under `strict` (npm run build, npm run
+ * typecheck) and started here as real servers trusting a real dev issuer.
  */
-import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GatehouseError } from '../../src/core/errors.js'
 import { type AccessRule, type AuthContext, compileRule } from '../../src/core/policy/index.js'
+import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
+import { bearer, call } from '../contract/http.js'
+import { ROOT, type RunningProcess, startProcess } from '../contract/process.js'
 
 const root = new URL('../../', import.meta.url)
 const readme = readFileSync(new URL('README.md', root), 'utf8')
@@ -15,9 +20,29 @@ const snippets = [...readme.matchAll(/<!-- readme-snippet: (\S+) -->\n```\w*\n([
   lines: (m[2] as string).split('\n').filter((line) => line.trim() !== ''),
 }))
 
+const files = [...readme.matchAll(/<!-- readme-file: (\S+) -->\n```\w*\n([\s\S]*?)```/g)].map((m) => ({
+  file: m[1] as string,
+  text: m[2] as string,
+}))
+
+describe('README files', () => {
+  it('shows the framework examples whole', () => {
+    expect(files.map((f) => f.file)).toEqual([
+      'examples/express/server.ts',
+      'examples/fastify/server.ts',
+      'examples/hono/server.ts',
+      'examples/nestjs/src/messages.controller.ts',
+    ])
+  })
+
+  it.each(files.map((f) => [f.file, f] as const))('%s: the block is the whole file', (_, shown) => {
+    expect(shown.text).toBe(readFileSync(new URL(shown.file, root), 'utf8'))
+  })
+})
+
 describe('README snippets', () => {
   it('finds the snippets', () => {
-    expect(snippets.length).toBeGreaterThanOrEqual(6)
+    expect(snippets.length).toBeGreaterThanOrEqual(1)
   })
 
   it.each(snippets.map((s) => [s.file, s] as const))(
@@ -75,4 +100,61 @@ describe('README: "Authorization in one rule"', () => {
       denied(() => compiled.authorize(auth(['delete:messages', 'read:messages'], ['admin']), 'DELETE')),
     ).toBe('allowed')
   })
+})
+
+describe('the README servers, started as written', () => {
+  const servers = ['express', 'fastify', 'hono', 'node', 'web']
+  let issuer: DevIssuer
+  const running = new Map<string, RunningProcess>()
+
+  beforeAll(async () => {
+    const scripts = servers.map((name) => `examples/dist/${name}/server.js`)
+    for (const script of ['dist/index.js', ...scripts]) {
+      if (!existsSync(join(ROOT, script)))
+        throw new Error(`${script} is missing: run \`npm run build\` first`)
+    }
+    issuer = await startDevIssuer({ dataDir: null })
+    const env = {
+      GATEHOUSE_ISSUER: issuer.issuer,
+      GATEHOUSE_AUDIENCE: issuer.audience,
+      GATEHOUSE_JWKS_URL: issuer.jwksUri,
+      PORT: '0',
+    }
+    const started = await Promise.allSettled(
+      scripts.map((script) => startProcess({ command: process.execPath, args: [script], env })),
+    )
+    started.forEach((result, i) => {
+      if (result.status === 'fulfilled') running.set(servers[i]!, result.value)
+    })
+    const failed = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []))
+    if (failed.length > 0) throw new Error(`README servers failed to start:\n${failed.join('\n')}`)
+  }, 60_000)
+
+  afterAll(async () => {
+    await Promise.all([...running.values()].map((server) => server.stop()))
+    await issuer?.close()
+  }, 20_000)
+
+  it.each(servers)(
+    '%s: /public, /protected and /api/private-scoped answer as the README says',
+    async (name) => {
+      const url = running.get(name)!.url
+      const reader = await issuer.mint({ scope: 'read:messages' }, { sub: 'alice' })
+      const nobody = await issuer.mint({}, { sub: 'alice' })
+      const answers = {
+        public: await call(`${url}/public`),
+        anonymous: await call(`${url}/protected`),
+        protected: await call(`${url}/protected`, { headers: bearer(nobody) }),
+        unscoped: await call(`${url}/api/private-scoped`, { headers: bearer(nobody) }),
+        scoped: await call(`${url}/api/private-scoped`, { headers: bearer(reader) }),
+      }
+      expect(Object.fromEntries(Object.entries(answers).map(([k, a]) => [k, [a.status, a.json]]))).toEqual({
+        public: [200, { message: 'This is a public message!' }],
+        anonymous: [401, expect.objectContaining({ code: 'ERR_NO_TOKEN' })],
+        protected: [200, { message: 'This is a protected message!', sub: 'alice' }],
+        unscoped: [403, expect.objectContaining({ code: 'ERR_POLICY_SCOPE' })],
+        scoped: [200, { message: 'You have read:messages.' }],
+      })
+    },
+  )
 })

@@ -51,8 +51,8 @@ beforeAll(async () => {
   })
   const app = express()
   app.get('/me', auth(gate), (req, res) => {
-    const me = authOf<MyClaims, User>(req)
-    expectTypeOf(me).toEqualTypeOf<AuthContext<MyClaims, User>>()
+    const me = authOf<User, MyClaims>(req)
+    expectTypeOf(me).toEqualTypeOf<AuthContext<User, MyClaims>>()
     res.json({ sub: me.claims.sub, name: me.principal.name, tenant: me.claims.tenant ?? null })
   })
   app.get('/optional', auth(gate, { optional: true }), (req, res) => {

@@ -3,7 +3,7 @@
  * suite cannot see — protectAll and public routes, the plugin's name and encapsulation, route rules
  * validated at start-up, where errors go, and closing the gate.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
 import { createGate, type Gate } from '../../src/core/gate.js'
@@ -238,6 +238,58 @@ describe('errors', () => {
     expect(seen[0]).not.toBeInstanceOf(GatehouseError)
   })
 
+  it.each([
+    ['before', true],
+    ['after', false],
+  ] as const)(
+    'leaves the app’s error handler alone, set %s the plugin, with allowErrorHandlerOverride: false',
+    async (_when, before) => {
+      const seen: unknown[] = []
+      const app = Fastify({ allowErrorHandlerOverride: false })
+      const appHandler = (error: Error, _request: unknown, reply: FastifyReply) => {
+        seen.push(error)
+        return reply.code(500).send({ appError: error.message })
+      }
+      if (before) app.setErrorHandler(appHandler)
+      await app.register(gatehouse, options)
+      if (!before) app.setErrorHandler(appHandler)
+      app.get('/owner', async (request) => {
+        assertOwner(authOf(request), 'someone-else')
+        return {}
+      })
+      app.get('/boom', async () => {
+        throw new Error('handler bug')
+      })
+      const get = await listen(app)
+      const token = await issuer.mint({}, { sub: 'alice' })
+      // The handler's GatehouseError is the gate's response; the app's handler never sees it.
+      const owner = await get('/owner', { token })
+      expect(owner).toMatchObject({ status: 403, body: { code: 'ERR_POLICY_OWNER' } })
+      expect(owner.challenge).toMatch(/^Bearer error="insufficient_scope"/)
+      expect(await get('/boom', { token })).toMatchObject({ status: 500, body: { appError: 'handler bug' } })
+      expect(seen).toHaveLength(1)
+      expect(app.errorHandler.name).toBe(`bound ${appHandler.name}`)
+    },
+  )
+
+  it('a route’s own errorHandler gets every error but the GatehouseErrors', async () => {
+    const app = Fastify()
+    await app.register(gatehouse, options)
+    const routeHandler = (error: Error, _request: unknown, reply: FastifyReply) =>
+      reply.code(418).send({ routeError: error.message })
+    app.get('/owner', { errorHandler: routeHandler }, async (request) => {
+      assertOwner(authOf(request), 'someone-else')
+      return {}
+    })
+    app.get('/boom', { errorHandler: routeHandler }, async () => {
+      throw new Error('handler bug')
+    })
+    const get = await listen(app)
+    const token = await issuer.mint({}, { sub: 'alice' })
+    expect(await get('/owner', { token })).toMatchObject({ status: 403, body: { code: 'ERR_POLICY_OWNER' } })
+    expect(await get('/boom', { token })).toMatchObject({ status: 418, body: { routeError: 'handler bug' } })
+  })
+
   it('errorHandler: false leaves GatehouseErrors to the app, which can render them with sendError', async () => {
     const seen: unknown[] = []
     const app = Fastify()
@@ -269,6 +321,32 @@ describe('errors', () => {
     const answer = await get('/owner', { token: await issuer.mint({}, { sub: 'alice' }) })
     expect(answer.body).toHaveProperty('statusCode')
     expect(answer.body).not.toHaveProperty('error_description')
+  })
+})
+
+describe('token locations', () => {
+  it("refuses tokenLocations: ['body'] at registration: the onRequest hook runs before the body is read", async () => {
+    for (const tokenLocations of [['body'], ['header', 'body']] as const) {
+      const app = Fastify()
+      await expect(app.register(gatehouse, { ...options, tokenLocations })).rejects.toThrow(
+        /tokenLocations: 'body' cannot work with gatehouse\/fastify, which verifies in an onRequest hook, before the body is read/,
+      )
+      await app.close()
+    }
+    const gate = createGate({ ...options, tokenLocations: ['body'] })
+    const app = Fastify()
+    await expect(app.register(gatehouse, { gate })).rejects.toThrow(TypeError)
+    await app.close()
+    gate.close()
+  })
+
+  it("accepts 'header' and 'query'", async () => {
+    const app = Fastify()
+    await app.register(gatehouse, { ...options, tokenLocations: ['header', 'query'] })
+    app.get('/me', async (request) => ({ sub: authOf(request).claims.sub }))
+    const get = await listen(app)
+    const token = await issuer.mint({}, { sub: 'alice' })
+    expect(await get(`/me?access_token=${token}`)).toMatchObject({ status: 200, body: { sub: 'alice' } })
   })
 })
 

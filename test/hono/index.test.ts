@@ -45,7 +45,7 @@ beforeAll(async () => {
   app.get('/protected', auth(gate), (c) => {
     const a = c.get('auth')
     // The typed variable: the principal type flows from the gate, no cast.
-    expectTypeOf(a).toEqualTypeOf<AuthContext<JWTClaims, User> | null>()
+    expectTypeOf(a).toEqualTypeOf<AuthContext<User, JWTClaims> | null>()
     seenPrincipal = a?.principal
     return c.json({ message: 'This is a protected message!', sub: a?.claims.sub, name: a?.principal.name })
   })

@@ -12,6 +12,7 @@ import {
   Module,
   Param,
   Post,
+  type Type,
 } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -97,12 +98,21 @@ class OpenController {
   locked() {
     return { ok: 'locked' }
   }
+}
+
+// A class that lets anyone read, and a handler that requires more: both levels must pass.
+@Controller('reports')
+@AccessRule({ optional: ['GET'] })
+class ReportsController {
+  @Get()
+  list(@Auth() auth: AuthContext | null) {
+    return { anonymous: auth === null }
+  }
 
   @RequireScopes('admin')
-  @Public()
-  @Get('ambiguous')
-  ambiguous() {
-    return { ok: 'ambiguous' }
+  @Get('admin')
+  admin(@Claims('sub') sub: string) {
+    return { admin: true, sub }
   }
 }
 
@@ -167,7 +177,7 @@ beforeAll(async () => {
         }),
       }),
     ],
-    controllers: [SeedController, ScopedController, OpenController, PostsController],
+    controllers: [SeedController, ScopedController, OpenController, PostsController, ReportsController],
   })
   class AppModule {}
 
@@ -280,17 +290,34 @@ describe('requirement decorators', () => {
     })
   })
 
-  it('a handler @RequireScopes replaces the class one (ANY)', async () => {
-    expect((await call('/scoped/override', await mint({ scope: 'admin' }))).status).toBe(200)
-    expect((await call('/scoped/override', await mint({ scope: 'write:messages' }))).status).toBe(200)
-    const res = await call('/scoped/override', await mint({ scope: 'read:messages' }))
-    expect(res.status).toBe(403)
-    expect(res.headers.get('www-authenticate')).toContain('scope="admin write:messages"')
+  it('a handler @RequireScopes adds to the class one: both must pass', async () => {
+    expect((await call('/scoped/override', await mint({ scope: 'read:messages admin' }))).status).toBe(200)
+    expect(
+      (await call('/scoped/override', await mint({ scope: 'read:messages write:messages' }))).status,
+    ).toBe(200)
+    const classOnly = await call('/scoped/override', await mint({ scope: 'read:messages' }))
+    expect(classOnly.status).toBe(403)
+    expect(classOnly.headers.get('www-authenticate')).toContain('scope="admin write:messages"')
+    const handlerOnly = await call('/scoped/override', await mint({ scope: 'admin' }))
+    expect(handlerOnly.status).toBe(403)
+    expect(handlerOnly.headers.get('www-authenticate')).toContain('scope="read:messages"')
+  })
+
+  it('a handler requirement under a class that makes GET optional needs a token (both levels pass)', async () => {
+    expect(await call('/reports')).toMatchObject({ status: 200, body: { anonymous: true } })
+    expect(await call('/reports/admin')).toMatchObject({ status: 401, body: { code: 'ERR_NO_TOKEN' } })
+    const weak = await call('/reports/admin', await mint({ scope: 'read:messages' }))
+    expect(weak).toMatchObject({ status: 403, body: { code: 'ERR_POLICY_SCOPE' } })
+    expect(weak.headers.get('www-authenticate')).toContain('scope="admin"')
+    expect(await call('/reports/admin', await mint({ scope: 'admin' }))).toMatchObject({
+      status: 200,
+      body: { admin: true, sub: 'alice' },
+    })
   })
 
   it('scopes ALL: every one is needed', async () => {
-    expect((await call('/scoped/all', await mint({ scope: 'a b' }))).status).toBe(200)
-    expect((await call('/scoped/all', await mint({ scope: 'a' }))).status).toBe(403)
+    expect((await call('/scoped/all', await mint({ scope: 'read:messages a b' }))).status).toBe(200)
+    expect((await call('/scoped/all', await mint({ scope: 'read:messages a' }))).status).toBe(403)
   })
 
   it('a handler @RequireRoles adds to the inherited class scopes (another kind)', async () => {
@@ -312,11 +339,6 @@ describe('requirement decorators', () => {
     expect((await call('/open')).status).toBe(200)
     expect((await call('/open/locked')).status).toBe(401)
     expect((await call('/open/locked', await mint({ scope: 'admin' }))).status).toBe(200)
-  })
-
-  it('@Public() with a requirement on the same handler is a 500, never an open route', async () => {
-    expect((await call('/open/ambiguous')).status).toBe(500)
-    expect((await call('/open/ambiguous', await mint({ scope: 'admin' }))).status).toBe(500)
   })
 
   it('validates requirements when the class is defined', () => {
@@ -357,5 +379,96 @@ describe('@AccessRule (per-method, optional) and owner checks', () => {
     expect(res.headers.get('www-authenticate')).toBe(
       'Bearer error="insufficient_scope", error_description="Only the owner may do this"',
     )
+  })
+})
+
+describe('combinations refused when the application starts', () => {
+  /** Start an app with these controllers: resolves with what `app.init()` threw (the app is closed). */
+  async function startWith(...controllers: Type[]): Promise<unknown> {
+    @Module({
+      imports: [
+        GatehouseModule.forRoot({
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          jwksUri: issuer.jwksUri,
+        }),
+      ],
+      controllers,
+    })
+    class RefusedModule {}
+    const refused = await NestFactory.create(RefusedModule, { logger: false })
+    try {
+      await refused.init()
+      return undefined
+    } catch (error) {
+      return error
+    } finally {
+      await refused.close()
+    }
+  }
+
+  it('@Public() with a requirement on the same handler', async () => {
+    @Controller('ambiguous')
+    class AmbiguousController {
+      @RequireScopes('admin')
+      @Public()
+      @Get()
+      ambiguous() {
+        return {}
+      }
+    }
+    const error = await startWith(AmbiguousController)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toMatch(
+      /AmbiguousController\.ambiguous: @Public\(\) together with a requirement/,
+    )
+  })
+
+  it('@RequireScopes with @AccessRule({ scopes }) on one class', async () => {
+    @Controller('twice')
+    @RequireScopes('a')
+    @AccessRule({ scopes: 'b' })
+    class TwiceController {
+      @Get()
+      twice() {
+        return {}
+      }
+    }
+    expect(String(await startWith(TwiceController))).toMatch(/TypeError: TwiceController: .*both set scopes/)
+  })
+
+  it('a handler that lets anonymous requests through under a class that requires a token', async () => {
+    @Controller('dead')
+    @RequireScopes('read:messages')
+    class DeadController {
+      @AccessRule({ optional: true })
+      @Get()
+      anyone() {
+        return {}
+      }
+    }
+    @Controller('dead-get')
+    @AccessRule({ methods: { POST: { scopes: 'write:messages' } } })
+    class DeadGetController {
+      @AccessRule({ methods: { GET: 'public' } })
+      @Get()
+      anyone() {
+        return {}
+      }
+    }
+    const error = await startWith(DeadController)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toMatch(
+      /^DeadController\.anyone: its rule lets every other method through without a token, but DeadController requires one/,
+    )
+    expect(String(await startWith(DeadGetController))).toMatch(
+      /DeadGetController\.anyone: its rule lets GET, HEAD through/,
+    )
+  })
+
+  it('starts with every combination whose meaning is plain', async () => {
+    expect(
+      await startWith(SeedController, ScopedController, OpenController, ReportsController),
+    ).toBeUndefined()
   })
 })

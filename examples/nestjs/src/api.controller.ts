@@ -1,4 +1,3 @@
-// Seed 003 (Auth0's Django API tutorial).
 import { Controller, Get } from '@nestjs/common'
 import { Public, RequireScopes } from 'gatehouse/nestjs'
 

@@ -1,4 +1,4 @@
-// Seed 002 (axioms-drf-py): anonymous reads, scoped writes, owner-only deletes.
+// Anonymous reads, scoped writes, owner-only deletes.
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common'
 import { type AuthContext, assertOwner } from 'gatehouse'
 import { AccessRule, Auth } from 'gatehouse/nestjs'

@@ -1,21 +1,34 @@
-// node:http with Gatehouse: the seeds' endpoints. Run `npm run build` at the repository root first, then
-// GATEHOUSE_ISSUER=… GATEHOUSE_AUDIENCE=… PORT=3000 node examples/node/server.js
-import { createServer } from 'node:http'
-import { assertOwner, createGate, isGatehouseError, optionsFromEnv } from 'gatehouse'
+// Every endpoint of the adapter contract (test/contract/README.md) on node:http, the app that
+// test/contract runs: node examples/dist/node/contract.js with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE,
+// GATEHOUSE_JWKS_URL and PORT (0: any free port).
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { type AccessRule, assertOwner, createGate, isGatehouseError, optionsFromEnv } from 'gatehouse'
 import { authenticate, sendError } from 'gatehouse/node'
 
-const gate = createGate(optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
+const gate = createGate({
+  ...optionsFromEnv(),
+  // Why a request was refused, for the server's log: code, status and what was checked. Never the token.
+  onRejection: ({ error, method, path }) =>
+    console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
+})
+await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
 
-function send(res, status, body) {
-  if (body === undefined) return res.writeHead(status).end()
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end()
+    return
+  }
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body))
 }
 
 // Anyone may read; writing needs write:messages. A token that is sent is verified even on GET.
-const posts = { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } }
+const posts: AccessRule = { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } }
+
+type Route = (req: IncomingMessage, res: ServerResponse, owner: string) => Promise<void>
 
 // `authenticate` resolves with the auth context (null: anonymous allowed), or undefined once it has sent the error.
-const routes = {
+const routes: Record<string, Route> = {
   'GET /public': async (_req, res) => send(res, 200, { message: 'This is a public message!' }),
   'GET /protected': async (req, res) => {
     const auth = await authenticate(gate, req, res)
@@ -58,18 +71,18 @@ const routes = {
 }
 
 const server = createServer((req, res) => {
-  const { pathname } = new URL(req.url, 'http://localhost')
-  const owner = /^\/api\/posts\/([^/]+)$/.exec(pathname)
-  const handler = routes[`${req.method} ${owner ? '/api/posts/:owner' : pathname}`]
+  const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+  const owner = /^\/api\/posts\/([^/]+)$/.exec(pathname)?.[1]
+  const handler = routes[`${req.method} ${owner === undefined ? pathname : '/api/posts/:owner'}`]
   if (!handler) return send(res, 404, { error: 'not_found' })
-  handler(req, res, owner && decodeURIComponent(owner[1])).catch((error) => {
+  handler(req, res, decodeURIComponent(owner ?? '')).catch((error: unknown) => {
     if (isGatehouseError(error)) return sendError(gate, res, error)
     console.error(error)
     send(res, 500, { error: 'server_error' })
   })
 })
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
-  console.log(`node example listening on http://127.0.0.1:${server.address().port}`)
+  console.log(`node example listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`)
 })
 process.once('SIGTERM', () => {
   gate.close()

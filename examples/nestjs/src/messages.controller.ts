@@ -1,9 +1,9 @@
-// Seed 000 (AuthAction's Django REST Framework example).
 import { Controller, Get } from '@nestjs/common'
 import { Claims, Public } from 'gatehouse/nestjs'
 
+// No decorator: the global guard requires a valid token.
 @Controller()
-export class SeedController {
+export class MessagesController {
   @Public()
   @Get('public')
   publicMessage() {

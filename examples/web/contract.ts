@@ -1,9 +1,9 @@
-// A Fetch-API handler (Request in, Response out) with Gatehouse: the seeds' endpoints. The same `fetch`
-// runs on Bun, Deno and Workers-style runtimes; here @hono/node-server serves it on Node.
-// Run `npm run build` at the repository root first, then
-// GATEHOUSE_ISSUER=… GATEHOUSE_AUDIENCE=… PORT=3000 node examples/web/server.js
+// Every endpoint of the adapter contract (test/contract/README.md) as one Fetch-API handler, the app that
+// test/contract runs: node examples/dist/web/contract.js with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE,
+// GATEHOUSE_JWKS_URL and PORT (0: any free port). @hono/node-server serves it on Node.
 import { serve } from '@hono/node-server'
 import {
+  type AccessRule,
   assertOwner,
   createGate,
   errorToResponse,
@@ -12,15 +12,23 @@ import {
   withAuth,
 } from 'gatehouse'
 
-const gate = createGate(optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
-const json = (body, status = 200) => Response.json(body, { status })
+const gate = createGate({
+  ...optionsFromEnv(),
+  // Why a request was refused, for the server's log: code, status and what was checked. Never the token.
+  onRejection: ({ error, method, path }) =>
+    console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
+})
+await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
+const json = (body: unknown, status = 200) => Response.json(body, { status })
 // Anyone may read; writing needs write:messages. A token that is sent is verified even on GET.
-const posts = { rule: { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } } }
+const posts: { rule: AccessRule } = {
+  rule: { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } },
+}
 
-const routes = {
+const routes: Record<string, (request: Request) => Response | Promise<Response>> = {
   'GET /public': () => json({ message: 'This is a public message!' }),
   'GET /protected': withAuth(gate, (_request, auth) =>
-    json({ message: 'This is a protected message!', sub: auth.claims.sub }),
+    json({ message: 'This is a protected message!', sub: auth?.claims.sub }),
   ),
   'GET /api/public': () =>
     json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." }),
@@ -43,17 +51,18 @@ const routes = {
   ),
   'POST /api/posts': withAuth(
     gate,
-    (_request, auth) => json({ created: true, sub: auth.claims.sub }, 201),
+    (_request, auth) => json({ created: true, sub: auth?.claims.sub }, 201),
     posts,
   ),
   // Only the owner may delete: assertOwner throws a 403, rendered with errorToResponse below.
   'DELETE /api/posts/:owner': withAuth(gate, (request, auth) => {
-    assertOwner(auth, decodeURIComponent(new URL(request.url).pathname.split('/')[3]))
+    const owner = decodeURIComponent(new URL(request.url).pathname.split('/')[3] ?? '')
+    if (auth) assertOwner(auth, owner)
     return new Response(null, { status: 204 })
   }),
 }
 
-async function fetch(request) {
+async function fetch(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url)
   const path = /^\/api\/posts\/[^/]+$/.test(pathname) ? '/api/posts/:owner' : pathname
   const handler = routes[`${request.method} ${path}`]
@@ -61,7 +70,7 @@ async function fetch(request) {
   try {
     return await handler(request)
   } catch (error) {
-    if (isGatehouseError(error)) return errorToResponse(gate, error)
+    if (isGatehouseError(error)) return errorToResponse(gate, error, request)
     throw error
   }
 }

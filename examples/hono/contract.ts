@@ -1,17 +1,24 @@
-// The seeds' endpoints on Hono, protected by gatehouse. Configuration from the environment:
-// GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL (optional), PORT (default 3000; 0 = any).
+// Every endpoint of the adapter contract (test/contract/README.md) on Hono, the app that test/contract
+// runs: node examples/dist/hono/contract.js with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
+// and PORT (0: any free port).
 import { serve } from '@hono/node-server'
 import { assertOwner, createGate, optionsFromEnv } from 'gatehouse'
-import { auth, errorHandler } from 'gatehouse/hono'
+import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/hono'
 import { Hono } from 'hono'
 
-const gate = createGate(optionsFromEnv())
+const gate = createGate({
+  ...optionsFromEnv(),
+  // Why a request was refused, for the server's log: code, status and what was checked. Never the token.
+  onRejection: ({ error, method, path }) =>
+    console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
+})
+await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
 const app = new Hono()
 app.onError(errorHandler()) // GatehouseErrors thrown by handlers (assertOwner) → RFC 6750 responses
 
 app.get('/public', (c) => c.json({ message: 'This is a public message!' }))
 app.get('/protected', auth(gate), (c) =>
-  c.json({ message: 'This is a protected message!', sub: c.get('auth').claims.sub }),
+  c.json({ message: 'This is a protected message!', sub: authOf(c).claims.sub }),
 )
 
 app.get('/api/public', (c) =>
@@ -33,11 +40,19 @@ app.get('/api/posts', posts, (c) => {
   const user = c.get('auth')
   return c.json(user === null ? { anonymous: true } : { anonymous: false, sub: user.claims.sub })
 })
-app.post('/api/posts', posts, (c) => c.json({ created: true, sub: c.get('auth').claims.sub }, 201))
+app.post('/api/posts', posts, (c) => c.json({ created: true, sub: authOf(c).claims.sub }, 201))
 app.delete('/api/posts/:owner', auth(gate), (c) => {
-  assertOwner(c.get('auth'), c.req.param('owner')) // 403 ERR_POLICY_OWNER unless sub === :owner
+  assertOwner(authOf(c), c.req.param('owner')) // 403 ERR_POLICY_OWNER unless sub === :owner
   return c.body(null, 204)
 })
+
+// Two levels, both must pass: every /api/reports route lets anyone GET and needs write:reports to
+// DELETE; this one also needs admin.
+app.use('/api/reports/*', auth(gate, { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }))
+app.get('/api/reports/admin', requireScopes('admin'), (c) =>
+  c.json({ admin: true, sub: authOf(c).claims.sub }),
+)
+app.delete('/api/reports/admin', requireScopes('admin'), (c) => c.body(null, 204))
 
 const server = serve(
   { fetch: app.fetch, hostname: '127.0.0.1', port: Number(process.env.PORT ?? 3000) },
@@ -50,6 +65,6 @@ for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => {
     gate.close()
     server.close(() => process.exit(0))
-    server.closeAllConnections?.()
+    if ('closeAllConnections' in server) server.closeAllConnections()
   })
 }
