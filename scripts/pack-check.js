@@ -3,15 +3,18 @@
  * The packaging test (docs/packaging.md): what a user gets from `npm install gatehouse`.
  *
  *  1. `npm pack` the package as it would be published (dist must be built: `npm run build`);
- *  2. check the tarball's file list: every `exports` target present, no sources, tests or build state;
- *  3. install the tarball into a fresh temporary project (offline, from npm's cache), then link the
- *     optional peers (express, fastify, hono, NestJS…) from this repository's node_modules;
+ *  2. check the tarball's file list against the rules of scripts/tarball-contents.js: dist/ modules whole,
+ *     with their sources in src/ (every map resolves), docs/, README.md, LICENSE; no build state, tests,
+ *     examples or apps; every `exports` target and the bin present;
+ *  3. install the tarball into a fresh temporary project (offline: its dependencies and the optional peers
+ *     (express, fastify, hono, NestJS…) are linked from this repository's node_modules);
  *  4. import every subpath from ESM, `require()` every subpath from CommonJS (Node >= 20.19: require(esm));
  *  5. compile TypeScript files that use the public types, the Express `req.auth` and Fastify
- *     `request.auth` augmentations included, with `tsc --noEmit` (an ESM .mts and a CommonJS .cts);
+ *     `request.auth` augmentations included, with `tsc --noEmit`: an ESM .mts and a CommonJS .cts under
+ *     `nodenext`, and a CommonJS project under `node10` resolution (`typesVersions`);
  *  6. run publint and arethetypeswrong on the tarball.
  *
- * Usage: `npm run build && node scripts/pack-check.js` (the suggested `npm run test:pack`).
+ * Usage: `npm run test:pack` (builds, then runs this file).
  * Exit code 0 when every step passes; the first failing step is printed with its output.
  * Network: none (npm runs with --offline; attw without DefinitelyTyped lookups).
  */
@@ -20,6 +23,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { tarballProblems } from './tarball-contents.js'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
@@ -91,7 +95,7 @@ const handlers = [middleware, requireScopes({ any: ['a', 'b'] }), errorHandler()
 // Express: req.auth is declared on every Request once gatehouse/express is imported.
 declare const req: Request
 const fromExpress: AuthContext | null | undefined = req.auth
-const typed: MyClaims = authOf<MyClaims, User>(req).claims
+const typed: MyClaims = authOf<User, MyClaims>(req).claims
 // @ts-expect-error: req.auth is an auth context, not a string
 const notAString: string = req.auth
 
@@ -137,6 +141,38 @@ const gate = createGate({ issuer: 'https://issuer.example/', audience: 'https://
 export = { gate, middleware: auth(gate), fromExpress }
 `
 
+/**
+ * A CommonJS project on `"module": "commonjs"` without `moduleResolution` (node10, older NestJS templates):
+ * node10 predates `exports`; the subpaths resolve through `typesVersions` in package.json.
+ */
+const NODE10_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'commonjs',
+    moduleResolution: 'node10',
+    strict: true,
+    noEmit: true,
+    esModuleInterop: true,
+    types: ['node'],
+    skipLibCheck: false,
+    experimentalDecorators: true,
+    emitDecoratorMetadata: true,
+  },
+  files: ['check.ts'],
+}
+
+const NODE10_TYPES = `
+${SUBPATHS.map((subpath, i) => `import * as entry${i} from '${subpath}'`).join('\n')}
+import { createGate, type AuthContext } from 'gatehouse'
+import type { Request } from 'express'
+import { auth } from 'gatehouse/express'
+
+declare const req: Request
+const fromExpress: AuthContext | null | undefined = req.auth
+const gate = createGate({ issuer: 'https://issuer.example/', audience: 'https://api.example' })
+export = { gate, middleware: auth(gate), fromExpress, entries: [${SUBPATHS.map((_, i) => `entry${i}`).join(', ')}] }
+`
+
 let failures = 0
 function step(name, fn) {
   const started = Date.now()
@@ -167,23 +203,30 @@ try {
     // Scripts off: `prepare` would rebuild; the caller builds first, so the tarball is what was built.
     const [info] = JSON.parse(run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT))
     tarball = join(work, info.filename)
-    const files = info.files.map((file) => file.path)
-    // src/ ships so that the source and declaration maps in dist/ resolve (go to definition, stack traces).
-    const allowed = /^(dist\/|src\/|docs\/|README\.md$|LICENSE|package\.json$)/
-    const stray = files.filter((file) => !allowed.test(file) || file.endsWith('.tsbuildinfo'))
-    if (stray.length > 0) throw new Error(`unexpected files in the tarball: ${stray.slice(0, 10).join(', ')}`)
-    const targets = Object.values(pkg.exports).flatMap((entry) => (typeof entry === 'string' ? [entry] : Object.values(entry)))
-    const missing = [...targets, pkg.bin?.gatehouse]
-      .filter(Boolean)
-      .map((target) => target.replace(/^\.\//, ''))
-      .filter((target) => !files.includes(target))
-    if (missing.length > 0) throw new Error(`exports targets missing from the tarball: ${missing.join(', ')}`)
+    const problems = tarballProblems(
+      info.files.map((file) => file.path),
+      pkg,
+      ROOT,
+    )
+    if (problems.length > 0) {
+      const shown = problems.slice(0, 20).join('\n')
+      throw Object.assign(new Error(`${problems.length} problem(s) with the tarball's contents`), { stdout: shown })
+    }
+    console.log(`  ${info.entryCount} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`)
   })
   if (!tarball) throw new Error('no tarball')
 
   step('install the tarball into a fresh project', () => {
     mkdirSync(app)
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'pack-check', private: true, type: 'module' }))
+    // The package's own dependencies (jose) come from this repository's node_modules, as file: links, so
+    // that the install needs neither the registry nor npm's cache; npm still checks their version ranges.
+    const dependencies = Object.fromEntries(
+      Object.keys(pkg.dependencies ?? {}).map((name) => [name, `file:${join(ROOT, 'node_modules', name)}`]),
+    )
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'pack-check', private: true, type: 'module', dependencies }),
+    )
     run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', tarball], app)
     // After the install, which would prune them. Symlinks resolve to this repository, so their own
     // dependencies resolve there too.
@@ -223,13 +266,25 @@ try {
     run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app)
   })
 
+  step('tsc --noEmit on a CommonJS project under node10 resolution (typesVersions)', () => {
+    const project = join(app, 'node10')
+    mkdirSync(project)
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(NODE10_TSCONFIG, null, 2))
+    writeFileSync(join(project, 'check.ts'), NODE10_TYPES)
+    run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project)
+  })
+
   step('publint', () => {
     const out = run(bin('publint'), ['run', '--strict', tarball], ROOT)
     if (!/All good/.test(out)) throw Object.assign(new Error('publint reported messages'), { stdout: out })
   })
 
-  step('arethetypeswrong (profile esm-only, see docs/packaging.md)', () => {
-    run(bin('attw'), ['--profile', 'esm-only', '--no-definitely-typed', '--format', 'ascii', tarball], ROOT)
+  step('arethetypeswrong (every resolution mode; require(esm) allowed, see docs/packaging.md)', () => {
+    run(
+      bin('attw'),
+      [tarball, '--ignore-rules', 'cjs-resolves-to-esm', '--no-definitely-typed', '--format', 'ascii'],
+      ROOT,
+    )
   })
 } finally {
   rmSync(work, { recursive: true, force: true })

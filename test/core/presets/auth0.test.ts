@@ -21,6 +21,7 @@ describe('auth0 preset', () => {
     expect([...result.scopes]).toEqual(['openid', 'profile', 'read:messages'])
     expect([...result.permissions]).toEqual(['read:messages', 'delete:messages'])
     expect([...result.roles]).toEqual([])
+    expect(result.keyRequests).toEqual(['/.well-known/jwks.json'])
   })
 
   it('reads namespaced roles when told where', async () => {
@@ -51,13 +52,16 @@ describe('auth0 preset', () => {
     expect(await rejection(verify(auth0(options), token, changes))).toMatchObject({ code })
   })
 
-  it('rejects a token audienced to a configured client id', async () => {
+  it("rejects a token audienced to a configured client id, and still accepts that client's access tokens", async () => {
     const preset = auth0({ ...options, clientIds: ['K1AUPhZq8mRi0Q0pjhkfu1D7y6KjDQja'] })
     const idToken = { aud: ['https://api.example.com', 'K1AUPhZq8mRi0Q0pjhkfu1D7y6KjDQja'] }
     expect(await rejection(verify(preset, token, idToken))).toMatchObject({
       code: 'ERR_JWT_NOT_ACCESS_TOKEN',
     })
-    await expect(verify(preset, token)).resolves.toBeDefined()
+    // The access token that client requested: azp names it, aud does not.
+    const accessToken = await verify(preset, token)
+    expect(accessToken.claims.azp).toBe('K1AUPhZq8mRi0Q0pjhkfu1D7y6KjDQja')
+    expect([...accessToken.permissions]).toEqual(['read:messages', 'delete:messages'])
   })
 
   it('runs a user validate after its own checks', async () => {

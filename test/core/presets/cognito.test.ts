@@ -23,6 +23,7 @@ describe('cognito preset', () => {
     expect([...result.groups]).toEqual(['admin', 'Sales Team'])
     expect([...result.scopes]).toEqual(['aws.cognito.signin.user.admin', 'https://api.example.com/read'])
     expect([...result.roles]).toEqual([])
+    expect(result.keyRequests).toEqual(['/us-west-2_EXAMPLE1/.well-known/jwks.json'])
   })
 
   it('accepts any of several app clients', async () => {
@@ -31,7 +32,11 @@ describe('cognito preset', () => {
       userPoolId: 'us-west-2_EXAMPLE1',
       clientIds: ['other', '1example23456789'],
     })
-    await expect(verify(preset, token)).resolves.toBeDefined()
+    expect((await verify(preset, token)).claims.client_id).toBe('1example23456789')
+    expect((await verify(preset, token, { client_id: 'other' })).claims.client_id).toBe('other')
+    expect(await rejection(verify(preset, token, { client_id: 'third' }))).toMatchObject({
+      code: 'ERR_JWT_CLAIM_INVALID',
+    })
   })
 
   it('rejects the ID token of the same pool and client', async () => {

@@ -25,12 +25,18 @@ describe('entra preset', () => {
     const result = await verify(entra({ tenantId: TENANT, audience: API }), v2, {}, withoutAlg)
     expect([...result.scopes]).toEqual(['access_as_user', 'Orders.Read'])
     expect([...result.roles]).toEqual(['Orders.Admin'])
+    expect(result.keyRequests).toEqual([`/${TENANT}/discovery/v2.0/keys`])
   })
 
   it('keeps working when the API is its own client (aud = azp) and listed in clientIds', async () => {
-    await expect(
-      verify(entra({ tenantId: TENANT, audience: API, clientIds: [API] }), v2, {}, withoutAlg),
-    ).resolves.toBeDefined()
+    const result = await verify(
+      entra({ tenantId: TENANT, audience: API, clientIds: [API] }),
+      v2,
+      {},
+      withoutAlg,
+    )
+    expect(result.claims).toMatchObject({ aud: API, azp: API })
+    expect([...result.roles]).toEqual(['Orders.Admin'])
   })
 
   it('rejects v1 tokens under the default version 2, accepts them with version 1 or both', async () => {
@@ -46,8 +52,14 @@ describe('entra preset', () => {
       `https://login.microsoftonline.com/${TENANT}/v2.0`,
       `https://sts.windows.net/${TENANT}/`,
     ])
-    await expect(verify(both, v1)).resolves.toBeDefined()
-    await expect(verify(both, v2)).resolves.toBeDefined()
+    expect((await verify(both, v1)).claims).toMatchObject({
+      iss: `https://sts.windows.net/${TENANT}/`,
+      ver: '1.0',
+    })
+    expect((await verify(both, v2)).claims).toMatchObject({
+      iss: `https://login.microsoftonline.com/${TENANT}/v2.0`,
+      ver: '2.0',
+    })
   })
 
   it('expands a tenant allow-list into exact issuers and the common key set', async () => {
@@ -58,7 +70,9 @@ describe('entra preset', () => {
     ])
     expect(preset.jwksUri).toBe('https://login.microsoftonline.com/common/discovery/v2.0/keys')
     const other = { iss: `https://login.microsoftonline.com/${OTHER}/v2.0`, tid: OTHER }
-    await expect(verify(preset, v2, other)).resolves.toBeDefined()
+    const fromOther = await verify(preset, v2, other, withoutAlg)
+    expect(fromOther.claims.tid).toBe(OTHER)
+    expect(fromOther.keyRequests).toEqual(['/common/discovery/v2.0/keys'])
   })
 
   it('rejects a tenant that is not allowed', async () => {
@@ -75,9 +89,12 @@ describe('entra preset', () => {
     const preset = entra({ allowAnyTenant: true, audience: API })
     expect(String(preset.issuer)).toBe('https://login.microsoftonline.com/{tenantid}/v2.0')
     const stranger = 'd0d0d0d0-1111-4222-8333-444455556666'
-    await expect(
-      verify(preset, v2, { iss: `https://login.microsoftonline.com/${stranger}/v2.0`, tid: stranger }),
-    ).resolves.toBeDefined()
+    const fromStranger = await verify(preset, v2, {
+      iss: `https://login.microsoftonline.com/${stranger}/v2.0`,
+      tid: stranger,
+    })
+    expect(fromStranger.claims.tid).toBe(stranger)
+    expect(fromStranger.keyRequests).toEqual(['/common/discovery/v2.0/keys'])
     expect(
       await rejection(verify(preset, v2, { iss: `https://login.microsoftonline.com/${stranger}/v2.0` })),
     ).toMatchObject({

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { generic } from '../../../src/core/presets/index.js'
+import { createVerifier } from '../../../src/core/verify.js'
+import { startJwksServer } from '../../helpers/jwks-server.js'
 import { rejection } from '../../helpers/tokens.js'
-import { fixture, verify } from './helpers.js'
+import { fixture, signed, verify } from './helpers.js'
 
 const token = fixture('generic')
 const options = { issuer: 'https://authorization-server.example.com/', audience: 'https://rs.example.com/' }
@@ -26,7 +28,7 @@ describe('generic preset', () => {
 
   it('requires typ when asked (RFC 9068 strict mode)', async () => {
     const strict = generic({ ...options, typ: 'at+jwt' })
-    await expect(verify(strict, token)).resolves.toBeDefined()
+    expect((await verify(strict, token)).header.typ).toBe('at+jwt')
     expect(await rejection(verify(strict, token, {}, { header: { typ: 'JWT' } }))).toMatchObject({
       code: 'ERR_JWT_TYP_INVALID',
     })
@@ -71,5 +73,38 @@ describe('generic preset', () => {
     [{ ...options, issuer: { test: () => true } }, /^generic\.jwksUri: required with an issuer matcher/],
   ])('validates its input: %#', (input, message) => {
     expect(() => generic(input as Parameters<typeof generic>[0])).toThrow(message)
+  })
+})
+
+describe('generic preset against an authorization server on 127.0.0.1', () => {
+  it.each<[string, boolean, string[]]>([
+    ['reads jwks_uri from the OpenID Connect metadata', true, ['/.well-known/openid-configuration', '/keys']],
+    [
+      'without metadata, falls back to {issuer}/.well-known/jwks.json',
+      false,
+      [
+        '/.well-known/openid-configuration',
+        '/.well-known/oauth-authorization-server',
+        '/.well-known/jwks.json',
+      ],
+    ],
+  ])("discovery 'auto' %s", async (_name, publishesMetadata, paths) => {
+    const server = await startJwksServer()
+    try {
+      const issuer = `${server.origin}/`
+      const { token: signedToken, jwk, now } = await signed(token, { iss: issuer })
+      server.set(publishesMetadata ? '/keys' : '/.well-known/jwks.json', { json: { keys: [jwk] } })
+      if (publishesMetadata)
+        server.set('/.well-known/openid-configuration', { json: { issuer, jwks_uri: server.url('/keys') } })
+      const verifier = createVerifier({ ...generic({ ...options, issuer }), now })
+      try {
+        expect((await verifier.verify(signedToken)).claims.iss).toBe(issuer)
+      } finally {
+        verifier.close()
+      }
+      expect(server.requests.map((request) => request.path)).toEqual(paths)
+    } finally {
+      await server.close()
+    }
   })
 })

@@ -16,17 +16,29 @@ describe('google preset', () => {
 
   it('accepts an allowed service account ID token, from either issuer form', async () => {
     const preset = google({ audience, emails: ['Caller@my-project.iam.gserviceaccount.com'] })
-    expect((await verify(preset, token)).claims.email).toBe(caller)
-    await expect(verify(preset, token, { iss: 'accounts.google.com' })).resolves.toBeDefined()
+    const full = await verify(preset, token)
+    expect(full.claims).toMatchObject({ iss: 'https://accounts.google.com', email: caller })
+    expect(full.keyRequests).toEqual(['/oauth2/v3/certs'])
+    const bare = await verify(preset, token, { iss: 'accounts.google.com' })
+    expect(bare.claims).toMatchObject({ iss: 'accounts.google.com', email: caller })
   })
 
-  it('accepts by subject or hosted domain', async () => {
-    await expect(
-      verify(google({ audience, subjects: ['112233445566778899001'] }), token),
-    ).resolves.toBeDefined()
-    await expect(
-      verify(google({ audience, hostedDomains: ['example.com'] }), token, { hd: 'example.com' }),
-    ).resolves.toBeDefined()
+  it('accepts by subject, refusing any other subject', async () => {
+    const bySubject = google({ audience, subjects: ['112233445566778899001'] })
+    expect((await verify(bySubject, token)).claims.sub).toBe('112233445566778899001')
+    expect(await rejection(verify(bySubject, token, { sub: '112233445566778899002' }))).toMatchObject({
+      code: 'ERR_JWT_CLAIM_INVALID',
+    })
+  })
+
+  it('accepts by hosted domain (any case), refusing a token without hd or from another domain', async () => {
+    const byDomain = google({ audience, hostedDomains: ['example.com'] })
+    expect((await verify(byDomain, token, { hd: 'Example.COM' })).claims.hd).toBe('Example.COM')
+    for (const hd of [undefined, 'other.example']) {
+      expect(await rejection(verify(byDomain, token, { hd }))).toMatchObject({
+        code: 'ERR_JWT_CLAIM_INVALID',
+      })
+    }
   })
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -45,16 +57,18 @@ describe('google preset', () => {
     })
   })
 
-  it('accepts any account only when told so explicitly', async () => {
-    await expect(
-      verify(google({ audience, allowAnyAccount: true }), token, { email: 'anyone@gmail.com' }),
-    ).resolves.toBeDefined()
+  it('accepts any account only when told so explicitly, and still checks the audience', async () => {
+    const anyAccount = google({ audience, allowAnyAccount: true })
+    const anyone = await verify(anyAccount, token, { email: 'anyone@gmail.com', sub: '42' })
+    expect(anyone.claims).toMatchObject({ email: 'anyone@gmail.com', sub: '42' })
+    expect(await rejection(verify(anyAccount, token, { aud: 'https://other.a.run.app' }))).toMatchObject({
+      code: 'ERR_JWT_AUDIENCE_INVALID',
+    })
   })
 
   it('does not apply the ID-token guard (it verifies ID tokens by design)', async () => {
-    await expect(
-      verify(google({ audience, emails: [caller] }), token, { nonce: 'n', at_hash: 'x' }),
-    ).resolves.toBeDefined()
+    const idToken = await verify(google({ audience, emails: [caller] }), token, { nonce: 'n', at_hash: 'x' })
+    expect(idToken.claims).toMatchObject({ nonce: 'n', at_hash: 'x', email: caller })
   })
 
   it.each<[unknown, RegExp]>([

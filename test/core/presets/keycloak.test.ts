@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { keycloak } from '../../../src/core/presets/index.js'
+import { createVerifier } from '../../../src/core/verify.js'
+import { startJwksServer } from '../../helpers/jwks-server.js'
 import { rejection } from '../../helpers/tokens.js'
-import { fixture, verify } from './helpers.js'
+import { fixture, signed, verify } from './helpers.js'
 
 const token = fixture('keycloak')
 const idToken = fixture('keycloak-id-token')
@@ -31,7 +33,9 @@ describe('keycloak preset', () => {
   })
 
   it('accepts a Keycloak < 25 access token that carries the login nonce', async () => {
-    await expect(verify(keycloak(options), token, { nonce: 'c2f6a4b0' })).resolves.toBeDefined()
+    const old = await verify(keycloak(options), token, { nonce: 'c2f6a4b0' })
+    expect(old.claims).toMatchObject({ nonce: 'c2f6a4b0', typ: 'Bearer', azp: 'shop-api' })
+    expect([...old.permissions]).toEqual(['orders:write', 'orders:read'])
   })
 
   it('rejects the ID token of the same login', async () => {
@@ -54,14 +58,21 @@ describe('keycloak preset', () => {
   it('with an audience, checks aud instead of azp', async () => {
     const preset = keycloak({ ...options, audience: 'orders-api' })
     expect(await rejection(verify(preset, token))).toMatchObject({ code: 'ERR_JWT_AUDIENCE_INVALID' })
-    await expect(
-      verify(preset, token, { aud: ['orders-api', 'account'], azp: 'shop-frontend' }),
-    ).resolves.toBeDefined()
+    const fromFrontend = await verify(preset, token, { aud: ['orders-api', 'account'], azp: 'shop-frontend' })
+    expect(fromFrontend.claims).toMatchObject({ aud: ['orders-api', 'account'], azp: 'shop-frontend' })
+    expect([...fromFrontend.permissions]).toEqual(['orders:write', 'orders:read'])
   })
 
   it('an audience equal to clientId is not treated as an ID-token signal', async () => {
     const preset = keycloak({ ...options, clientId: 'orders-api', audience: 'orders-api' })
-    await expect(verify(preset, token, { aud: ['orders-api'], azp: 'shop-frontend' })).resolves.toBeDefined()
+    const result = await verify(preset, token, { aud: ['orders-api'], azp: 'shop-frontend' })
+    expect(result.claims.aud).toEqual(['orders-api'])
+    // The client roles read are those of clientId, and the token carries none for orders-api.
+    expect([...result.permissions]).toEqual([])
+    // What still marks an ID token for that client: Keycloak's typ claim.
+    expect(await rejection(verify(preset, token, { aud: ['orders-api'], typ: 'ID' }))).toMatchObject({
+      code: 'ERR_JWT_NOT_ACCESS_TOKEN',
+    })
   })
 
   it('allows loopback http for development', () => {
@@ -81,4 +92,34 @@ describe('keycloak preset', () => {
   ])('validates its input: %#', (input, message) => {
     expect(() => keycloak(input as Parameters<typeof keycloak>[0])).toThrow(message)
   })
+})
+
+describe('keycloak preset against a Keycloak stand-in on 127.0.0.1', () => {
+  it.each([false, true])(
+    'discovery %s: fetches the keys where Keycloak publishes them',
+    async (discovery) => {
+      const server = await startJwksServer()
+      try {
+        const issuer = `${server.origin}/realms/shop`
+        const { token: signedToken, jwk, now } = await signed(token, { iss: issuer })
+        server.set('/realms/shop/protocol/openid-connect/certs', { json: { keys: [jwk] } })
+        server.set('/realms/shop/.well-known/openid-configuration', {
+          json: { issuer, jwks_uri: `${issuer}/protocol/openid-connect/certs` },
+        })
+        const preset = keycloak({ url: server.origin, realm: 'shop', clientId: 'shop-api', discovery })
+        const verifier = createVerifier({ ...preset, now })
+        try {
+          expect((await verifier.verify(signedToken)).claims.iss).toBe(issuer)
+        } finally {
+          verifier.close()
+        }
+        expect(server.requests.map((request) => request.path)).toEqual([
+          ...(discovery ? ['/realms/shop/.well-known/openid-configuration'] : []),
+          '/realms/shop/protocol/openid-connect/certs',
+        ])
+      } finally {
+        await server.close()
+      }
+    },
+  )
 })
