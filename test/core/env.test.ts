@@ -1,6 +1,6 @@
 /**
  * optionsFromEnv: each GATEHOUSE_* variable, and each invalid value stopping start-up with a TypeError
- * that names the variable (issue 2, "Configuration").
+ * that names the variable.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,5 +1,5 @@
 /**
- * Several trusted issuers, each with its own remote key set on a real server (issue 4 §9): the token's
+ * Several trusted issuers, each with its own remote key set on a real server: the token's
  * `iss` picks the issuer BEFORE any network request, so an untrusted issuer costs nothing, and a trusted
  * one fetches only its own key set.
  */

@@ -1,6 +1,6 @@
 /**
  * `gatehouse start` (what `npm start` runs): the demo when no issuer is configured, otherwise the
- * reference API alone, trusting the issuer from GATEHOUSE_* variables (issue 3, start-up contract).
+ * reference API alone, trusting the issuer from GATEHOUSE_* variables.
  */
 import { resolve } from 'node:path'
 import { hasEnvConfig, optionsFromEnv } from '../../core/env.js'
