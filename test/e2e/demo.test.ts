@@ -8,6 +8,10 @@
  *
  * Needs the build (`npm test` runs it first, as pretest): the CLI in dist/ and the app in
  * apps/reference-api/dist/.
+ *
+ * Each test starts in a folder of its own, bounds each step by what it needs on a loaded machine
+ * (helpers/timeouts.ts), and a child left running by a failed step is killed after the test, so one
+ * failure never holds a port or a data folder for the next.
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -16,8 +20,10 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnNode, waitFor } from '../../apps/reference-api/test/helpers/process.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { modesUnder } from '../../apps/reference-api/test/helpers/modes.js'
+import { spawnNode, stopStrays, waitFor } from '../../apps/reference-api/test/helpers/process.js'
+import { STEP_MS, timeoutFor } from '../../apps/reference-api/test/helpers/timeouts.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -35,9 +41,13 @@ beforeAll(async () => {
   }
   cwd = await mkdtemp(join(tmpdir(), 'gatehouse-e2e-'))
 })
+afterEach(stopStrays, timeoutFor('exit'))
 afterAll(async () => {
   if (cwd) await rm(cwd, { recursive: true, force: true })
 })
+
+/** Bound of the demo's printed curl commands, run one after another by one shell. */
+const CURL_SCRIPT_MS = 60_000
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -50,7 +60,7 @@ async function freePort(): Promise<number> {
 /** Runs `script` with bash in `cwd`, bounded; resolves with stdout. */
 function bash(script: string, dir: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', script], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile('bash', ['-c', script], { cwd: dir, timeout: CURL_SCRIPT_MS }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`))
       else resolve(stdout)
     })
@@ -58,153 +68,176 @@ function bash(script: string, dir: string): Promise<string> {
 }
 
 describe('npm start without GATEHOUSE_* variables: the demo', () => {
-  it('prints curl commands that work when pasted, and exits 0 on SIGTERM', async () => {
-    const dir = join(cwd, 'demo')
-    await mkdir(dir)
-    const port = await freePort()
-    const demo = spawnNode([CLI, 'start'], { PORT: String(port) }, dir)
-    try {
-      await waitFor(demo, /Press Ctrl\+C to stop\./, 60_000)
-      const printed = demo.stdout().split('\n')
-      const first = printed.findIndex((line) => line.startsWith('Paste these'))
-      const commands = printed
-        .slice(first + 1)
-        .filter((line) => line.startsWith('  '))
-        .map((line) => line.slice(2))
-      expect(commands.length).toBeGreaterThanOrEqual(8)
-      expect(commands[0]).toBe(`curl -s -w '\\n' http://127.0.0.1:${port}/public`)
-      expect(existsSync(join(dir, '.gatehouse'))).toBe(true)
+  it(
+    'prints curl commands that work when pasted, keeps its data private, and exits 0 on SIGTERM',
+    async () => {
+      const dir = join(cwd, 'demo')
+      await mkdir(dir)
+      const port = await freePort()
+      const demo = spawnNode([CLI, 'start'], { PORT: String(port) }, dir)
+      try {
+        await waitFor(demo, /Press Ctrl\+C to stop\./, STEP_MS.pgliteOpen)
+        const modes = await modesUnder(join(dir, '.gatehouse/data'))
+        expect(modes.files).toBeGreaterThan(500)
+        expect(modes.loose).toEqual([])
+        const printed = demo.stdout().split('\n')
+        const first = printed.findIndex((line) => line.startsWith('Paste these'))
+        const commands = printed
+          .slice(first + 1)
+          .filter((line) => line.startsWith('  '))
+          .map((line) => line.slice(2))
+        expect(commands.length).toBeGreaterThanOrEqual(8)
+        expect(commands[0]).toBe(`curl -s -w '\\n' http://127.0.0.1:${port}/public`)
+        expect(existsSync(join(dir, '.gatehouse'))).toBe(true)
 
-      // One shell, so TOKEN and READER carry over; a marker line before each command splits the output.
-      const script = commands.map((command, i) => `printf '\\n@@@%d\\n' ${i}\n${command}`).join('\n')
-      const output = await bash(script, dir)
-      const results = new Map<string, string>()
-      for (const [i, command] of commands.entries()) {
-        const start = output.indexOf(`\n@@@${i}\n`) + `\n@@@${i}\n`.length
-        const end = output.indexOf(`\n@@@${i + 1}\n`)
-        results.set(command, output.slice(start, end === -1 ? undefined : end))
-      }
-      const find = (predicate: (command: string) => boolean) => {
-        const command = commands.find(predicate)
-        expect(command).toBeDefined()
-        return results.get(command!)!
-      }
-      const json = (text: string) => JSON.parse(text)
+        // One shell, so TOKEN and READER carry over; a marker line before each command splits the output.
+        const script = commands.map((command, i) => `printf '\\n@@@%d\\n' ${i}\n${command}`).join('\n')
+        const output = await bash(script, dir)
+        const results = new Map<string, string>()
+        for (const [i, command] of commands.entries()) {
+          const start = output.indexOf(`\n@@@${i}\n`) + `\n@@@${i}\n`.length
+          const end = output.indexOf(`\n@@@${i + 1}\n`)
+          results.set(command, output.slice(start, end === -1 ? undefined : end))
+        }
+        const find = (predicate: (command: string) => boolean) => {
+          const command = commands.find(predicate)
+          expect(command).toBeDefined()
+          return results.get(command!)!
+        }
+        const json = (text: string) => JSON.parse(text)
 
-      expect(json(find((c) => c.endsWith('/public')))).toEqual({ message: 'This is a public message!' })
-      expect(find((c) => c.startsWith('TOKEN='))).toBe('')
-      expect(json(find((c) => c.includes('$TOKEN') && c.endsWith('/protected')))).toEqual({
-        message: 'This is a protected message!',
-        sub: 'demo-client@clients',
-      })
-      expect(json(find((c) => c.endsWith('/api/private-scoped')))).toEqual({
-        message:
-          'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
-      })
-      expect(json(find((c) => c.endsWith('/api/users/me')))).toMatchObject({
-        sub: 'demo-client@clients',
-        username: 'demo-client@clients',
-      })
-      const posted = json(find((c) => c.includes('$TOKEN') && c.includes('-X POST')))
-      expect(posted).toMatchObject({
-        id: expect.any(Number),
-        text: 'hello from the demo',
-        owner: 'demo-client@clients',
-      })
-      expect(
-        json(find((c) => c.includes('$TOKEN') && c.endsWith('/api/messages') && !c.includes('-X'))),
-      ).toContainEqual(posted)
-      const anonymous = find((c) => c.startsWith('curl -s -i') && c.endsWith('/protected'))
-      expect(anonymous).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/)
-      expect(anonymous).toMatch(/\r\nwww-authenticate: Bearer\r\n/i)
-      expect(find((c) => c.startsWith('READER='))).toBe('')
-      const denied = find((c) => c.includes('$READER'))
-      expect(denied).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/)
-      expect(denied).toContain('scope="write:messages"')
-      expect(json(denied.slice(denied.indexOf('\r\n\r\n') + 4))).toMatchObject({
-        error: 'insufficient_scope',
-        code: 'ERR_POLICY_SCOPE',
-      })
-    } finally {
-      demo.child.kill('SIGTERM')
-    }
-    expect(await demo.exit(15_000)).toEqual({ code: 0, signal: null })
-    expect(demo.stdout()).toContain('Received SIGTERM, stopping.')
-  })
+        expect(json(find((c) => c.endsWith('/public')))).toEqual({ message: 'This is a public message!' })
+        expect(find((c) => c.startsWith('TOKEN='))).toBe('')
+        expect(json(find((c) => c.includes('$TOKEN') && c.endsWith('/protected')))).toEqual({
+          message: 'This is a protected message!',
+          sub: 'demo-client@clients',
+        })
+        expect(json(find((c) => c.endsWith('/api/private-scoped')))).toEqual({
+          message:
+            'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
+        })
+        expect(json(find((c) => c.endsWith('/api/users/me')))).toMatchObject({
+          sub: 'demo-client@clients',
+          username: 'demo-client@clients',
+        })
+        const posted = json(find((c) => c.includes('$TOKEN') && c.includes('-X POST')))
+        expect(posted).toMatchObject({
+          id: expect.any(Number),
+          text: 'hello from the demo',
+          owner: 'demo-client@clients',
+        })
+        expect(
+          json(find((c) => c.includes('$TOKEN') && c.endsWith('/api/messages') && !c.includes('-X'))),
+        ).toContainEqual(posted)
+        const anonymous = find((c) => c.startsWith('curl -s -i') && c.endsWith('/protected'))
+        expect(anonymous).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/)
+        expect(anonymous).toMatch(/\r\nwww-authenticate: Bearer\r\n/i)
+        expect(find((c) => c.startsWith('READER='))).toBe('')
+        const denied = find((c) => c.includes('$READER'))
+        expect(denied).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/)
+        expect(denied).toContain('scope="write:messages"')
+        expect(json(denied.slice(denied.indexOf('\r\n\r\n') + 4))).toMatchObject({
+          error: 'insufficient_scope',
+          code: 'ERR_POLICY_SCOPE',
+        })
+      } finally {
+        demo.child.kill('SIGTERM')
+      }
+      expect(await demo.exit()).toEqual({ code: 0, signal: null })
+      expect(demo.stdout()).toContain('Received SIGTERM, stopping.')
+      expect((await modesUnder(join(dir, '.gatehouse/data'))).loose).toEqual([])
+    },
+    timeoutFor('pgliteOpen', 'exit') + CURL_SCRIPT_MS,
+  )
 })
 
 describe('npm start with GATEHOUSE_ISSUER and GATEHOUSE_AUDIENCE: the reference API alone', () => {
   let issuer: DevIssuer
-  let dataDir: string
+  let folders = 0
   beforeAll(async () => {
     issuer = await startDevIssuer({ dataDir: null })
-    dataDir = join(cwd, 'api-data')
   })
   afterAll(async () => {
     await issuer?.close()
   })
 
-  const start = (env: Record<string, string>) =>
+  const start = (dataDir: string, env: Record<string, string>) =>
     spawnNode(
       [CLI, 'start'],
       { PORT: '0', DATA_DIR: dataDir, GATEHOUSE_AUDIENCE: issuer.audience, ...env },
       cwd,
     )
 
-  it('logs one ready line, answers, keeps data across a restart, and finds keys by discovery', async () => {
-    const token = await issuer.mint({ scope: 'read:messages write:messages' }, { sub: 'auth0|e2e' })
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  it(
+    'logs one ready line, answers, keeps data across a restart, and finds keys by discovery',
+    async () => {
+      const dataDir = join(cwd, `api-data-${++folders}`)
+      const token = await issuer.mint({ scope: 'read:messages write:messages' }, { sub: 'auth0|e2e' })
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
 
-    const first = start({ GATEHOUSE_ISSUER: issuer.issuer, GATEHOUSE_JWKS_URL: issuer.jwksUri })
-    let url: string
-    try {
-      url = await waitFor(first, READY, 60_000)
-      const lines = first.stdout().trim().split('\n')
-      expect(lines).toHaveLength(1)
-      expect(JSON.parse(lines[0]!)).toMatchObject({
-        level: 30,
-        msg: expect.stringContaining(`pglite ${dataDir}`),
+      const first = start(dataDir, { GATEHOUSE_ISSUER: issuer.issuer, GATEHOUSE_JWKS_URL: issuer.jwksUri })
+      let url: string
+      try {
+        url = await waitFor(first, READY, STEP_MS.pgliteOpen)
+        const lines = first.stdout().trim().split('\n')
+        expect(lines).toHaveLength(1)
+        expect(JSON.parse(lines[0]!)).toMatchObject({
+          level: 30,
+          msg: expect.stringContaining(`pglite ${dataDir}`),
+        })
+        expect(existsSync(join(cwd, '.gatehouse/issuer'))).toBe(false) // no dev issuer in this mode
+        const modes = await modesUnder(dataDir)
+        expect(modes.files).toBeGreaterThan(500)
+        expect(modes.loose).toEqual([])
+
+        const protectedAnswer = await fetch(`${url}/protected`, { headers })
+        expect(await protectedAnswer.json()).toEqual({
+          message: 'This is a protected message!',
+          sub: 'auth0|e2e',
+        })
+        const posted = await fetch(`${url}/api/messages`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ text: 'survives a restart' }),
+        })
+        expect(posted.status).toBe(201)
+      } finally {
+        first.child.kill('SIGTERM')
+      }
+      expect(await first.exit()).toEqual({ code: 0, signal: null })
+      expect(first.stderr()).toContain('received SIGTERM, stopping')
+      // Every stdout line is a JSON log record, and none holds the token.
+      for (const line of first.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
+      expect(first.stdout()).not.toContain(token.split('.')[2])
+
+      // Same DATA_DIR, and no JWKS URL this time: discovery ('auto') against the dev issuer.
+      const second = start(dataDir, { GATEHOUSE_ISSUER: issuer.issuer })
+      try {
+        url = await waitFor(second, READY, STEP_MS.pgliteReopen)
+        const list = await fetch(`${url}/api/messages`, { headers })
+        expect(list.status).toBe(200)
+        expect((await list.json()).map((m: { text: string }) => m.text)).toEqual(['survives a restart'])
+      } finally {
+        second.child.kill('SIGTERM')
+      }
+      expect(await second.exit()).toEqual({ code: 0, signal: null })
+      expect((await modesUnder(dataDir)).loose).toEqual([])
+    },
+    timeoutFor('pgliteOpen', 'exit', 'pgliteReopen', 'exit'),
+  )
+
+  it(
+    'exits 2 with one line naming GATEHOUSE_CLOCK_TOLERANCE when it is not a number',
+    async () => {
+      const bad = start(join(cwd, `api-data-${++folders}`), {
+        GATEHOUSE_ISSUER: issuer.issuer,
+        GATEHOUSE_CLOCK_TOLERANCE: 'a while',
       })
-      expect(existsSync(join(cwd, '.gatehouse/issuer'))).toBe(false) // no dev issuer in this mode
-
-      const protectedAnswer = await fetch(`${url}/protected`, { headers })
-      expect(await protectedAnswer.json()).toEqual({
-        message: 'This is a protected message!',
-        sub: 'auth0|e2e',
-      })
-      const posted = await fetch(`${url}/api/messages`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ text: 'survives a restart' }),
-      })
-      expect(posted.status).toBe(201)
-    } finally {
-      first.child.kill('SIGTERM')
-    }
-    expect(await first.exit()).toEqual({ code: 0, signal: null })
-    expect(first.stderr()).toContain('received SIGTERM, stopping')
-    // Every stdout line is a JSON log record, and none holds the token.
-    for (const line of first.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
-    expect(first.stdout()).not.toContain(token.split('.')[2])
-
-    // Same DATA_DIR, and no JWKS URL this time: discovery ('auto') against the dev issuer.
-    const second = start({ GATEHOUSE_ISSUER: issuer.issuer })
-    try {
-      url = await waitFor(second, READY, 60_000)
-      const list = await fetch(`${url}/api/messages`, { headers })
-      expect(list.status).toBe(200)
-      expect((await list.json()).map((m: { text: string }) => m.text)).toEqual(['survives a restart'])
-    } finally {
-      second.child.kill('SIGTERM')
-    }
-    expect(await second.exit()).toEqual({ code: 0, signal: null })
-  })
-
-  it('exits 2 with one line naming GATEHOUSE_CLOCK_TOLERANCE when it is not a number', async () => {
-    const bad = start({ GATEHOUSE_ISSUER: issuer.issuer, GATEHOUSE_CLOCK_TOLERANCE: 'a while' })
-    expect(await bad.exit()).toEqual({ code: 2, signal: null })
-    expect(bad.stderr().trim().split('\n')).toHaveLength(1)
-    expect(bad.stderr()).toContain('GATEHOUSE_CLOCK_TOLERANCE')
-    expect(bad.stdout()).toBe('')
-  })
+      expect(await bad.exit()).toEqual({ code: 2, signal: null })
+      expect(bad.stderr().trim().split('\n')).toHaveLength(1)
+      expect(bad.stderr()).toContain('GATEHOUSE_CLOCK_TOLERANCE')
+      expect(bad.stdout()).toBe('')
+    },
+    timeoutFor('exit'),
+  )
 })

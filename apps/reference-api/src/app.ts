@@ -65,12 +65,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
   app.decorate('routeTable', recordRoutes(app))
 
+  // Keys loaded before listening (the start's warmUp) are not a change: the ready line says enough.
+  let listening = false
+  app.addHook('onListen', async () => {
+    listening = true
+  })
   await app.register(gatehouse, {
     ...auth,
     principal: userResolver(db),
     onEvent: (event: KeyStoreEvent) => {
-      logKeyStoreEvent(app, event)
+      logKeyStoreEvent(app, event, listening)
       auth.onEvent?.(event)
+    },
+    // Why each request was refused: the code, the status and what was checked (never the token).
+    onRejection: ({ error, method, path }) => {
+      const cause = error.cause instanceof Error ? error.cause.message : error.cause
+      app.log[error.status >= 500 ? 'warn' : 'info'](
+        { code: error.code, status: error.status, cause, method, path },
+        'request refused',
+      )
     },
     // One error handler for the whole app (errors.ts), which renders GatehouseErrors with the gate.
     errorHandler: false,
@@ -91,7 +104,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 }
 
 /** Key-store events in the logs: a rotation shows as `keys-changed`, an outage as `fetch-error`. */
-function logKeyStoreEvent(app: FastifyInstance, event: KeyStoreEvent): void {
+function logKeyStoreEvent(app: FastifyInstance, event: KeyStoreEvent, listening: boolean): void {
   switch (event.type) {
     case 'fetch-error':
       app.log.warn(
@@ -100,7 +113,10 @@ function logKeyStoreEvent(app: FastifyInstance, event: KeyStoreEvent): void {
       )
       break
     case 'keys-changed':
-      app.log.info({ added: event.added, removed: event.removed }, 'signing keys changed')
+      app.log[listening ? 'info' : 'debug'](
+        { added: event.added, removed: event.removed },
+        'signing keys changed',
+      )
       break
     default:
       app.log.debug({ keyStore: event }, `key store ${event.type}`)

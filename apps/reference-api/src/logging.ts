@@ -1,7 +1,8 @@
 /**
  * Structured JSON logs (Fastify's pino) with a request id, and nothing secret in them (STYLE.md §5):
  * the request serializer prints no headers at all, an `access_token` in the query string (RFC 6750 §2.3)
- * is replaced, and `redact` removes credentials from any object a handler logs by mistake.
+ * is replaced however its name is encoded, and `redact` removes credentials from any object a handler logs
+ * by mistake.
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -43,9 +44,58 @@ export function requestId(req: IncomingMessage): string {
   return typeof sent === 'string' && SANE_REQUEST_ID.test(sent) ? sent : randomUUID()
 }
 
-/** Replaces the value of every `access_token` query parameter (a bearer token, RFC 6750 §2.3). */
+/**
+ * Query parameters whose values are credentials: `access_token` (a bearer token, RFC 6750 §2.3) and the
+ * other OAuth credentials a client might send by mistake. Compared after decoding, in lower case.
+ */
+export const REDACTED_QUERY_NAMES: ReadonlySet<string> = new Set([
+  'access_token',
+  'id_token',
+  'refresh_token',
+  'client_secret',
+])
+
+/**
+ * The URL with the value of every credential query parameter replaced by `[Redacted]`.
+ *
+ * Names are matched as a query parser reads them (`+` is a space, `%5F` is `_`, RFC 3986 §2.1 hex in
+ * either case), decoded repeatedly so a doubly encoded name is caught too, in any letter case, with
+ * surrounding spaces ignored, and for every occurrence of a repeated name. A malformed escape (`%E0%A4%A`,
+ * `%zz`) is kept as it is, never thrown on. `&` and `;` both separate parameters. Everything else in the
+ * URL is kept as sent.
+ */
 export function safeUrl(url: string): string {
-  return url.replace(/([?&;]access_token=)[^&;#]*/gi, '$1[Redacted]')
+  const start = url.indexOf('?')
+  if (start === -1) return url
+  const query = url.slice(start + 1)
+  const redacted = query.replace(/[^&;]+/g, (parameter) => {
+    const equals = parameter.indexOf('=')
+    if (equals === -1) return parameter
+    const name = queryName(parameter.slice(0, equals))
+    return REDACTED_QUERY_NAMES.has(name) ? `${parameter.slice(0, equals)}=[Redacted]` : parameter
+  })
+  return `${url.slice(0, start + 1)}${redacted}`
+}
+
+/** Most decoding rounds of a name: three catches `%25255F`; a name that needs more is no parser's name. */
+const NAME_DECODE_ROUNDS = 3
+
+/** A query parameter name as compared with {@link REDACTED_QUERY_NAMES}. */
+function queryName(raw: string): string {
+  let name = raw.replaceAll('+', ' ')
+  for (let round = 0; round < NAME_DECODE_ROUNDS && name.includes('%'); round++) {
+    const decoded = percentDecode(name)
+    if (decoded === name) break
+    name = decoded
+  }
+  return name.trim().toLowerCase()
+}
+
+/** Decodes each run of valid `%XX` escapes as UTF-8; malformed escapes stay as they are. */
+function percentDecode(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
+    Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'),
+  )
 }
 
 /** Fastify's `logger` option for a level and an optional stream. */

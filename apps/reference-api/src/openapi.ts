@@ -33,15 +33,40 @@ const pageParameters = [
     name: 'limit',
     in: 'query',
     description: 'Most items returned, 1 to 100 (larger values are clamped). Default 50.',
-    schema: { type: 'integer', minimum: 1 },
+    schema: { type: 'integer', minimum: 1, maximum: 999999999 },
+  },
+  {
+    name: 'after',
+    in: 'query',
+    description:
+      'Only items whose id is greater than this (a keyset cursor: stable while items are added or ' +
+      'deleted). The `next` link sets it to the last id of the page. Default: from the first item.',
+    schema: { type: 'integer', minimum: 0, maximum: 2147483647 },
   },
   {
     name: 'offset',
     in: 'query',
-    description: 'Items skipped, in id order. Default 0.',
-    schema: { type: 'integer', minimum: 0 },
+    description: 'Items skipped, in id order (after `after` when both are given). Default 0.',
+    schema: { type: 'integer', minimum: 0, maximum: 999999999 },
   },
 ]
+/** A list's 200: a bare array, and a `Link` header to the next page while more items follow. */
+const page = (item: string) => ({
+  description:
+    'One page, in id order. While more items follow, `Link: </path?limit=N&after=ID>; rel="next"` ' +
+    '(RFC 8288) names the next page; the last page has no `next` link.',
+  headers: {
+    Link: {
+      description: 'RFC 8288 link to the next page, `rel="next"`; absent on the last page',
+      schema: { type: 'string' },
+    },
+  },
+  content: json({ type: 'array', items: ref(item) }),
+})
+const pageError = error(
+  'Bad credentials, or a `limit`, `offset` or `after` that is not a plain non-negative integer in range, ' +
+    'or is repeated',
+)
 const textBody = {
   required: true,
   content: json({
@@ -132,25 +157,19 @@ export const openApiDocument = {
     },
     '/api/users': {
       get: {
-        summary: 'Every user (role admin)',
+        summary: 'Every user (role admin), a page at a time',
         security: bearer(),
         'x-required-roles': ['admin'],
         parameters: pageParameters,
-        responses: {
-          '200': { description: 'OK', content: json({ type: 'array', items: ref('User') }) },
-          ...authErrors,
-        },
+        responses: { '200': page('User'), ...authErrors, '400': pageError },
       },
     },
     '/api/messages': {
       get: {
-        summary: 'Messages, oldest first',
+        summary: 'Messages, oldest first, a page at a time',
         security: bearer('read:messages'),
         parameters: pageParameters,
-        responses: {
-          '200': { description: 'OK', content: json({ type: 'array', items: ref('Message') }) },
-          ...authErrors,
-        },
+        responses: { '200': page('Message'), ...authErrors, '400': pageError },
       },
       post: {
         summary: 'Post a message; the caller’s sub becomes its owner',

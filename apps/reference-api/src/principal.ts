@@ -37,7 +37,7 @@ export function userResolver(db: Database) {
 
 /** The verified request's user. Throws `ERR_NO_TOKEN` (401) on a route that let an anonymous request in. */
 export function userOf(request: FastifyRequest): User {
-  return authOf<AuthContext['claims'], User>(request).principal
+  return authOf<User>(request).principal
 }
 
 /** The verified request's `sub` (the principal hook made sure it is a storable string). */

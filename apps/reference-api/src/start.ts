@@ -71,6 +71,8 @@ export async function startReferenceApi(options: ReferenceApiOptions): Promise<R
   try {
     app = await buildApp({ db, auth: options.auth, logLevel, logStream: options.logStream })
     app.addHook('onClose', async () => db.close())
+    // A wrong issuer, metadata document or key set stops the start, rather than answering every request 503.
+    await app.gatehouse.warmUp()
     // Fastify logs its listen line through this resolver: it is the one "ready" line of the start contract.
     url = await app.listen({
       port,

@@ -4,9 +4,17 @@
  * tokens, the tables of bad input (never a 500), concurrency, key rotation, logs, the OpenAPI document.
  */
 import { request as httpRequest } from 'node:http'
+import { asc } from 'drizzle-orm'
 import { type AuthContext, assertOwner, errorResponse, GatehouseError } from 'gatehouse'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MESSAGE_TEXT_MAX_LENGTH } from '../src/db/index.js'
+import {
+  createMessage,
+  DEFAULT_PAGE_SIZE,
+  deleteMessage,
+  getOrCreateUser,
+  MESSAGE_TEXT_MAX_LENGTH,
+} from '../src/db/index.js'
+import { messages, users } from '../src/db/schema.js'
 import { BODY_LIMIT, buildApp, openApiDocument } from '../src/index.js'
 import {
   type Answer,
@@ -17,6 +25,7 @@ import {
   startTestApi,
   type TestApi,
 } from './helpers/api-server.js'
+import { timeoutFor } from './helpers/timeouts.js'
 
 const ALICE = 'auth0|alice'
 const BOB = 'auth0|bob'
@@ -27,6 +36,69 @@ function expectErrorShape(answer: Answer, status: number, error: string): void {
   expect(answer.status).toBe(status)
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/)
   expect(answer.body).toMatchObject({ error, error_description: expect.any(String) })
+}
+
+/** The target of the `rel="next"` link of a `Link` header (RFC 8288 §3), resolved against `base`. */
+function nextOf(link: string | null, base: string): string | undefined {
+  if (link === null) return undefined
+  for (const value of link.split(/,(?=\s*<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(value)
+    const rels =
+      /;\s*rel="?([^";]*)"?/i
+        .exec(match?.[2] ?? '')?.[1]
+        ?.toLowerCase()
+        .split(/\s+/) ?? []
+    if (match && rels.includes('next')) {
+      const url = new URL(match[1]!, base)
+      return url.pathname + url.search
+    }
+  }
+  return undefined
+}
+
+/**
+ * Follows `next` links from `path` to the last page; returns the ids of every page, in order. `between`
+ * runs after each page, to change the table while a client is paging through it.
+ */
+async function followPages(
+  api: TestApi,
+  path: string,
+  token: string,
+  pageSize: number,
+  between: (pageIndex: number) => Promise<void> = async () => {},
+): Promise<number[][]> {
+  const pages: number[][] = []
+  for (let next: string | undefined = path; next !== undefined; ) {
+    expect(pages.length, 'more pages than rows: the links loop').toBeLessThan(1000)
+    const page = await api.call(next, { token })
+    expect(page.status, next).toBe(200)
+    expect(Array.isArray(page.body)).toBe(true)
+    expect(page.body.length).toBeLessThanOrEqual(pageSize)
+    pages.push(page.body.map((row: { id: number }) => row.id))
+    next = nextOf(page.headers.get('link'), `${api.url}${next}`)
+    if (next !== undefined) expect(page.body).toHaveLength(pageSize)
+    await between(pages.length - 1)
+  }
+  return pages
+}
+
+/** Every message id in the database, in id order. */
+async function messageIds(api: TestApi): Promise<number[]> {
+  const rows = await api.db.orm.select({ id: messages.id }).from(messages).orderBy(asc(messages.id))
+  return rows.map((row) => row.id)
+}
+
+/** Sends `path` byte for byte (fetch would normalise some of it), for the log redaction cases. */
+function rawGet(base: string, path: string): Promise<number> {
+  const url = new URL(base)
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 function apiSuite(backend: Backend) {
@@ -43,10 +115,10 @@ function apiSuite(backend: Backend) {
     bob = await issuer.mint({ scope: READ_WRITE }, { sub: BOB })
     reader = await issuer.mint({ scope: 'read:messages' }, { sub: 'reader' })
     plain = await issuer.mint({}, { sub: 'plain' })
-  })
+  }, timeoutFor('pgliteOpen'))
   afterAll(async () => {
     await api?.close()
-  })
+  }, timeoutFor())
 
   describe('seed endpoints', () => {
     it('answers the public routes without a token, and ignores a bad one there', async () => {
@@ -141,6 +213,23 @@ function apiSuite(backend: Backend) {
       expectErrorShape(denied, 403, 'insufficient_scope')
       expect(denied.body.code).toBe('ERR_POLICY_ROLE')
       expect((await api.call('/api/users?limit=1', { token: alice })).body).toHaveLength(1)
+    })
+
+    it('pages users with Link rel="next" until every user is seen exactly once', async () => {
+      for (let i = 0; i < 60; i++) await getOrCreateUser(api.db, `auth0|listed-${i}`)
+      const all = (await api.db.orm.select({ id: users.id }).from(users).orderBy(asc(users.id))).map(
+        (row) => row.id,
+      )
+      expect(all.length).toBeGreaterThan(DEFAULT_PAGE_SIZE)
+      const pages = await followPages(api, '/api/users?limit=25', alice, 25)
+      expect(pages.flat()).toEqual(all)
+      expect(pages).toHaveLength(Math.ceil(all.length / 25))
+      // The first page without a limit holds the default page size, and links on.
+      const first = await api.call('/api/users', { token: alice })
+      expect(first.body).toHaveLength(DEFAULT_PAGE_SIZE)
+      expect(first.headers.get('link')).toBe(
+        `</api/users?limit=${DEFAULT_PAGE_SIZE}&after=${all[DEFAULT_PAGE_SIZE - 1]}>; rel="next"`,
+      )
     })
   })
 
@@ -294,6 +383,40 @@ function apiSuite(backend: Backend) {
       }
     })
 
+    it('pages the list with Link rel="next" until every message is seen exactly once', async () => {
+      // More rows than a page holds, written straight to the database.
+      for (let i = 0; i < 2 * DEFAULT_PAGE_SIZE + 20; i++) {
+        await createMessage(api.db, { text: `paged ${i}`, owner: 'auth0|pager' })
+      }
+      const all = await messageIds(api)
+      const pages = await followPages(api, '/api/messages', reader, DEFAULT_PAGE_SIZE)
+      expect(pages.flat()).toEqual(all)
+      expect(pages).toHaveLength(Math.ceil(all.length / DEFAULT_PAGE_SIZE))
+      expect(new Set(pages.flat()).size).toBe(all.length)
+
+      // A page that ends exactly on the last row has no next link; one row earlier, it has one.
+      const tail = await api.call(`/api/messages?limit=3&after=${all.at(-4)}`, { token: reader })
+      expect(tail.body.map((m: { id: number }) => m.id)).toEqual(all.slice(-3))
+      expect(tail.headers.get('link')).toBeNull()
+      const before = await api.call(`/api/messages?limit=3&after=${all.at(-5)}`, { token: reader })
+      expect(before.headers.get('link')).toBe(`</api/messages?limit=3&after=${all.at(-2)}>; rel="next"`)
+    })
+
+    it('pages by cursor: a row deleted from a page already read skips nothing, a new row is seen', async () => {
+      const start = await messageIds(api)
+      let added: number | undefined
+      const pages = await followPages(api, '/api/messages?limit=10', reader, 10, async (index) => {
+        if (index !== 0) return
+        // Offset paging would now shift every later row one place back, and skip one.
+        const firstRead = start[0]!
+        expect(await deleteMessage(api.db, firstRead)).toBe(true)
+        added = (await createMessage(api.db, { text: 'added while paging', owner: 'auth0|pager' })).id
+      })
+      const seen = pages.flat()
+      expect(seen).toEqual([...start, added])
+      expect(new Set(seen).size).toBe(seen.length)
+    })
+
     it('answers 400 for malformed paging and a broken URL', async () => {
       for (const query of [
         'limit=abc',
@@ -302,8 +425,16 @@ function apiSuite(backend: Backend) {
         'offset=1.5',
         'limit=1&limit=2',
         'limit=99999999999',
+        'after=abc',
+        'after=-1',
+        'after=1.5',
+        'after=',
+        'after=1&after=2',
+        'after=2147483648',
+        'after=99999999999',
       ]) {
         expectErrorShape(await api.call(`/api/messages?${query}`, { token: alice }), 400, 'invalid_request')
+        expectErrorShape(await api.call(`/api/users?${query}`, { token: alice }), 400, 'invalid_request')
       }
       expectErrorShape(await api.call('/api/messages/%E0%A4%A', { token: alice }), 400, 'invalid_request')
     })
@@ -410,6 +541,41 @@ function apiSuite(backend: Backend) {
       expect(api.logs.text).not.toContain('s3cret')
     })
 
+    it('redact a query token however its name is encoded, cased or repeated, and survive malformed escapes', async () => {
+      const token = alice
+      const cases: [sent: string, logged: string][] = [
+        [`access%5Ftoken=${token}`, 'access%5Ftoken=[Redacted]'],
+        [`access%5ftoken=${token}&x=1`, 'access%5ftoken=[Redacted]&x=1'],
+        [`%61ccess_token=${token}`, '%61ccess_token=[Redacted]'],
+        [`%61%63%63%65%73%73%5F%74%6F%6B%65%6E=${token}`, '%61%63%63%65%73%73%5F%74%6F%6B%65%6E=[Redacted]'],
+        [`access%255Ftoken=${token}`, 'access%255Ftoken=[Redacted]'],
+        [`ACCESS_TOKEN=${token}`, 'ACCESS_TOKEN=[Redacted]'],
+        [`Access%5FToken=${token}`, 'Access%5FToken=[Redacted]'],
+        [`access_token+=${token}`, 'access_token+=[Redacted]'],
+        [`+access%5Ftoken=${token}`, '+access%5Ftoken=[Redacted]'],
+        [`access_token=${token}&access_token=${bob}`, 'access_token=[Redacted]&access_token=[Redacted]'],
+        [
+          `a=1&access%5Ftoken=${token}&access_token=${bob}`,
+          'a=1&access%5Ftoken=[Redacted]&access_token=[Redacted]',
+        ],
+        [`x=1;access_token=${token}`, 'x=1;access_token=[Redacted]'],
+        [`%E0%A4%A=1&access%5Ftoken=${token}&%zz=2`, '%E0%A4%A=1&access%5Ftoken=[Redacted]&%zz=2'],
+        [`access%5Ftoken=${token}&%=&=&&%`, 'access%5Ftoken=[Redacted]&%=&=&&%'],
+        [`%FF%FE=1&access%5Ftoken=${token}`, '%FF%FE=1&access%5Ftoken=[Redacted]'],
+        [`refresh%5Ftoken=${token}&id_token=${bob}`, 'refresh%5Ftoken=[Redacted]&id_token=[Redacted]'],
+      ]
+      for (const [index, [sent]] of cases.entries()) {
+        const status = await rawGet(api.url, `/public?case=${index}&${sent}`)
+        expect(status, sent).toBeLessThan(500)
+      }
+      const incoming = api.logs.records.filter((r) => r.msg === 'incoming request')
+      for (const [index, [sent, logged]] of cases.entries()) {
+        const record = incoming.find((r) => r.req?.url?.startsWith(`/public?case=${index}&`))
+        expect(record?.req?.url, sent).toBe(`/public?case=${index}&${logged}`)
+      }
+      for (const sent of [alice, bob]) expect(api.logs.text).not.toContain(sent.split('.')[2])
+    })
+
     it('replace the authorization and cookie headers that a handler logs by mistake', async () => {
       const logs = new LogCapture()
       const auth = { issuer: api.issuer.issuer, audience: api.issuer.audience, jwksUri: api.issuer.jwksUri }
@@ -442,6 +608,15 @@ function apiSuite(backend: Backend) {
         bearerFormat: 'JWT',
       })
       expect(answer.body).toEqual(JSON.parse(JSON.stringify(openApiDocument)))
+    })
+
+    it('documents the paging of both lists: limit, after, offset, the Link header, the 400', () => {
+      for (const path of ['/api/messages', '/api/users'] as const) {
+        const operation = openApiDocument.paths[path].get
+        expect(operation.parameters.map((p) => p.name).sort(), path).toEqual(['after', 'limit', 'offset'])
+        expect(operation.responses['200'].headers.Link.description, path).toMatch(/rel="next"/)
+        expect(operation.responses['400'].description, path).toMatch(/`after`/)
+      }
     })
 
     it('lists every registered route, with the security its config.auth says, and nothing else', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { count, eq, sql } from 'drizzle-orm'
+import { asc, count, eq, sql } from 'drizzle-orm'
 import type { PgliteDatabase } from 'drizzle-orm/pglite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -22,6 +22,8 @@ import {
   type MessageJson,
   MIGRATIONS_FOLDER,
   openDatabase,
+  pageMessages,
+  pageUsers,
   parseMessageId,
   toMessageJson,
   toUserJson,
@@ -33,8 +35,10 @@ import {
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, migratePglite } from '../src/db/migrate.js'
 import { messages, users } from '../src/db/schema.js'
 import { type BuiltApp, buildApp } from './helpers/built-app.js'
+import { modesUnder } from './helpers/modes.js'
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-postgres.js'
 import { rows } from './helpers/sql.js'
+import { timeoutFor } from './helpers/timeouts.js'
 
 const DATABASE_URL = process.env.DATABASE_URL || undefined
 // With GATEHOUSE_REQUIRE_POSTGRES=1 (for CI) a missing server fails the run instead of skipping quietly.
@@ -85,7 +89,7 @@ function databaseSuite(backend: () => Backend) {
 
   beforeAll(async () => {
     db = await backend().open()
-  })
+  }, timeoutFor('pgliteOpen'))
   afterAll(async () => {
     await db?.close()
   })
@@ -251,6 +255,27 @@ function databaseSuite(backend: () => Backend) {
     expect(await listMessages(db, { limit: 0, offset: -5 })).toEqual(first.slice(0, 1))
   })
 
+  it('pages by id cursor and tells whether more rows follow', async () => {
+    const all = await db.orm.select().from(messages).orderBy(asc(messages.id))
+    expect(all.length).toBeGreaterThan(4)
+    const last = all.at(-1)!.id
+    const third = all[2]!.id
+    expect(await pageMessages(db, { after: third, limit: 2 })).toEqual({
+      items: all.slice(3, 5),
+      hasMore: all.length > 5,
+    })
+    expect(await pageMessages(db, { after: all.at(-3)!.id, limit: 2 })).toEqual({
+      items: all.slice(-2),
+      hasMore: false,
+    })
+    expect(await pageMessages(db, { after: last })).toEqual({ items: [], hasMore: false })
+    const users = await pageUsers(db, { limit: 1 })
+    expect(users.items).toHaveLength(1)
+    expect(
+      (await pageUsers(db, { after: users.items[0]!.id, limit: MAX_PAGE_SIZE })).items,
+    ).not.toContainEqual(users.items[0])
+  })
+
   it('pings until closed, and closes idempotently', async () => {
     await db.ping()
     await db.close()
@@ -347,60 +372,89 @@ describe('DATABASE_URL errors', () => {
   })
 })
 
-// One data folder, used in order: initialising a PGlite folder costs seconds, so the built-output test
-// reopens the folder the first test filled instead of creating its own.
+// Each test opens a folder of its own, so a failure (or a timeout) in one never leaves a folder locked or
+// half-written for the next; every database a test opens is closed in its `finally`.
 describe('PGlite data folder, from the sources and from the built output', () => {
   let dir: string
-  let dataDir: string
   let app: BuiltApp
-  let user: User
-  let persisted: Message
+  let folders = 0
+  const freshDataDir = () => join(dir, String(++folders), 'nested', 'data')
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-db-'))
-    dataDir = join(dir, 'nested', 'data')
     app = await buildApp()
-  })
+  }, timeoutFor('compile'))
   afterAll(async () => {
     await app?.remove()
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('creates a missing folder and refuses a second open while in use', async () => {
-    const db = await openDatabase({ dataDir })
-    try {
-      expect(db.kind).toBe('pglite')
-      expect(db.location).toBe(dataDir)
-      user = await getOrCreateUser(db, 'auth0|persist')
-      persisted = await createMessage(db, { text: 'survives a restart', owner: 'auth0|persist' })
-      await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by process/)
-    } finally {
-      await db.close()
-    }
-  })
+  it(
+    'creates a missing folder private (0700, files 0600), refuses a second open, and tightens an old folder',
+    async () => {
+      const dataDir = freshDataDir()
+      const db = await openDatabase({ dataDir })
+      try {
+        expect(db.kind).toBe('pglite')
+        expect(db.location).toBe(dataDir)
+        // PGlite's initdb writes about a thousand files (0666 of its own accord): all of them were walked.
+        const opened = await modesUnder(dataDir)
+        expect(opened.files).toBeGreaterThan(500)
+        expect(opened.loose).toEqual([])
+        await expect(openDatabase({ dataDir })).rejects.toThrow(/in use by this process/)
+      } finally {
+        await db.close()
+      }
+      expect((await modesUnder(dataDir)).loose).toEqual([])
+      // What an earlier version left: the folder 0755, PGlite's files 0666.
+      await chmod(dataDir, 0o755)
+      await chmod(join(dataDir, 'PG_VERSION'), 0o666)
+      await chmod(join(dataDir, 'base'), 0o755)
+      const reopened = await openDatabase({ dataDir })
+      try {
+        expect((await modesUnder(dataDir)).loose).toEqual([])
+      } finally {
+        await reopened.close()
+      }
+    },
+    timeoutFor('pgliteOpen', 'pgliteReopen'),
+  )
 
-  it('keeps data across close/reopen and SIGKILL; the tsc build finds its migrations from another folder', async () => {
-    expect(persisted).toBeDefined()
-    // A second process (the built app, started elsewhere) reopens the closed folder, writes, and is killed
-    // without closing: PGlite must have made the committed row durable, and the stale lock must not block.
-    const written = await app.node('db-child.mjs', ['write', dataDir], dir)
-    expect(written.signal, written.stderr).toBe('SIGKILL')
-    const child = JSON.parse(written.stdout) as { migrations: string; message: MessageJson }
-    expect(child.migrations).toBe(join(app.dir, 'drizzle/'))
-    expect(child.message.owner).toBe('auth0|child')
+  it(
+    'keeps data across close/reopen and SIGKILL; the tsc build finds its migrations from another folder',
+    async () => {
+      const dataDir = freshDataDir()
+      const db = await openDatabase({ dataDir })
+      let user: User
+      let persisted: Message
+      try {
+        user = await getOrCreateUser(db, 'auth0|persist')
+        persisted = await createMessage(db, { text: 'survives a restart', owner: 'auth0|persist' })
+      } finally {
+        await db.close()
+      }
+      // A second process (the built app, started elsewhere) reopens the closed folder, writes, and is killed
+      // without closing: PGlite must have made the committed row durable, and the stale lock must not block.
+      const written = await app.node('db-child.mjs', ['write', dataDir], dir)
+      expect(written.signal, written.stderr).toBe('SIGKILL')
+      const child = JSON.parse(written.stdout) as { migrations: string; message: MessageJson }
+      expect(child.migrations).toBe(join(app.dir, 'drizzle/'))
+      expect(child.message.owner).toBe('auth0|child')
 
-    const reopened = await openDatabase({ dataDir })
-    try {
-      expect(await getOrCreateUser(reopened, 'auth0|persist')).toEqual(user)
-      expect(await getMessage(reopened, persisted.id)).toEqual(persisted)
-      expect((await listMessages(reopened)).map(toMessageJson)).toEqual([
-        toMessageJson(persisted),
-        child.message,
-      ])
-      expect(await appliedMigrations(reopened)).toBe(journal.entries.length)
-    } finally {
-      await reopened.close()
-    }
-  })
+      const reopened = await openDatabase({ dataDir })
+      try {
+        expect(await getOrCreateUser(reopened, 'auth0|persist')).toEqual(user)
+        expect(await getMessage(reopened, persisted.id)).toEqual(persisted)
+        expect((await listMessages(reopened)).map(toMessageJson)).toEqual([
+          toMessageJson(persisted),
+          child.message,
+        ])
+        expect(await appliedMigrations(reopened)).toBe(journal.entries.length)
+      } finally {
+        await reopened.close()
+      }
+    },
+    timeoutFor('pgliteOpen', 'pgliteReopen', 'pgliteReopen'),
+  )
 })
 
 describe('pure helpers', () => {

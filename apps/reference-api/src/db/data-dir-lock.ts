@@ -28,7 +28,7 @@ export async function lockDataDir(dir: string): Promise<DataDirLock> {
   // Two attempts: the second one after removing a stale lock file.
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const handle = await open(path, 'wx')
+      const handle = await open(path, 'wx', 0o600)
       try {
         await handle.writeFile(`${process.pid}\n`)
       } finally {
@@ -69,7 +69,12 @@ function isAlive(pid: number): boolean {
 }
 
 function lockedError(dir: string, pid: number | undefined): Error {
-  const by = pid === undefined ? 'another process' : `process ${pid}`
+  const by =
+    pid === undefined
+      ? 'another process'
+      : pid === process.pid
+        ? `this process (${pid}), which has not closed it`
+        : `process ${pid}`
   return new Error(
     `the database folder ${dir} is in use by ${by}; stop it or set DATA_DIR to another folder ` +
       '(two servers on one PGlite folder would corrupt it)',

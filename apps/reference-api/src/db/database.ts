@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'drizzle-orm'
@@ -9,6 +8,7 @@ import pg from 'pg'
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js'
 import { parseDatabaseUrl } from './database-url.js'
 import { migratePglite, migratePostgres } from './migrate.js'
+import { createPrivateFolder, makePrivate } from './private-folder.js'
 
 /** The drizzle query builder shared by both drivers; the data functions use only this. */
 export type Orm = PgDatabase<PgQueryResultHKT>
@@ -40,6 +40,7 @@ export interface OpenDatabaseOptions {
   /**
    * PGlite data folder, created if missing (usually `process.env.DATA_DIR`). `memory://` or unset: an
    * in-memory database that disappears on close (tests). Relative paths resolve against the working folder.
+   * The folder is made private: 0700, every folder in it 0700 and every file 0600, on open and on close.
    */
   dataDir?: string | undefined
   /** PostgreSQL only: most connections in the pool. Default 10. */
@@ -118,7 +119,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   const location = inMemory ? 'memory://' : resolve(dataDir)
   let lock: DataDirLock | undefined
   if (!inMemory) {
-    await mkdir(location, { recursive: true })
+    await createPrivateFolder(location)
     lock = await lockDataDir(location)
   }
   let client: PGlite | undefined
@@ -126,6 +127,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     client = await PGlite.create(inMemory ? undefined : location)
     const orm = drizzlePglite({ client })
     await migratePglite(orm)
+    if (!inMemory) await makePrivate(location)
     const opened = client
     let closed: Promise<void> | undefined
     return {
@@ -137,6 +139,8 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
         closed ??= (async () => {
           try {
             if (!opened.closed) await opened.close()
+            // Files PostgreSQL wrote while running (e.g. pg_internal.init, 0644) are made private too.
+            if (!inMemory) await makePrivate(location)
           } finally {
             await lock?.release()
           }

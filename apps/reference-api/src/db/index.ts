@@ -14,16 +14,24 @@ export {
   messageTextProblem,
   type NewMessage,
   type OwnerWriteResult,
+  pageMessages,
   parseMessageId,
   toMessageJson,
   updateMessage,
   updateOwnMessage,
 } from './messages.js'
 export { MIGRATIONS_FOLDER } from './migrate.js'
-export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, normalizePage, type Page } from './page.js'
+export {
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  normalizePage,
+  type Page,
+  type PageResult,
+} from './page.js'
 export {
   getOrCreateUser,
   listUsers,
+  pageUsers,
   SUB_MAX_LENGTH,
   toUserJson,
   type User,

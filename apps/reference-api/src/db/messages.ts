@@ -1,6 +1,6 @@
-import { asc, eq, sql } from 'drizzle-orm'
+import { asc, eq, gt, sql } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { normalizePage, type Page } from './page.js'
+import { normalizePage, type Page, type PageResult, toPageResult } from './page.js'
 import { MESSAGE_TEXT_MAX_LENGTH, type Message, messages } from './schema.js'
 import { assertSub, DataInputError, stringProblem } from './validation.js'
 
@@ -67,8 +67,20 @@ export async function createMessage(db: Database, input: NewMessage): Promise<Me
 
 /** Messages in id order (oldest first), one page at a time (see {@link normalizePage}). */
 export async function listMessages(db: Database, page?: Page): Promise<Message[]> {
-  const { limit, offset } = normalizePage(page)
-  return db.orm.select().from(messages).orderBy(asc(messages.id)).limit(limit).offset(offset)
+  return (await pageMessages(db, page)).items
+}
+
+/** {@link listMessages}, and whether more messages follow the page (for a `next` link). */
+export async function pageMessages(db: Database, page?: Page): Promise<PageResult<Message>> {
+  const { limit, offset, after } = normalizePage(page)
+  const rows = await db.orm
+    .select()
+    .from(messages)
+    .where(after === undefined ? undefined : gt(messages.id, after))
+    .orderBy(asc(messages.id))
+    .limit(limit + 1)
+    .offset(offset)
+  return toPageResult(rows, limit)
 }
 
 /** The message with this id, or `undefined` if there is none (or `id` is not a valid id). */

@@ -1,6 +1,6 @@
-import { asc, eq } from 'drizzle-orm'
+import { asc, eq, gt } from 'drizzle-orm'
 import type { Database } from './database.js'
-import { normalizePage, type Page } from './page.js'
+import { normalizePage, type Page, type PageResult, toPageResult } from './page.js'
 import { type User, users } from './schema.js'
 import { assertSub, SUB_MAX_LENGTH } from './validation.js'
 
@@ -53,8 +53,20 @@ export async function getOrCreateUser(db: Database, sub: string): Promise<User> 
 
 /** All users in id order, one page at a time (see {@link normalizePage}). */
 export async function listUsers(db: Database, page?: Page): Promise<User[]> {
-  const { limit, offset } = normalizePage(page)
-  return db.orm.select().from(users).orderBy(asc(users.id)).limit(limit).offset(offset)
+  return (await pageUsers(db, page)).items
+}
+
+/** {@link listUsers}, and whether more users follow the page (for a `next` link). */
+export async function pageUsers(db: Database, page?: Page): Promise<PageResult<User>> {
+  const { limit, offset, after } = normalizePage(page)
+  const rows = await db.orm
+    .select()
+    .from(users)
+    .where(after === undefined ? undefined : gt(users.id, after))
+    .orderBy(asc(users.id))
+    .limit(limit + 1)
+    .offset(offset)
+  return toPageResult(rows, limit)
 }
 
 /** The API shape of a user row, with an ISO timestamp. */

@@ -6,6 +6,8 @@
  * - An id that cannot exist (not a decimal integer 1..2^31-1: `abc`, `1e3`, `-1`, `007`, `99999999999`)
  *   is a 404 like an id that does not exist: either way there is no such resource. Validation is
  *   `parseMessageId` (src/db/messages.ts).
+ * - The list is paged (`?limit=&offset=&after=`) with a `Link: <…>; rel="next"` header while more
+ *   messages follow (paging.ts).
  * - A body that is not a JSON object with a valid `text` is a 400 (`messageTextProblem`: a string of 1 to
  *   2000 characters without NUL).
  * - The owner check and the write are one transaction (`updateOwnMessage`, `deleteOwnMessage`), so a
@@ -18,16 +20,16 @@ import {
   type Database,
   deleteOwnMessage,
   getMessage,
-  listMessages,
   messageTextProblem,
   type OwnerWriteResult,
+  pageMessages,
   parseMessageId,
   toMessageJson,
   updateOwnMessage,
 } from '../db/index.js'
 import { badRequest, notFound } from '../errors.js'
 import { subOf } from '../principal.js'
-import { pageOf } from './paging.js'
+import { linkNext, pageOf } from './paging.js'
 
 const read = { config: { auth: { scopes: 'read:messages' } } }
 const write = { config: { auth: { scopes: 'write:messages' } } }
@@ -63,7 +65,9 @@ export function messageRoutes(app: FastifyInstance, db: Database): void {
   app.get('/api/messages', read, async (request, reply) => {
     const paging = pageOf(request)
     if ('problem' in paging) return badRequest(reply, paging.problem)
-    return (await listMessages(db, paging.page)).map(toMessageJson)
+    const result = await pageMessages(db, paging.page)
+    linkNext(reply, '/api/messages', paging.page, result)
+    return result.items.map(toMessageJson)
   })
 
   app.get('/api/messages/:id', read, async (request: WithId, reply) => {

@@ -1,12 +1,13 @@
 /**
  * Users (seed 004): `GET /api/users/me` answers the caller's row, which the principal hook created on first
- * sight; `GET /api/users` lists every user, for the `admin` role only (read from the `roles` claim).
+ * sight; `GET /api/users` lists every user, for the `admin` role only (read from the `roles` claim), a page at a
+ * time with a `Link: <…>; rel="next"` header while more follow (paging.ts).
  */
 import type { FastifyInstance } from 'fastify'
-import { type Database, listUsers, toUserJson } from '../db/index.js'
+import { type Database, pageUsers, toUserJson } from '../db/index.js'
 import { badRequest } from '../errors.js'
 import { userOf } from '../principal.js'
-import { pageOf } from './paging.js'
+import { linkNext, pageOf } from './paging.js'
 
 export function userRoutes(app: FastifyInstance, db: Database): void {
   app.get('/api/users/me', async (request) => toUserJson(userOf(request)))
@@ -14,6 +15,8 @@ export function userRoutes(app: FastifyInstance, db: Database): void {
   app.get('/api/users', { config: { auth: { roles: 'admin' } } }, async (request, reply) => {
     const paging = pageOf(request)
     if ('problem' in paging) return badRequest(reply, paging.problem)
-    return (await listUsers(db, paging.page)).map(toUserJson)
+    const result = await pageUsers(db, paging.page)
+    linkNext(reply, '/api/users', paging.page, result)
+    return result.items.map(toUserJson)
   })
 }

@@ -8,6 +8,7 @@ import { type DevIssuer, startDevIssuer } from 'gatehouse/testing'
 import { type Database, openDatabase } from '../../src/db/index.js'
 import { buildApp } from '../../src/index.js'
 import { createScratchDatabase, type ScratchDatabase } from './scratch-postgres.js'
+import { STEP_MS } from './timeouts.js'
 
 export const DATABASE_URL = process.env.DATABASE_URL || undefined
 // With GATEHOUSE_REQUIRE_POSTGRES=1 (CI) a missing server fails the run instead of leaving a back-end out.
@@ -36,12 +37,18 @@ const postgres: Backend = {
   name: 'PostgreSQL server (DATABASE_URL)',
   async open() {
     const scratch: ScratchDatabase = await createScratchDatabase(DATABASE_URL!)
-    const db = await openDatabase({ databaseUrl: scratch.url })
+    const db = await openDatabase({ databaseUrl: scratch.url }).catch(async (error: unknown) => {
+      await scratch.drop().catch(() => {})
+      throw error
+    })
     return {
       db,
       async dispose() {
-        await db.close()
-        await scratch.drop()
+        try {
+          await db.close()
+        } finally {
+          await scratch.drop()
+        }
       },
     }
   },
@@ -92,20 +99,42 @@ export interface Answer {
   body: any
 }
 
-/** Start issuer, database and app. */
+/**
+ * Start issuer, database and app (in a `beforeAll` with `timeoutFor('pgliteOpen')`: PGlite's initdb runs
+ * even in memory). If a step fails, what the earlier steps started is closed before the error is thrown.
+ */
 export async function startTestApi(backend: Backend): Promise<TestApi> {
   const issuer = await startDevIssuer({ dataDir: null })
-  const { db, dispose } = await backend.open()
-  const logs = new LogCapture()
-  // A short cooldown so the rotation test sees the new key at once (the default is 5 s).
-  const auth = {
-    issuer: issuer.issuer,
-    audience: issuer.audience,
-    jwksUri: issuer.jwksUri,
-    cooldownDuration: 50,
+  let opened: Awaited<ReturnType<Backend['open']>> | undefined
+  let app: FastifyInstance | undefined
+  try {
+    opened = await backend.open()
+    const logs = new LogCapture()
+    // A short cooldown so the rotation test sees the new key at once (the default is 5 s).
+    const auth = {
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: issuer.jwksUri,
+      cooldownDuration: 50,
+    }
+    app = await buildApp({ db: opened.db, auth, logLevel: 'trace', logStream: logs })
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    return running(url, app, issuer, opened, logs)
+  } catch (error) {
+    await app?.close().catch(() => {})
+    await opened?.dispose().catch(() => {})
+    await issuer.close()
+    throw error
   }
-  const app = await buildApp({ db, auth, logLevel: 'trace', logStream: logs })
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+}
+
+function running(
+  url: string,
+  app: FastifyInstance,
+  issuer: DevIssuer,
+  { db, dispose }: { db: Database; dispose(): Promise<void> },
+  logs: LogCapture,
+): TestApi {
   return {
     url,
     app,
@@ -114,9 +143,15 @@ export async function startTestApi(backend: Backend): Promise<TestApi> {
     logs,
     call: (path, init = {}) => call(url, path, init),
     async close() {
-      await app.close()
-      await dispose()
-      await issuer.close()
+      try {
+        await app.close()
+      } finally {
+        try {
+          await dispose()
+        } finally {
+          await issuer.close()
+        }
+      }
     },
   }
 }
@@ -129,7 +164,7 @@ export async function call(
   const { token, ...rest } = init
   const headers = new Headers(rest.headers)
   if (token !== undefined) headers.set('authorization', `Bearer ${token}`)
-  const response = await fetch(base + path, { ...rest, headers, signal: AbortSignal.timeout(10_000) })
+  const response = await fetch(base + path, { ...rest, headers, signal: AbortSignal.timeout(STEP_MS.quick) })
   const text = await response.text()
   let body: unknown
   if (text !== '') {

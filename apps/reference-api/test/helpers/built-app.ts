@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { STEP_MS } from './timeouts.js'
 
 const run = promisify(execFile)
 const NO_DECLARATIONS = ['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false']
@@ -23,7 +24,7 @@ export interface ChildResult {
 export interface BuiltApp {
   /** The folder holding `dist/`, `drizzle/`, `package.json` and a `node_modules` link. */
   dir: string
-  /** Runs `node <dir>/<script> ...args` in `cwd` and resolves when it exits (rejects after 30 s). */
+  /** Runs `node <dir>/<script> ...args` in `cwd` and resolves when it exits (SIGKILLs and rejects after a first PGlite open's bound). */
   node(script: string, args: string[], cwd: string): Promise<ChildResult>
   remove(): Promise<void>
 }
@@ -49,7 +50,7 @@ export async function buildApp(): Promise<BuiltApp> {
         '--noCheck',
         ...NO_DECLARATIONS,
       ],
-      { timeout: 60_000 },
+      { timeout: STEP_MS.compile },
     ).catch((err: Error & { stdout?: string }) => {
       throw new Error(`tsc failed: ${err.stdout ?? ''}${err.message}`)
     })
@@ -79,8 +80,8 @@ export async function buildApp(): Promise<BuiltApp> {
         })
         const timer = setTimeout(() => {
           child.kill('SIGKILL')
-          reject(new Error(`${script} did not finish within 30 s: ${stderr}`))
-        }, 30_000)
+          reject(new Error(`${script} did not finish within ${STEP_MS.pgliteOpen} ms: ${stderr}`))
+        }, STEP_MS.pgliteOpen)
         child.on('error', reject)
         child.on('close', (code, signal) => {
           clearTimeout(timer)

@@ -1,8 +1,11 @@
 /**
  * A server as a child process: spawn it, wait (bounded) for its ready line, stop it with a signal and see
  * how it exits. Every GATEHOUSE_* variable of the parent is removed so only the test's settings count.
+ * `stopStrays()` (in an `afterEach`) kills whatever a failed or timed-out test left running, so its port
+ * and data folder do not outlive it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { STEP_MS } from './timeouts.js'
 
 /** The reference API's ready line (start.ts) gives its URL, so PORT may be 0. */
 export const READY = /reference API ready on (http:\/\/127\.0\.0\.1:\d+)/
@@ -12,8 +15,18 @@ export interface Spawned {
   /** Everything written so far. */
   stdout(): string
   stderr(): string
-  /** Resolves with the exit code and signal (SIGKILLs after `ms`, then rejects). */
+  /** Resolves with the exit code and signal (SIGKILLs after `ms`, then rejects). Default 30 s. */
   exit(ms?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Children that have not exited yet. */
+const running = new Set<Spawned>()
+
+/** SIGKILLs every child still running and waits until each has exited. */
+export async function stopStrays(): Promise<void> {
+  const strays = [...running]
+  for (const spawned of strays) spawned.child.kill('SIGKILL')
+  await Promise.all(strays.map((spawned) => spawned.exit(STEP_MS.exit).catch(() => {})))
 }
 
 export function spawnNode(args: string[], env: Record<string, string>, cwd: string): Spawned {
@@ -34,13 +47,16 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd: stri
     err += chunk
   })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }))
+    child.once('close', (code, signal) => {
+      running.delete(spawned)
+      resolve({ code, signal })
+    })
   })
-  return {
+  const spawned: Spawned = {
     child,
     stdout: () => out,
     stderr: () => err,
-    exit(ms = 15_000) {
+    exit(ms = STEP_MS.exit) {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -51,10 +67,15 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd: stri
       return Promise.race([exited, timeout]).finally(() => clearTimeout(timer))
     },
   }
+  running.add(spawned)
+  return spawned
 }
 
-/** Wait until stdout matches `pattern`; returns the first capture group. Rejects on exit or after `ms`. */
-export function waitFor(spawned: Spawned, pattern: RegExp, ms = 30_000): Promise<string> {
+/**
+ * Wait until stdout matches `pattern`; returns the first capture group. Rejects on exit or after `ms`
+ * (default: a first PGlite open under load, which is what a ready line waits for).
+ */
+export function waitFor(spawned: Spawned, pattern: RegExp, ms: number = STEP_MS.pgliteOpen): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const match = pattern.exec(spawned.stdout())
