@@ -33,7 +33,7 @@ export interface IssuerOptions {
    * issue without; the AuthAction preset accepts both, see docs/presets.md). Required unless `domain` is given.
    */
   issuer?: string | readonly string[] | IssuerMatcher
-  /** Shorthand: `issuer = https://{domain}` (no trailing slash), as the seeds' configuration hierarchy. */
+  /** Shorthand: `issuer = https://{domain}` (no trailing slash), as in axioms-drf-py's configuration hierarchy. */
   domain?: string
   /** Accepted audience(s); at least one must appear in `aud`. Required: pass `null` to switch the check off. */
   audience?: string | readonly string[] | null

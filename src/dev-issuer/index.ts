@@ -38,7 +38,7 @@ export interface DevIssuer {
   readonly issuer: string
   /** `{url}/.well-known/jwks.json`. */
   readonly jwksUri: string
-  /** `{url}/oauth2/token` (form). The seeds' JSON endpoint is `{url}/oauth2/m2m/token`. */
+  /** `{url}/oauth2/token` (form). AuthAction's JSON endpoint is `{url}/oauth2/m2m/token`. */
   readonly tokenEndpoint: string
   /** The default audience of its tokens. */
   readonly audience: string

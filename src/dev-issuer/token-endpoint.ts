@@ -1,7 +1,7 @@
 /**
  * The token endpoint: client-credentials grant only (RFC 6749 §4.4).
  *
- * Both paths accept both encodings, like Auth0's: `POST /oauth2/m2m/token` is the seeds' JSON request
+ * Both paths accept both encodings, like Auth0's: `POST /oauth2/m2m/token` is AuthAction's JSON request
  * verbatim (`{client_id, client_secret, audience, grant_type}`), `POST /oauth2/token` the standard form
  * request (RFC 6749 §4.4.2). The client authenticates with HTTP Basic (`client_secret_basic`, §2.3.1) or
  * with parameters in the body (`client_secret_post`), never both (§2.3).

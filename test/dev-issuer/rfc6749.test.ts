@@ -1,6 +1,6 @@
 /**
  * The token endpoint against RFC 6749: client-credentials grant (§4.4), client authentication (§2.3.1),
- * successful responses (§5.1) and error responses (§5.2); and the seeds' JSON request verbatim.
+ * successful responses (§5.1) and error responses (§5.2); and AuthAction's JSON request verbatim.
  */
 import { connect } from 'node:net'
 import fc from 'fast-check'
@@ -77,7 +77,7 @@ async function expectError(response: Response, status: number, error: string) {
 }
 
 describe('successful requests (§4.4, §5.1)', () => {
-  it("accepts the seeds' JSON request verbatim on /oauth2/m2m/token", async () => {
+  it("accepts AuthAction's JSON request verbatim on /oauth2/m2m/token", async () => {
     const response = await postJson({
       client_id: demo.clientId,
       client_secret: demo.clientSecret,

@@ -1,5 +1,5 @@
 /**
- * The start-up contract of issue 3, black-box: `node dist/cli/main.js start` (what `npm start` runs) as a
+ * The start-up contract, black-box: `node dist/cli/main.js start` (what `npm start` runs) as a
  * child process, in a fresh working directory.
  *
  * - with no GATEHOUSE_* variables: the demo; its printed curl commands are run by bash exactly as printed;

@@ -3,7 +3,7 @@
  * the tests build it with their own database and issuer.
  *
  * Authentication and authorization are the gatehouse Fastify plugin's alone: every route needs a valid
- * token unless its `config.auth` is `false` (protectAll, seed 000), and per-route rules name scopes and
+ * token unless its `config.auth` is `false` (protectAll: protected unless marked public), and per-route rules name scopes and
  * roles. Scopes come from the `scope` claim, roles from `roles`, permissions from `permissions` (the
  * core's default claim mapping; pass `auth.claims` to read them elsewhere). The app adds only the
  * principal hook (token `sub` → user row), its routes, and the rendering of non-Gatehouse errors.
@@ -18,7 +18,7 @@ import { openApiDocument } from './openapi.js'
 import { userResolver } from './principal.js'
 import { type RouteTable, recordRoutes } from './route-table.js'
 import { messageRoutes } from './routes/messages.js'
-import { seedRoutes } from './routes/seeds.js'
+import { sampleRoutes } from './routes/samples.js'
 import { userRoutes } from './routes/users.js'
 
 /** Largest request body, in bytes: a 2000-character message with every character `\u`-escaped fits. */
@@ -97,7 +97,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
 
   app.get('/openapi.json', { config: { auth: false } }, async () => openApiDocument)
-  seedRoutes(app)
+  sampleRoutes(app)
   userRoutes(app, db)
   messageRoutes(app, db)
   return app

@@ -1,5 +1,5 @@
 /**
- * The server's settings from environment variables (issue 3, start-up contract), for `server.js`. The
+ * The server's settings from environment variables, for `server.js`. The
  * `gatehouse start` command reads the same variables with the same rules (src/cli/commands/demo.ts).
  *
  * | variable | default | |

@@ -1,5 +1,5 @@
 /**
- * @gatehouse/reference-api: the seed samples as one Fastify service protected by gatehouse (issue 3, §3).
+ * @gatehouse/reference-api: the AuthAction, Auth0 and axioms-drf-py samples as one Fastify service protected by gatehouse.
  * `startReferenceApi` is what the `gatehouse` CLI starts; `buildApp` is the app without listening, for tests.
  */
 export { BODY_LIMIT, type BuildAppOptions, buildApp } from './app.js'

@@ -87,7 +87,7 @@ export const openApiDocument = {
     title: 'Gatehouse reference API',
     version: '0.1.0',
     description:
-      'The seed samples as one service, protected by gatehouse. Tokens: RFC 9068 JWT access tokens; scopes ' +
+      'The AuthAction, Auth0 and axioms-drf-py samples as one service, protected by gatehouse. Tokens: RFC 9068 JWT access tokens; scopes ' +
       'from `scope`, roles from `roles`, permissions from `permissions`. Errors: `{ error, error_description }`, ' +
       'plus `code` (and `required` on 403) when Gatehouse refused the request.',
   },
@@ -95,14 +95,14 @@ export const openApiDocument = {
   paths: {
     '/public': {
       get: {
-        summary: 'Public message (seed 000)',
+        summary: 'Public message (AuthAction's Django sample)',
         security: [],
         responses: { '200': message('This is a public message!') },
       },
     },
     '/protected': {
       get: {
-        summary: 'Protected message with the caller’s sub (seed 000)',
+        summary: 'Protected message with the caller’s sub (AuthAction's Django sample)',
         security: bearer(),
         responses: {
           '200': {
@@ -119,7 +119,7 @@ export const openApiDocument = {
     },
     '/api/public': {
       get: {
-        summary: 'Public endpoint (seed 003)',
+        summary: 'Public endpoint (Auth0's Django API sample)',
         security: [],
         responses: {
           '200': message("Hello from a public endpoint! You don't need to be authenticated to see this."),
@@ -128,7 +128,7 @@ export const openApiDocument = {
     },
     '/api/private': {
       get: {
-        summary: 'Private endpoint (seed 003)',
+        summary: 'Private endpoint (Auth0's Django API sample)',
         security: bearer(),
         responses: {
           '200': message('Hello from a private endpoint! You need to be authenticated to see this.'),
@@ -138,7 +138,7 @@ export const openApiDocument = {
     },
     '/api/private-scoped': {
       get: {
-        summary: 'Private endpoint that needs read:messages (seed 003)',
+        summary: 'Private endpoint that needs read:messages (Auth0's Django API sample)',
         security: bearer('read:messages'),
         responses: {
           '200': message(
@@ -150,7 +150,7 @@ export const openApiDocument = {
     },
     '/api/users/me': {
       get: {
-        summary: 'The caller’s user record, created on first sight (seed 004)',
+        summary: 'The caller’s user record, created on first sight (the Auth0 DRF guide)',
         security: bearer(),
         responses: { '200': { description: 'OK', content: json(ref('User')) }, ...authErrors },
       },
@@ -258,7 +258,7 @@ export const openApiDocument = {
         properties: {
           id: { type: 'integer', minimum: 1 },
           sub: { type: 'string' },
-          username: { type: 'string', description: 'The `sub` with every `|` replaced by `.` (seed 003)' },
+          username: { type: 'string', description: 'The `sub` with every `|` replaced by `.` (Auth0's Django API sample)' },
           created_at: { type: 'string', format: 'date-time' },
         },
       },

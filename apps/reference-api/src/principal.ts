@@ -1,8 +1,8 @@
 /**
- * The gate's `principal` hook: the token's `sub` becomes a user row, created on first sight (seed 004's
+ * The gate's `principal` hook: the token's `sub` becomes a user row, created on first sight (the Auth0 DRF guide's
  * `User.objects.get_or_create(username=claims['sub'])`), available to handlers as `request.auth.principal`.
  *
- * It runs on every request that presents a valid, authorized token, as seed 004's DRF authentication
+ * It runs on every request that presents a valid, authorized token, as the Auth0 DRF guide's authentication
  * class does: one indexed read per request (plus one insert the first time a `sub` is seen). In exchange
  * every caller has a row, so `GET /api/users` lists everyone who has used the API. Public routes
  * (`auth: false`) and refused requests never reach it.

@@ -120,7 +120,7 @@ function apiSuite(backend: Backend) {
     await api?.close()
   }, timeoutFor())
 
-  describe('seed endpoints', () => {
+  describe('sample endpoints', () => {
     it('answers the public routes without a token, and ignores a bad one there', async () => {
       for (const token of [undefined, 'not-a-jwt']) {
         expect(await api.call('/public', { token })).toMatchObject({
@@ -134,13 +134,13 @@ function apiSuite(backend: Backend) {
       }
     })
 
-    it('answers /protected with the sub of a valid token (seed 000)', async () => {
+    it('answers /protected with the sub of a valid token (AuthAction's Django sample)', async () => {
       const answer = await api.call('/protected', { token: alice })
       expect(answer.status).toBe(200)
       expect(answer.body).toEqual({ message: 'This is a protected message!', sub: ALICE })
     })
 
-    it('answers /api/private to any valid token and /api/private-scoped to read:messages only (seed 003)', async () => {
+    it('answers /api/private to any valid token and /api/private-scoped to read:messages only (Auth0's Django API sample)', async () => {
       expect((await api.call('/api/private', { token: plain })).body).toEqual({
         message: 'Hello from a private endpoint! You need to be authenticated to see this.',
       })
@@ -191,7 +191,7 @@ function apiSuite(backend: Backend) {
     })
   })
 
-  describe('users (seed 004)', () => {
+  describe('users (the Auth0 DRF guide)', () => {
     it('creates the caller on first sight with the username derived from sub, once', async () => {
       const first = await api.call('/api/users/me', { token: alice })
       expect(first.status).toBe(200)

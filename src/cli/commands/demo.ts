@@ -1,6 +1,6 @@
 /**
  * `gatehouse demo`: a development issuer and the reference API on this machine, and the curl commands
- * that show every seed sample working. Nothing leaves 127.0.0.1.
+ * that show every sample endpoint working. Nothing leaves 127.0.0.1.
  */
 import { resolve } from 'node:path'
 import { type DevIssuer, startDevIssuer } from '../../dev-issuer/index.js'
@@ -133,7 +133,7 @@ export async function runDemo(ctx: CliContext, ports: DemoPorts = {}): Promise<n
   if (notes.length > 0) ctx.out('')
   for (const note of notes) ctx.out(note)
   ctx.out('')
-  ctx.out("Paste these into a shell (the second gets a token with the seeds' client-credentials request):")
+  ctx.out("Paste these into a shell (the second gets a token with AuthAction's client-credentials request):")
   ctx.out('')
   for (const line of demoCommands(issuer, api.url)) ctx.out(`  ${line}`)
   ctx.out('')

@@ -13,8 +13,8 @@
  * | `{ any: [...], all: [...] }` | one of `any` AND every of `all` | `access_token_any_scopes` + `_all_` |
  *
  * A bare list means ALL, stricter than axioms' OR default: a list reads as a conjunction in Auth0's
- * `requiredScopes('a b')` and in RFC 6750's `scope` attribute, and the seeds' README says to take the
- * stricter reading where sources disagree. Mistaking AND for OR denies too much, which is noticed at once;
+ * `requiredScopes('a b')` and in RFC 6750's `scope` attribute, and where sources disagree the
+ * stricter reading is the safer one. Mistaking AND for OR denies too much, which is noticed at once;
  * the other mistake grants too much, silently.
  */
 

@@ -3,8 +3,7 @@
  * keys at `https://{domain}/.well-known/jwks.json`; scopes in the space-delimited `scope` claim.
  *
  * Issuer quirk: AuthAction's own material disagrees on the trailing slash. Its Express, NestJS and MCP
- * examples verify `iss` = `https://{domain}/`; its Go and PHP SDKs and the Django/Flask guides (seeds
- * 000/001) verify `https://{domain}`. Only one can be what a tenant issues, and a wrong guess rejects
+ * examples verify `iss` = `https://{domain}/`; its Go and PHP SDKs and the Django/Flask guides verify `https://{domain}`. Only one can be what a tenant issues, and a wrong guess rejects
  * every token, so the preset accepts exactly these two strings. That widens nothing an attacker can
  * use: both name the same host, whose keys are the only ones trusted.
  *

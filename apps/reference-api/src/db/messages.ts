@@ -18,7 +18,7 @@ export interface NewMessage {
   owner: string
 }
 
-/** A message as the API returns it; the shape of `POST /api/messages`'s 201 body (issue 3). */
+/** A message as the API returns it; the shape of `POST /api/messages`'s 201 body. */
 export interface MessageJson {
   id: number
   text: string

@@ -8,7 +8,7 @@ import { check, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 export const MESSAGE_TEXT_MAX_LENGTH = 2000
 
 /**
- * One row per token subject seen by `GET /api/users/me` (seed 004's get-or-create).
+ * One row per token subject seen by `GET /api/users/me` (the Auth0 DRF guide's get-or-create).
  *
  * Property names are the column names (`created_at`), so a record, its SQL and its API JSON use one
  * spelling. `sub` is unique: that constraint is what makes get-or-create race-free.
@@ -16,7 +16,7 @@ export const MESSAGE_TEXT_MAX_LENGTH = 2000
 export const users = pgTable('users', {
   id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
   sub: text('sub').notNull().unique('users_sub_unique'),
-  /** `sub` with every `|` replaced by `.` (seed 003's `jwt_get_username_from_payload_handler`). */
+  /** `sub` with every `|` replaced by `.` (Auth0's Django API sample, `jwt_get_username_from_payload_handler`). */
   username: text('username').notNull(),
   created_at: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 })

@@ -17,7 +17,7 @@ export interface UserJson {
 }
 
 /**
- * The username for a token subject: `sub` with every `|` replaced by `.`, as seed 003's Django sample does
+ * The username for a token subject: `sub` with every `|` replaced by `.`, as Auth0's Django API sample does
  * (`payload.get('sub').replace('|', '.')`), e.g. `auth0|123` → `auth0.123`.
  */
 export function usernameFromSub(sub: string): string {
@@ -25,7 +25,7 @@ export function usernameFromSub(sub: string): string {
 }
 
 /**
- * The user row for `sub`, created on first sight (seed 004's `get_or_create`).
+ * The user row for `sub`, created on first sight (the Auth0 DRF guide's `get_or_create`).
  *
  * Race-free without a transaction: a read, then `INSERT ... ON CONFLICT (sub) DO NOTHING RETURNING`, then a
  * read again if another request inserted first. The unique constraint on `sub` decides the winner, so any

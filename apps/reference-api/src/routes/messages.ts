@@ -1,5 +1,5 @@
 /**
- * `/api/messages` (issue 3): reading needs the `read:messages` scope, writing `write:messages`; a message
+ * `/api/messages`: reading needs the `read:messages` scope, writing `write:messages`; a message
  * belongs to the `sub` that posted it, and only that `sub` may change or delete it (axioms'
  * owner-or-read-only: any reader may read it).
  *

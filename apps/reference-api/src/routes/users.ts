@@ -1,5 +1,5 @@
 /**
- * Users (seed 004): `GET /api/users/me` answers the caller's row, which the principal hook created on first
+ * Users (the Auth0 DRF guide): `GET /api/users/me` answers the caller's row, which the principal hook created on first
  * sight; `GET /api/users` lists every user, for the `admin` role only (read from the `roles` claim), a page at a
  * time with a `Link: <…>; rel="next"` header while more follow (paging.ts).
  */

@@ -1,12 +1,12 @@
 /**
- * The seed samples' endpoints, with their exact bodies: seeds 000/001 (`/public`, `/protected`) and
- * seed 003, the Auth0 Django sample (`/api/public`, `/api/private`, `/api/private-scoped`).
+ * The samples' endpoints, with their exact bodies: AuthAction's Django and Flask samples
+ * (`/public`, `/protected`) and Auth0's Django API sample (`/api/public`, `/api/private`, `/api/private-scoped`).
  */
 import type { FastifyInstance } from 'fastify'
 import { subOf } from '../principal.js'
 
-export function seedRoutes(app: FastifyInstance): void {
-  // Seed 000: everything is protected unless marked public, so public routes say `auth: false`.
+export function sampleRoutes(app: FastifyInstance): void {
+  // AuthAction's Django sample: everything is protected unless marked public, so public routes say `auth: false`.
   app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
   app.get('/protected', async (request) => ({
     message: 'This is a protected message!',
