@@ -6,10 +6,10 @@
  *
  *   node bench/http.js [--quick] [--framework express,fastify,hono] [--setup ID,...] [--mode unique,repeated]
  *                      [--duration S] [--rounds N] [--warmup S] [--connections N] [--pool N] [--json out.json]
- *                      [--profile DIR]
+ *                      [--server-cpus 0|0,1] [--profile DIR]
  *
- * Each server is its own process pinned to core 0 (`taskset`); this process (autocannon and the local
- * JWKS server) is pinned to core 1. Markdown goes to stdout, progress to stderr. Exit code 0 whether the
+ * Each server is its own process pinned to core 0 (`taskset`; `--server-cpus 0,1` gives it both cores, the
+ * second shared with this process); this process (autocannon and the local JWKS server) is pinned to core 1. Markdown goes to stdout, progress to stderr. Exit code 0 whether the
  * targets pass or not; 1 when a server answers the sanity check wrongly or the arguments are wrong.
  */
 import { writeFile } from 'node:fs/promises'
@@ -18,14 +18,22 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { killAll, killOnExit, pinSelf, startServer, TASKSET } from './http/children.js'
 import { startJwksServer } from './http/jwks-server.js'
-import { deviationLines, evaluateTargets, MODES, resultTable, targetLines } from './http/report.js'
+import {
+  deviationLines,
+  evaluateTargets,
+  MODES,
+  offloadLines,
+  resultTable,
+  targetLines,
+} from './http/report.js'
 import { measureFramework } from './http/runner.js'
 import { checkServer } from './http/sanity.js'
 import { FRAMEWORKS, SETUPS } from './http/setups.js'
 import { mintUniquePool } from './http/tokens.js'
 import { AUDIENCE, createKeys, ISSUER, sanityCases } from './lib/tokens.js'
 
-const SERVER_CPU = 0
+/** Default cores of each server (`--server-cpus`) and the core of this process (load generator, JWKS). */
+const SERVER_CPUS = '0'
 const LOAD_CPU = 1
 /**
  * Gatehouse's token cache holds 10000 tokens (first in, first out): a larger pool makes every unique
@@ -46,6 +54,8 @@ const USAGE = `usage: node bench/http.js [options]
   --connections N       concurrent keep-alive connections (default 50)
   --pool N              distinct tokens for the unique mode (default 20000, at least ${MIN_POOL})
   --json FILE           also write every measurement as JSON
+  --server-cpus LIST    cores each server may run on, for taskset (default ${SERVER_CPUS}; 0,1 gives the
+                        servers both cores, the second shared with the load generator)
   --profile DIR         servers run with --cpu-prof and write DIR/<framework>-<setup>.cpuprofile (slower;
                         summarize one with node bench/http/profile.js FILE)`
 
@@ -91,6 +101,7 @@ function parseOptions() {
         pool: { type: 'string' },
         json: { type: 'string' },
         profile: { type: 'string' },
+        'server-cpus': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values
@@ -117,8 +128,11 @@ function parseOptions() {
     pool,
     json: parsed.json,
     profile: parsed.profile && path.resolve(parsed.profile),
+    serverCpus: parsed['server-cpus'] ?? SERVER_CPUS,
     quick,
   }
+  if (!/^\d+(,\d+)*$/.test(options.serverCpus))
+    fail(`--server-cpus must be a comma-separated list of core numbers, got "${options.serverCpus}"`)
   if (options.duration % options.rounds !== 0)
     fail(
       `--rounds (${options.rounds}) must divide --duration (${options.duration}): slices are whole seconds`,
@@ -157,9 +171,9 @@ async function main() {
   const env = { BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, BENCH_JWKS_URL: jwks.url }
 
   // Servers start while the pool is minted: both happen before anything is timed.
-  progress(`starting ${setups.length} servers on core ${SERVER_CPU}, minting ${opts.pool} tokens…`)
+  progress(`starting ${setups.length} servers on cores ${opts.serverCpus}, minting ${opts.pool} tokens…`)
   const servers = Promise.all(
-    setups.map((s) => startServer(s.framework, s.id, env, SERVER_CPU, opts.profile)),
+    setups.map((s) => startServer(s.framework, s.id, env, opts.serverCpus, opts.profile)),
   )
   servers.catch(() => {}) // reported when awaited below
   const rs256 = keys.get('RS256')
@@ -205,13 +219,15 @@ async function main() {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,
     pinned: pinned
-      ? `servers on core ${SERVER_CPU}, load generator and JWKS server on core ${LOAD_CPU}`
+      ? `servers on core${opts.serverCpus.includes(',') ? 's' : ''} ${opts.serverCpus}, load generator and ` +
+        `JWKS server on core ${LOAD_CPU}`
       : 'no taskset: nothing pinned',
     loadavg: { before: loadBefore[0], after: loadAfter[0] },
     seconds: Math.round((performance.now() - started) / 1000),
   }
   const { table, notes } = resultTable(rows)
   const targets = evaluateTargets(rows)
+  const offloaded = offloadLines(rows)
   const out = [
     '## HTTP benchmark',
     '',
@@ -228,6 +244,14 @@ async function main() {
     '',
     ...notes.map((n) => `- ${n}`),
     ...(notes.length ? [''] : []),
+    ...(offloaded.length
+      ? [
+          '### `offload: true` against the synchronous path (same run)',
+          '',
+          ...offloaded.map((o) => `- ${o.pass ? 'AHEAD' : 'BEHIND'}  ${o.line}`),
+          '',
+        ]
+      : []),
     '### Targets (issue "Speed behind a real server")',
     '',
     ...(targets.length ? targetLines(targets) : ['- (not evaluated: baseline, gatehouse or peers left out)']),

@@ -4,18 +4,21 @@
  *
  *   node bench/verify.js [--quick] [--alg RS256,ES256] [--workload serial|repeated|concurrent]
  *                        [--rounds N] [--time MS] [--warmup MS] [--pool N] [--concurrency N]
- *                        [--clock wall|cpu] [--contender floor,gatehouse,...] [--json out.json]
+ *                        [--clock wall|cpu|main] [--contender floor,gatehouse,...] [--json out.json]
+ *                        [--baseline DIR]
  *
  * Markdown goes to stdout, progress to stderr. Exit code 0 whether targets pass or not; 1 when a contender
  * is misconfigured (fails the sanity check) or the arguments are wrong.
  */
 import { writeFile } from 'node:fs/promises'
 import os from 'node:os'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONTENDERS } from './lib/contenders.js'
 import { runCell } from './lib/runner.js'
 import { checkSanity, describeDeviations } from './lib/sanity.js'
-import { evaluateTargets, targetLines, workloadTable } from './lib/table.js'
+import { costTable, evaluateTargets, offloadLines, targetLines, workloadTable } from './lib/table.js'
 import { ALGORITHMS, createKeys, mintPool, sanityCases } from './lib/tokens.js'
 
 const WORKLOADS = ['serial', 'repeated', 'concurrent']
@@ -29,10 +32,13 @@ const USAGE = `usage: node bench/verify.js [options]
   --warmup MS           warm-up slice per contender per cell (default 100)
   --pool N              distinct tokens per algorithm (default 2000)
   --concurrency N       verifications in flight, concurrent workload (default 64)
-  --clock wall|cpu      rate per elapsed second (default) or per CPU second of this process; cpu
-                        resists load from other processes but hides multi-core gains
+  --clock wall|cpu|main rate per elapsed second (default), per CPU second of this process (all
+                        threads), or per CPU second of its main thread (the event loop); cpu and
+                        main resist load from other processes, cpu hides multi-core gains
   --contender LIST      only these contenders (ids: ${CONTENDERS.map((c) => c.id).join(', ')})
-  --json FILE           also write every sample as JSON`
+  --json FILE           also write every sample as JSON
+  --baseline DIR        also run another build's verifier (DIR holds its index.js, e.g. a dist/ built
+                        from an earlier commit), synchronous and with offload: true, in the same rounds`
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`)
@@ -72,6 +78,7 @@ function parseOptions() {
         clock: { type: 'string', default: 'wall' },
         contender: { type: 'string', multiple: true, default: [] },
         json: { type: 'string' },
+        baseline: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values
@@ -96,21 +103,23 @@ function parseOptions() {
     warmupMs: positive(parsed.warmup, quick ? 50 : 100, 'warmup'),
     pool: positive(parsed.pool, quick ? 300 : 2000, 'pool'),
     concurrency: positive(parsed.concurrency, 64, 'concurrency'),
-    clock: list([parsed.clock], ['wall', 'cpu'], 'clock')[0],
+    clock: list([parsed.clock], ['wall', 'cpu', 'main'], 'clock')[0],
     json: parsed.json,
+    baseline: parsed.baseline,
   }
 }
 
-/** The built package, or an exit with the command that fixes it. */
-async function loadGatehouse() {
+/** The built package (or the build in `dir`), or an exit with the command that fixes it. */
+async function loadGatehouse(dir) {
+  const where = dir ? pathToFileURL(path.resolve(dir, 'index.js')).href : '../dist/index.js'
   let mod
   try {
-    mod = await import('../dist/index.js')
+    mod = await import(where)
   } catch (err) {
-    fail(`cannot import ../dist/index.js (${err.message}). Run \`npm run build\` first.`)
+    fail(`cannot import ${where} (${err.message}). Run \`npm run build\` first.`)
   }
   if (typeof mod.createVerifier !== 'function')
-    fail('dist/index.js exports no createVerifier. Run `npm run build`.')
+    fail(`${where} exports no createVerifier. Run \`npm run build\`.`)
   return mod
 }
 
@@ -121,9 +130,16 @@ function progress(text) {
 
 async function main() {
   const opts = parseOptions()
-  const contenders = CONTENDERS.filter((c) => opts.contenderIds.includes(c.id))
+  // Baseline contenders run only with --baseline, and then unless --contender leaves them out.
+  const contenders = CONTENDERS.filter(
+    (c) => opts.contenderIds.includes(c.id) && (opts.baseline !== undefined || c.kind !== 'baseline'),
+  )
   const needsGatehouse = contenders.some((c) => c.kind === 'gatehouse')
-  const ctx = { gatehouse: needsGatehouse ? await loadGatehouse() : null, closers: [] }
+  const ctx = {
+    gatehouse: needsGatehouse ? await loadGatehouse() : null,
+    baseline: opts.baseline === undefined ? null : await loadGatehouse(opts.baseline),
+    closers: [],
+  }
   const loadBefore = os.loadavg()
 
   progress('generating keys and minting tokens…')
@@ -165,6 +181,7 @@ async function main() {
   progress(`timing ${slices} contender×cell pairs, about ${Math.round(estimate)} s…`)
 
   const results = new Map(opts.workloads.map((w) => [w, new Map()]))
+  const measuredAll = new Map(opts.workloads.map((w) => [w, new Map()]))
   const samples = []
   for (const cell of cells) {
     const measured = await runCell({
@@ -178,6 +195,7 @@ async function main() {
       onRound: (r) => progress(`${cell.workload} ${cell.alg}: round ${r}/${opts.rounds}`),
     })
     const chosen = new Map([...measured].map(([id, rates]) => [id, rates[opts.clock]]))
+    measuredAll.get(cell.workload).set(cell.alg, measured)
     for (const id of cell.unsupported) chosen.set(id, null)
     results.get(cell.workload).set(cell.alg, chosen)
     samples.push({ workload: cell.workload, alg: cell.alg, measured, unsupported: cell.unsupported })
@@ -203,15 +221,30 @@ async function main() {
     `- ${opts.rounds} interleaved rounds × ${opts.sliceMs} ms per contender (median reported), ` +
       `${opts.warmupMs} ms warm-up, ${opts.pool} tokens per algorithm, ${opts.concurrency} in flight (concurrent)`,
     '- ratio: to `floor` (node:crypto verify, one thread) of the same algorithm and workload',
-    opts.clock === 'cpu'
-      ? '- clock: **CPU time** of this process (ops per CPU second), not elapsed time: robust to other ' +
-        'load, but thread-pool work counts as CPU time, so it shows no multi-core gain'
-      : '- clock: elapsed (wall) time',
+    {
+      wall: '- clock: elapsed (wall) time',
+      cpu:
+        '- clock: **CPU time** of this process (ops per CPU second), not elapsed time: robust to other ' +
+        'load, but thread-pool work counts as CPU time, so it shows no multi-core gain',
+      main:
+        '- clock: **CPU time of the main thread** (ops per event-loop CPU second): what each contender ' +
+        'leaves of the event loop; work on other threads is not counted',
+    }[opts.clock],
     '',
   ]
   for (const workload of opts.workloads) {
     const rows = contenders.filter((c) => c.workloads.includes(workload))
     out.push(workloadTable(workload, rows, opts.algs, results.get(workload)), '')
+    const cost = workload === 'concurrent' && costTable(workload, rows, opts.algs, measuredAll.get(workload))
+    if (cost) out.push(cost, '')
+  }
+  const offload = offloadLines(results, measuredAll, meta.cores, opts.clock)
+  if (offload.length) {
+    out.push('### `offload: true` against the synchronous path (same run)', '')
+    out.push(
+      ...offload.map((o) => `- ${o.pass === null ? '' : `${o.pass ? 'AHEAD' : 'BEHIND'}  `}${o.line}`),
+      '',
+    )
   }
   out.push('### Targets (issue "Verification cache and speed")', '')
   out.push(
@@ -232,13 +265,14 @@ async function main() {
     for (const { workload, alg, measured, unsupported } of samples) {
       const floor = measured.get('floor')
       for (const [id, rates] of measured) {
-        const ratio = (metric) => (floor ? rates[metric].median / floor[metric].median : null)
+        const ratio = (metric) =>
+          floor?.[metric] && rates[metric] ? rates[metric].median / floor[metric].median : null
         rows.push({
           workload,
           alg,
           contender: id,
           ...rates,
-          ratioToFloor: { wall: ratio('wall'), cpu: ratio('cpu') },
+          ratioToFloor: { wall: ratio('wall'), cpu: ratio('cpu'), main: ratio('main') },
         })
       }
       for (const id of unsupported) rows.push({ workload, alg, contender: id, unsupported: true })

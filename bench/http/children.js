@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url))
-const READY_TIMEOUT_MS = 15_000
+const READY_TIMEOUT_MS = 60_000 // servers start while tokens are minted; a busy machine needs long
 const live = new Set()
 
 function which(command) {
@@ -45,6 +45,19 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds the main thread (the event loop) of a process has used so far, from Linux's per-thread
+ * schedstat (nanoseconds); null where it is missing. With `cpuSeconds` it tells work on the event loop from
+ * work on other threads (libuv's pool, workers).
+ */
+export function mainThreadSeconds(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9
+  } catch {
+    return null
+  }
+}
+
 /** Pin this process, all its threads, to `cpu` (the load generator's core). Returns false without taskset. */
 export function pinSelf(cpu) {
   if (!TASKSET) return false
@@ -53,9 +66,10 @@ export function pinSelf(cpu) {
 }
 
 /**
- * Start `server.js <framework> <setup>` on core `cpu`. Resolves with `{ port, pid, stop() }` once it
- * prints its port; rejects with its stderr if it exits or stays silent for 15 s. With `profileDir`, the
- * server writes a V8 CPU profile `<framework>-<setup>.cpuprofile` there when it stops.
+ * Start `server.js <framework> <setup>` on the cores `cpu` (a taskset list: `0`, `0,1`). Resolves with
+ * `{ port, pid, stop() }` once it prints its port; rejects with its stderr if it exits or stays silent for
+ * 60 s. With `profileDir`, the server writes a V8 CPU profile `<framework>-<setup>.cpuprofile` there when
+ * it stops.
  */
 export function startServer(framework, setup, env, cpu, profileDir) {
   const profile = profileDir

@@ -25,6 +25,10 @@ function cpu(measured) {
   return measured?.cpuUsPerRequest == null ? '–' : number.format(measured.cpuUsPerRequest)
 }
 
+function mainCpu(measured) {
+  return measured?.mainCpuUsPerRequest == null ? '–' : number.format(measured.mainCpuUsPerRequest)
+}
+
 function busy(measured) {
   return measured?.serverBusy == null ? '–' : `${Math.round(measured.serverBusy * 100)}%`
 }
@@ -126,4 +130,29 @@ export function deviationLines(deviations) {
     grouped.set(key, [...(grouped.get(key) ?? []), `${d.framework} / ${d.setup}`])
   }
   return [...grouped].map(([key, who]) => `${key}: ${who.join(', ')}`)
+}
+
+/**
+ * `offload: true` against the synchronous path, per framework and token mode, from the same run: the rates,
+ * their ratio, each server's CPU time per request (all threads, and the event loop alone). `pass` is
+ * "offload ahead" on the rate.
+ */
+export function offloadLines(rows) {
+  const out = []
+  for (const offload of rows.filter((r) => r.setup === 'gatehouse-offload')) {
+    const sync = rows.find((r) => r.framework === offload.framework && r.setup === 'gatehouse')
+    for (const mode of MODES) {
+      const [a, b] = [offload[mode], sync?.[mode]]
+      if (!a || !b) continue
+      out.push({
+        pass: a.rps > b.rps,
+        line:
+          `${offload.framework}, ${mode} tokens: offload ${number.format(a.rps)} rps, synchronous ` +
+          `${number.format(b.rps)} rps (${(a.rps / b.rps).toFixed(2)}×); server CPU per request ${cpu(a)} µs ` +
+          `against ${cpu(b)} µs, of which on the event loop ${mainCpu(a)} µs against ${mainCpu(b)} µs; ` +
+          `server busy ${busy(a)} against ${busy(b)}`,
+      })
+    }
+  }
+  return out
 }

@@ -4,7 +4,7 @@
  * so that a burst of other load on the machine lands on several setups rather than on one. A setup's rate
  * is the median of its slices; its CPU cost is its total server CPU time over all requests answered.
  */
-import { cpuSeconds } from './children.js'
+import { cpuSeconds, mainThreadSeconds } from './children.js'
 import { load, tokenCycle } from './load.js'
 
 /** Pause after each slice: requests the server already read (hono/jwk's key fetches) finish untimed. */
@@ -20,16 +20,19 @@ function median(values) {
 /** One slice, with the server's CPU time, this process's CPU time and the JWKS fetches over its window. */
 async function slice(server, jwks, seconds, connections, source) {
   const cpuBefore = cpuSeconds(server.pid)
+  const mainBefore = mainThreadSeconds(server.pid)
   const ownBefore = process.cpuUsage()
   const fetchesBefore = jwks.fetches()
   const result = await load({ port: server.port, seconds, connections, ...source })
   const cpuAfter = cpuSeconds(server.pid)
+  const mainAfter = mainThreadSeconds(server.pid)
   const own = process.cpuUsage(ownBefore)
   const fetches = jwks.fetches() - fetchesBefore
   await sleep(SETTLE_MS)
   return {
     ...result,
     serverCpu: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+    serverMainCpu: mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore,
     loadCpu: (own.user + own.system) / 1e6,
     jwksFetches: fetches,
   }
@@ -41,6 +44,7 @@ function summarize(slices) {
   const seconds = sum('seconds')
   const answered = sum('ok') + sum('non2xx')
   const serverCpu = slices.some((s) => s.serverCpu === null) ? null : sum('serverCpu')
+  const serverMainCpu = slices.some((s) => s.serverMainCpu === null) ? null : sum('serverMainCpu')
   return {
     rps: median(slices.map((s) => s.rps)),
     ok: sum('ok'),
@@ -49,6 +53,8 @@ function summarize(slices) {
     timeouts: sum('timeouts'),
     seconds,
     cpuUsPerRequest: serverCpu === null || answered === 0 ? null : (serverCpu * 1e6) / answered,
+    // The server's event loop alone: what bounds its rate when its other threads have cores of their own.
+    mainCpuUsPerRequest: serverMainCpu === null || answered === 0 ? null : (serverMainCpu * 1e6) / answered,
     // Share of the timed wall-clock time the server was on a CPU: well below 1, its rate was limited by
     // something else (other processes on its core, or the load generator).
     serverBusy: serverCpu === null ? null : serverCpu / seconds,

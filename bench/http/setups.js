@@ -17,6 +17,12 @@ export const SETUPS = [
   { framework: 'fastify', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'fastify', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'fastify', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
+  {
+    framework: 'fastify',
+    id: 'gatehouse-offload',
+    label: '**gatehouse, offload: true**',
+    kind: 'gatehouse',
+  },
   { framework: 'fastify', id: 'fastify-jwt-jwks', label: 'fastify-jwt-jwks', kind: 'peer' },
   {
     framework: 'fastify',

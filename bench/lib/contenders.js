@@ -2,7 +2,8 @@
  * Everything the benchmark runs, in table row order. A contender is a factory `(alg, ctx) => verify | null`
  * where `verify(token)` returns (or resolves to) anything on success and throws (or rejects) on failure.
  *
- * kind: 'floor' (the ratio's denominator), 'reference' (raw crypto, no claim checks), 'gatehouse', 'peer'.
+ * kind: 'floor' (the ratio's denominator), 'reference' (raw crypto, no claim checks), 'gatehouse', 'peer',
+ * 'baseline' (another build of Gatehouse, with --baseline: a before/after comparison in the same rounds).
  * signatureOnly: the contender checks the signature and nothing else, so the sanity check only asks it to
  * accept a valid token and reject a bad signature.
  */
@@ -42,7 +43,7 @@ export const CONTENDERS = [
     label: 'floor-async: node:crypto verify, callback',
     kind: 'reference',
     signatureOnly: true,
-    workloads: ['concurrent'],
+    workloads: ['serial', 'concurrent'],
     create: createFloorAsync,
   },
   {
@@ -64,8 +65,22 @@ export const CONTENDERS = [
     id: 'gatehouse-offload',
     label: '**gatehouse, offload: true**',
     kind: 'gatehouse',
-    workloads: ['concurrent'],
+    workloads: ['serial', 'concurrent'],
     create: (alg, ctx) => createGatehouse(alg, ctx, { offload: true }),
+  },
+  {
+    id: 'baseline',
+    label: 'baseline build: gatehouse',
+    kind: 'baseline',
+    workloads: ['serial', 'concurrent'],
+    create: (alg, ctx) => createGatehouse(alg, { ...ctx, gatehouse: ctx.baseline }),
+  },
+  {
+    id: 'baseline-offload',
+    label: 'baseline build: gatehouse, offload: true',
+    kind: 'baseline',
+    workloads: ['serial', 'concurrent'],
+    create: (alg, ctx) => createGatehouse(alg, { ...ctx, gatehouse: ctx.baseline }, { offload: true }),
   },
   {
     id: 'gatehouse-cache',

@@ -4,6 +4,7 @@
  * processes, thermal state, GC debt) falls on all contenders alike. The reported figure is the median of the
  * rounds' rates.
  */
+import { readFileSync } from 'node:fs'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 
@@ -23,6 +24,20 @@ const collectGarbage = (() => {
     return () => {}
   }
 })()
+
+/**
+ * CPU time of the main thread (the event loop) in microseconds, from Linux's per-thread schedstat; null
+ * elsewhere. `process.cpuUsage()` counts every thread, so the two together say how much of a contender's
+ * work left the event loop (thread pool, workers) and what that cost in all.
+ */
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
+function mainThreadMicros() {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1000
+  } catch {
+    return null
+  }
+}
 
 /** Serial: each verification awaited before the next starts; cycles through `tokens`. Returns the count. */
 async function serial(verify, tokens, ms) {
@@ -66,14 +81,17 @@ async function concurrent(verify, tokens, ms, width) {
 }
 
 /**
- * One timed slice of about `ms` milliseconds. Returns two rates: `wall`, operations per second of elapsed
- * time (throughput, what the tables report by default), and `cpu`, operations per second of CPU time used
- * by this process on all its threads (user + system). The second barely moves when other processes compete
- * for the cores, so it is the better estimate of per-operation cost on a busy machine; it says nothing about
- * throughput across cores, because thread-pool work is CPU time too.
+ * One timed slice of about `ms` milliseconds. Returns three rates: `wall`, operations per second of elapsed
+ * time (throughput, what the tables report by default); `cpu`, operations per second of CPU time used by
+ * this process on all its threads (user + system); `main`, operations per second of CPU time of the main
+ * thread alone (null where unavailable). The last two barely move when other processes compete for the
+ * cores, so they are the better estimates of per-operation cost on a busy machine; `cpu` says nothing
+ * about throughput across cores (thread-pool work is CPU time too), `main` says how much event loop each
+ * operation takes, which bounds a server's throughput when its other threads have cores of their own.
  */
 export async function slice(workload, verify, tokens, ms, concurrency) {
   const cpuStart = process.cpuUsage()
+  const mainStart = mainThreadMicros()
   const start = performance.now()
   const ops =
     workload === 'concurrent'
@@ -81,7 +99,12 @@ export async function slice(workload, verify, tokens, ms, concurrency) {
       : await serial(verify, tokens, ms)
   const wallSeconds = (performance.now() - start) / 1000
   const cpu = process.cpuUsage(cpuStart)
-  return { wall: ops / wallSeconds, cpu: ops / ((cpu.user + cpu.system) / 1e6) }
+  const mainEnd = mainThreadMicros()
+  return {
+    wall: ops / wallSeconds,
+    cpu: ops / ((cpu.user + cpu.system) / 1e6),
+    main: mainStart === null || mainEnd === null ? null : ops / ((mainEnd - mainStart) / 1e6),
+  }
 }
 
 /** Median of a list of numbers. */
@@ -93,7 +116,7 @@ export function median(values) {
 
 /**
  * Run one (workload, algorithm) cell. `entries` is `[{ contender, verify }]`. Returns, per contender id,
- * `{ wall: { median, samples }, cpu: { median, samples } }` (ops/s, see `slice`). A verification that
+ * `{ wall, cpu, main }`, each `{ median, samples }` (ops/s, see `slice`; `main` is null without schedstat). A verification that
  * throws while timed aborts with the contender's name: every token in the pool is valid, so a failure means
  * a misconfigured contender, not a slow one.
  */
@@ -126,9 +149,9 @@ export async function runCell({
   for (const [id, list] of samples) {
     const summary = (metric) => {
       const values = list.map((sample) => sample[metric])
-      return { median: median(values), samples: values }
+      return values.includes(null) ? null : { median: median(values), samples: values }
     }
-    result.set(id, { wall: summary('wall'), cpu: summary('cpu') })
+    result.set(id, { wall: summary('wall'), cpu: summary('cpu'), main: summary('main') })
   }
   return result
 }

@@ -132,3 +132,76 @@ export function evaluateTargets(results, contenders, clock = 'wall') {
 export function targetLines(targets) {
   return targets.map((t) => `- ${verdict(t.pass)}  ${t.line}`)
 }
+
+const micros = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })
+
+/** µs of CPU per operation from an ops-per-CPU-second summary, or undefined. */
+function perOp(rate) {
+  return rate ? 1e6 / rate.median : undefined
+}
+
+/**
+ * Where each contender's time goes in one workload: µs of CPU per verification on the event loop (main
+ * thread) and on all threads. `measured` maps alg → Map(contender id → { wall, cpu, main }); returns null
+ * when the main thread's CPU time was not measured (not Linux).
+ */
+export function costTable(workload, contenders, algs, measured) {
+  const rows = contenders.filter((c) => algs.some((alg) => measured.get(alg)?.get(c.id)?.main))
+  if (rows.length === 0) return null
+  const lines = [
+    `### CPU per verification, ${WORKLOAD_TITLES[workload].toLowerCase()} (µs: event loop / all threads)`,
+    '',
+    `| contender | ${algs.join(' | ')} |`,
+    `| --- | ${algs.map(() => '---:').join(' | ')} |`,
+  ]
+  for (const contender of rows) {
+    const row = algs.map((alg) => {
+      const cell = measured.get(alg)?.get(contender.id)
+      const main = perOp(cell?.main)
+      const all = perOp(cell?.cpu)
+      return main === undefined || all === undefined ? '–' : `${micros.format(main)} / ${micros.format(all)}`
+    })
+    lines.push(`| ${contender.label} | ${row.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+/**
+ * `offload: true` against the synchronous path, per workload and algorithm, from one run: both as ratios
+ * to the floor on the report's clock, and (concurrent workload) the rate `cores` idle cores would allow
+ * given the measured CPU costs: min(1 / event-loop cost, cores / all-threads cost), a bound that other
+ * processes on the machine barely move. Returns `{ pass, line }[]`; `pass` is "offload ahead" (concurrent).
+ */
+export function offloadLines(results, measured, cores, clock = 'wall') {
+  const out = []
+  for (const workload of ['serial', 'concurrent']) {
+    for (const [alg, cells] of results.get(workload) ?? []) {
+      const floor = cells.get('floor')
+      const sync = cells.get('gatehouse')
+      const offload = cells.get('gatehouse-offload')
+      if (!floor || !sync || !offload) continue
+      const ratio = offload.median / sync.median
+      let line =
+        `${workload} ${alg}: offload ${times(offload.median / floor.median)} floor, synchronous ` +
+        `${times(sync.median / floor.median)} floor: offload ÷ synchronous = ${times(ratio)}`
+      const cost = measured.get(workload)?.get(alg)
+      const bound = (id) => {
+        const cell = cost?.get(id)
+        const main = perOp(cell?.main)
+        const all = perOp(cell?.cpu)
+        return main === undefined || all === undefined
+          ? undefined
+          : { main, all, rate: 1e6 / Math.max(main, all / cores) }
+      }
+      const [a, b] = [bound('gatehouse-offload'), bound('gatehouse')]
+      if (workload === 'concurrent' && a && b) {
+        line +=
+          `; CPU per verification ${micros.format(a.main)} / ${micros.format(a.all)} µs (event loop / all ` +
+          `threads) against ${micros.format(b.main)} / ${micros.format(b.all)} µs; bound on ${cores} idle cores ` +
+          `${number.format(a.rate)} against ${number.format(b.rate)} ops/s (${times(a.rate / b.rate)})`
+      }
+      out.push({ pass: workload !== 'concurrent' || clock !== 'wall' ? null : ratio > 1, line })
+    }
+  }
+  return out
+}

@@ -9,9 +9,11 @@
  *
  * JWKs are imported with jose on every runtime (it validates the members); on Node the CryptoKey is
  * converted once to a KeyObject, which `crypto.verify` uses without WebCrypto's per-call overhead.
+ * With `offload: true`, worker threads (offload.ts) call `crypto.verify` with the parameters given here.
  */
 import type * as NodeCrypto from 'node:crypto'
 import { importJWK } from 'jose'
+import { openSignaturePool, type PoolDriver } from './offload.js'
 import type { Algorithm, JWK } from './types.js'
 
 type NodeCryptoModule = typeof NodeCrypto
@@ -61,10 +63,18 @@ const hashFor: Record<Algorithm, string | null> = {
 
 /** Smallest RSA modulus accepted (RFC 7518 §3.3, §3.5: 2048 bits or larger). */
 export const MIN_RSA_BITS = 2048
+/** Largest RSA modulus accepted: a verification's cost grows with the square of the modulus size or worse. */
+export const MAX_RSA_BITS = 8192
+/**
+ * Largest RSA public exponent accepted: 2^32 − 1. With it a verification costs under twice what 65537
+ * costs; a 2040-bit exponent costs dozens of times more. 65537 and 3 are what providers publish.
+ */
+export const MAX_RSA_EXPONENT = 0xffff_ffffn
 
 /**
  * Import a public JWK for `alg`. Throws an Error with a reason when the key is unusable: wrong type, a
- * private key, an RSA modulus under 2048 bits. The result is cached by the caller (keys are imported once).
+ * private key, an RSA modulus under 2048 or over 8192 bits, an RSA public exponent that is even, under 3
+ * or over 2^32 − 1. The result is cached by the caller (keys are imported once).
  */
 export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<unknown> {
   if (jwk.d !== undefined) throw new Error('the key set publishes a private key; refusing to use it')
@@ -73,9 +83,10 @@ export async function importVerificationKey(jwk: JWK, alg: Algorithm): Promise<u
   if (key instanceof Uint8Array) throw new Error('symmetric keys are never used')
   if (nodeCrypto) return checkNodeKey(nodeCrypto.KeyObject.from(key), alg)
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
-    const bits = (key.algorithm as RsaHashedKeyAlgorithm).modulusLength
-    if (bits < MIN_RSA_BITS)
-      throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+    const { modulusLength, publicExponent } = key.algorithm as RsaHashedKeyAlgorithm
+    let exponent = 0n
+    for (const byte of publicExponent) exponent = (exponent << 8n) | BigInt(byte)
+    checkRsaBounds(modulusLength, exponent)
   }
   return key
 }
@@ -86,9 +97,7 @@ function checkNodeKey(key: NodeCrypto.KeyObject, alg: Algorithm): NodeCrypto.Key
   const { kty, crv } = keyTypeFor(alg)
   if (kty === 'RSA') {
     if (key.asymmetricKeyType !== 'rsa') throw new Error(`${alg} needs an RSA key`)
-    const bits = details.modulusLength ?? 0
-    if (bits < MIN_RSA_BITS)
-      throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+    checkRsaBounds(details.modulusLength ?? 0, details.publicExponent ?? 0n)
   } else if (kty === 'EC') {
     const curve = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' }[crv as string]
     if (key.asymmetricKeyType !== 'ec' || details.namedCurve !== curve)
@@ -97,6 +106,16 @@ function checkNodeKey(key: NodeCrypto.KeyObject, alg: Algorithm): NodeCrypto.Key
     throw new Error(`${alg} needs an Ed25519 key`)
   }
   return key
+}
+
+/** RSA keys whose verification cost is bounded: 2048–8192-bit modulus, small odd public exponent. */
+function checkRsaBounds(bits: number, exponent: bigint): void {
+  if (bits < MIN_RSA_BITS) throw new Error(`RSA key of ${bits} bits is under the ${MIN_RSA_BITS}-bit minimum`)
+  if (bits > MAX_RSA_BITS) throw new Error(`RSA key of ${bits} bits is over the ${MAX_RSA_BITS}-bit maximum`)
+  if (exponent < 3n || exponent > MAX_RSA_EXPONENT || exponent % 2n === 0n) {
+    const shown = exponent.toString(2).length > 32 ? `a ${exponent.toString(2).length}-bit value` : exponent
+    throw new Error(`RSA public exponent ${shown} is refused: expected an odd number from 3 to 2^32 - 1`)
+  }
 }
 
 /** Only the members that describe a public key go to the importer (no `d`, no `x5c`, no `key_ops` quirks). */
@@ -143,8 +162,8 @@ export function verifySync(alg: Algorithm, key: unknown, data: Uint8Array, signa
 }
 
 /**
- * Verify off the calling thread: node:crypto's callback form runs on libuv's thread pool, so several
- * verifications use several cores; WebCrypto is asynchronous by nature.
+ * Verify asynchronously: WebCrypto where node:crypto is missing; on Node, node:crypto's callback form
+ * (libuv's thread pool). `offload: true` uses it only where worker threads are missing (`openOffload`).
  */
 export function verifyAsync(
   alg: Algorithm,
@@ -171,6 +190,41 @@ export function verifyAsync(
     signature as Uint8Array<ArrayBuffer>,
     data as Uint8Array<ArrayBuffer>,
   )
+}
+
+/** Signature checks for `offload: true`. `verify` answers now (checked inline) or later; never rejects. */
+export interface OffloadedVerifier {
+  verify(alg: Algorithm, key: unknown, data: Uint8Array, signature: Uint8Array): boolean | Promise<boolean>
+  /** Release the worker threads (they stop with their last user). Idempotent. */
+  close(): void
+}
+
+/** What the worker pool needs from this module: the inline check, and a key as bytes plus parameters. */
+const poolDriver: PoolDriver<NodeCrypto.KeyObject> = {
+  verifyInline: (alg, key, data, signature) => verifySync(alg as Algorithm, key, data, signature),
+  describe(alg, key) {
+    const input = nodeVerifyKey(alg as Algorithm, key)
+    const { key: _key, ...options } = input === key ? { key } : (input as NodeCrypto.VerifyKeyObjectInput)
+    return {
+      spki: key.export({ type: 'spki', format: 'der' }),
+      hash: hashFor[alg as Algorithm],
+      options: options as Record<string, number | string>,
+    }
+  },
+}
+
+/**
+ * Off-thread signature checks: on Node, worker threads fed through shared memory (see offload.ts, and
+ * docs/benchmarks.md for when they pay); without worker threads, `verifyAsync`.
+ */
+export function openOffload(): OffloadedVerifier {
+  const pool = nodeCrypto ? openSignaturePool(poolDriver) : undefined
+  if (pool === undefined) return { verify: verifyAsync, close() {} }
+  return {
+    verify: (alg, key, data, signature) =>
+      signatureShapeOk(alg, signature) && pool.verify(alg, key as NodeCrypto.KeyObject, data, signature),
+    close: () => pool.close(),
+  }
 }
 
 function webAlgorithm(alg: Algorithm): AlgorithmIdentifier | RsaPssParams | EcdsaParams {

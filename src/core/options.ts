@@ -111,8 +111,11 @@ export interface VerifierOptions extends IssuerOptions {
    */
   cache?: boolean | { maxEntries?: number; maxBytes?: number }
   /**
-   * Run signature checks on libuv's thread pool instead of the calling thread: more throughput under
-   * concurrent load on several cores, a little more latency per call. Default false.
+   * Run signature checks on worker threads (one per core but one, at most four, shared by every verifier
+   * in the process) instead of the calling thread; when they already have checks queued, a check runs on
+   * the calling thread. More throughput when several requests are in flight and the process has a core to
+   * spare (1.5–2.1× the synchronous path with 2 idle cores); slower with one core, and each check waits
+   * for a thread hop, so a lone request is answered later (docs/benchmarks.md). Default false.
    */
   offload?: boolean
   /** Clock in milliseconds, for tests. Default `Date.now`. */

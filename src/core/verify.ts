@@ -8,17 +8,23 @@
  * 3. `alg` in that issuer's allow-list, `typ` if required;
  * 4. key: only from that issuer's key set (never from `jku`, `x5u`, `jwk`, `x5c`);
  * 5. signature;
- * 6. claims: exp (required), nbf, iat, max age, aud, required claims, then the issuer's `validate` hook.
+ * 6. claims: exp (required), nbf, iat, max age, aud, required claims, then the issuer's `validate` hook
+ *    (which a verified-token cache hit runs again: it may check revocation).
  *
  * What it does NOT check: scopes, roles, permissions (policies do), token revocation (needs
  * introspection, RFC 7662), sender constraints (DPoP, mTLS).
  */
 import { type ClaimRules, checkClaims, checkTyp, validityWindow } from './claims.js'
-import { canVerifySync, verifyAsync, verifySync } from './crypto.js'
-import { discover, NoMetadataError } from './discovery.js'
-import { GatehouseError } from './errors.js'
+import { canVerifySync, openOffload, verifySync } from './crypto.js'
+import { type DiscoveryOptions, discover, NoMetadataError } from './discovery.js'
+import { type CheckCause, forLog, GatehouseError } from './errors.js'
 import { createLocalKeySet } from './jwks/local.js'
-import { createRemoteKeySet } from './jwks/remote.js'
+import {
+  createRemoteKeySet,
+  REMOTE_KEY_SET_DEFAULTS,
+  type RemoteKeySetOptions,
+  type RemoteKeyStore,
+} from './jwks/remote.js'
 import { deepFreeze, type ParsedJWS, parseCompactJWS } from './jws.js'
 import {
   fail,
@@ -56,7 +62,7 @@ export interface Verifier<C extends JWTClaims = JWTClaims> {
   readonly trusts: readonly Trust[]
   /** Fetch every remote key set now (start-up warm-up); rejects with the first failure. */
   warmUp(): Promise<void>
-  /** Stop background refreshes. Idempotent. */
+  /** Stop the background refreshes of the key stores this verifier built (a `keys` store passed in stays open). Idempotent. */
   close(): void
 }
 
@@ -96,7 +102,9 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     entries = list.map((entry, i) => ({ options: { ...shared, ...entry }, where: `issuers[${i}]` }))
   }
 
-  const stores = new Map<string, KeyStore>()
+  const stores = new Map<string, SharedStore>()
+  /** The stores this verifier built: the only ones `close()` closes (a store passed in may be shared). */
+  const built: KeyStore[] = []
   const trusts: Trust[] = entries.map(({ options: issuerOptions, where }) => {
     const normalized = normalizeIssuer(issuerOptions, where)
     return {
@@ -108,7 +116,7 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
         requiredClaims: normalized.requiredClaims,
         typ: normalized.typ,
       },
-      keys: keyStoreFor(normalized, issuerOptions, stores, now),
+      keys: keyStoreFor(normalized, issuerOptions, where, { stores, built }, now),
     }
   })
 
@@ -122,8 +130,14 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     if (trust.options.matcher) matchers.push(trust)
   }
 
+  // What an untrusted `iss` is compared with, for the log (CheckCause.expected).
+  const trustedIssuers = Object.freeze(
+    trusts.flatMap(({ options: o }) => (o.matcher ? [...o.issuers, String(o.matcher)] : o.issuers)),
+  )
+
   const tokenCache = cache ? new TokenCache(cache === true ? {} : cache) : undefined
   const useThreadPool = offload || !canVerifySync
+  const offloaded = useThreadPool ? openOffload() : undefined
 
   function trustOf(claims: JWTClaims): Trust | undefined {
     const { iss } = claims
@@ -152,20 +166,36 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     const seconds = now() / 1000
     if (tokenCache) {
       const hit = tokenCache.get(token, seconds)
-      if (hit?.trust.keys.contains(hit.key)) return hit.verified as VerifiedToken<C>
+      if (hit?.trust.keys.contains(hit.key)) {
+        // The `validate` hook may consult state that changes while a token stays valid (a revocation
+        // list): it runs on every hit, not only when the token was first verified.
+        hit.trust.options.validate?.(hit.verified.claims, hit.verified.header)
+        return hit.verified as VerifiedToken<C>
+      }
     }
     if (probe && useThreadPool) return undefined
 
     const parsed = parseCompactJWS(token, maxTokenLength)
     const { header, payload } = parsed
-    if (payload.iss === undefined) throw new GatehouseError('ERR_JWT_CLAIM_MISSING', '"iss" claim is missing')
+    if (payload.iss === undefined)
+      throw new GatehouseError('ERR_JWT_CLAIM_MISSING', '"iss" claim is missing', {
+        cause: { claim: 'iss' } satisfies CheckCause,
+      })
     const trust = trustOf(payload)
     if (trust === undefined) {
       throw new GatehouseError('ERR_JWT_ISSUER_INVALID', undefined, {
-        cause: new Error('the token\'s "iss" is not a trusted issuer'),
+        cause: { claim: 'iss', received: forLog(payload.iss), expected: trustedIssuers } satisfies CheckCause,
       })
     }
-    if (!trust.options.algorithms.has(header.alg)) throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED')
+    if (!trust.options.algorithms.has(header.alg)) {
+      throw new GatehouseError('ERR_JWT_ALG_NOT_ALLOWED', undefined, {
+        cause: {
+          header: 'alg',
+          received: header.alg,
+          expected: [...trust.options.algorithms],
+        } satisfies CheckCause,
+      })
+    }
     checkTyp(header, trust.rules.typ)
 
     if (!useThreadPool) {
@@ -185,9 +215,8 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     }
     if (!useThreadPool) return finish(token, parsed, trust, key, at, false)
     const { header, signingInput, signature } = parsed
-    if (!(await verifyAsync(header.alg, key.handle, signingInput, signature))) {
-      throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
-    }
+    if (!(await offloaded!.verify(header.alg, key.handle, signingInput, signature)))
+      throw badSignature(parsed)
     return finish(token, parsed, trust, key, at, true)
   }
 
@@ -201,9 +230,7 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     checked: boolean,
   ): VerifiedToken<C> {
     const { header, payload, signingInput, signature } = parsed
-    if (!checked && !verifySync(header.alg, key.handle, signingInput, signature)) {
-      throw new GatehouseError('ERR_JWS_SIGNATURE_INVALID')
-    }
+    if (!checked && !verifySync(header.alg, key.handle, signingInput, signature)) throw badSignature(parsed)
 
     checkClaims(payload, trust.rules, at)
     trust.options.validate?.(payload, header)
@@ -234,35 +261,58 @@ export function createVerifier<C extends JWTClaims = JWTClaims>(options: Verifie
     trustOf,
     trusts,
     async warmUp() {
-      await Promise.all(
-        [...stores.values()].map((store) => (store as { refresh?: () => Promise<void> }).refresh?.()),
-      )
+      await Promise.all([...stores.values()].map(({ store }) => store.refresh()))
     },
     close() {
-      for (const trust of trusts) trust.keys.close()
+      for (const store of built) store.close()
       tokenCache?.clear()
+      offloaded?.close()
     },
   }
 }
 
+function badSignature({ header }: ParsedJWS): GatehouseError {
+  return new GatehouseError('ERR_JWS_SIGNATURE_INVALID', undefined, {
+    cause: { header: 'kid', received: forLog(header.kid), alg: header.alg } satisfies CheckCause,
+  })
+}
+
+/** A remote store, the options it was built with, and the first issuer that uses it. */
+interface SharedStore {
+  store: RemoteKeyStore
+  options: StoreOptions
+  issuer: NormalizedIssuer
+  where: string
+}
+
+type StoreOptions = Pick<
+  IssuerOptions,
+  | 'timeoutDuration'
+  | 'cooldownDuration'
+  | 'refreshInterval'
+  | 'cacheMaxAge'
+  | 'maxResponseSize'
+  | 'onEvent'
+  | 'fetch'
+  | 'allowInsecureRequests'
+>
+
 function keyStoreFor(
   issuer: NormalizedIssuer,
   options: IssuerOptions,
-  stores: Map<string, KeyStore>,
+  where: string,
+  { stores, built }: { stores: Map<string, SharedStore>; built: KeyStore[] },
   now: () => number,
 ): KeyStore {
   const source = issuer.keys
   if (source.kind === 'local') {
     const value = source.value
-    return typeof (value as KeyStore).get === 'function'
-      ? (value as KeyStore)
-      : createLocalKeySet(value as JWKS)
+    if (typeof (value as KeyStore).get === 'function') return value as KeyStore
+    const local = createLocalKeySet(value as JWKS)
+    built.push(local)
+    return local
   }
-  // Issuers that share a JWKS (Entra v1 and v2) share one store: one cache, one refresh.
-  const id = source.url ? source.url.href : `discovery:${source.issuer}:${source.discovery}`
-  const existing = stores.get(id)
-  if (existing) return existing
-  const storeOptions = {
+  const storeOptions: StoreOptions = {
     timeoutDuration: options.timeoutDuration,
     cooldownDuration: options.cooldownDuration,
     refreshInterval: options.refreshInterval,
@@ -270,20 +320,67 @@ function keyStoreFor(
     maxResponseSize: options.maxResponseSize,
     onEvent: options.onEvent,
     fetch: options.fetch,
+    allowInsecureRequests: source.allowInsecureRequests,
+  }
+  // Issuers that share a JWKS (Entra v1 and v2) share one store: one cache, one refresh, hence one set of
+  // store options. Issuers that ask for different ones would silently get the first one's: refused.
+  const id = source.url ? source.url.href : `discovery:${source.issuer}:${source.discovery}`
+  const existing = stores.get(id)
+  if (existing) {
+    checkSameStoreOptions(
+      existing,
+      storeOptions,
+      issuer,
+      where,
+      source.url?.href ?? `(discovered for ${source.issuer})`,
+    )
+    return existing.store
+  }
+  const defined: RemoteKeySetOptions = {
+    ...Object.fromEntries(Object.entries(storeOptions).filter(([, v]) => v !== undefined)),
     now,
   }
-  const defined = Object.fromEntries(Object.entries(storeOptions).filter(([, v]) => v !== undefined))
   const url = source.url ?? discoveredJwksUri(source.issuer, source.discovery === 'auto', defined)
   const store = createRemoteKeySet(url, defined)
-  stores.set(id, store)
+  stores.set(id, { store, options: storeOptions, issuer, where })
+  built.push(store)
   return store
 }
 
-function discoveredJwksUri(
-  issuer: string,
-  fallback: boolean,
-  options: { timeoutDuration?: number; fetch?: typeof fetch; maxResponseSize?: number },
-) {
+function checkSameStoreOptions(
+  first: SharedStore,
+  options: StoreOptions,
+  issuer: NormalizedIssuer,
+  where: string,
+  keySet: string,
+): void {
+  const defaults: Partial<Record<keyof StoreOptions, unknown>> = {
+    ...REMOTE_KEY_SET_DEFAULTS,
+    allowInsecureRequests: false,
+  }
+  for (const name of Object.keys(options) as (keyof StoreOptions)[]) {
+    const mine = options[name] ?? defaults[name]
+    const theirs = first.options[name] ?? defaults[name]
+    if (mine === theirs) continue
+    const show = (value: unknown) =>
+      typeof value === 'function' ? 'a function' : value === undefined ? 'nothing' : String(value)
+    const values =
+      typeof mine === 'function' && typeof theirs === 'function'
+        ? 'two different functions'
+        : `${show(theirs)} and ${show(mine)}`
+    throw new TypeError(
+      `${where ? `${where}.` : ''}${name}: issuers ${label(first.issuer)} and ${label(issuer)} share the key ` +
+        `set ${keySet}, so they share one key store with one ${name}; they ask for ${values}. Give both ` +
+        'the same value (a top-level option applies to every issuer)',
+    )
+  }
+}
+
+function label(issuer: NormalizedIssuer): string {
+  return JSON.stringify(issuer.issuers[0] ?? String(issuer.matcher))
+}
+
+function discoveredJwksUri(issuer: string, fallback: boolean, options: DiscoveryOptions) {
   const defaultUrl = new URL(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`)
   return async (): Promise<URL> => {
     try {

@@ -203,6 +203,20 @@ describe('WebCrypto fallback (no node:crypto)', () => {
     await expect(web.importVerificationKey(keys.ES384.jwk, 'ES256')).rejects.toThrow()
   })
 
+  it('offload goes through WebCrypto too, with the same answers', async () => {
+    const offload = web.openOffload()
+    try {
+      for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+        const handle = await web.importVerificationKey(keys[alg].jwk, alg)
+        const signature = signBytes(alg, keys[alg].privateKey, DATA)
+        expect(await offload.verify(alg, handle, DATA, signature)).toBe(true)
+        expect(await offload.verify(alg, handle, OTHER, signature)).toBe(false)
+      }
+    } finally {
+      offload.close()
+    }
+  })
+
   it('refuses DER-encoded ECDSA signatures', async () => {
     const handle = await web.importVerificationKey(keys.ES256.jwk, 'ES256')
     const raw = signBytes('ES256', keys.ES256.privateKey, DATA)

@@ -1,6 +1,6 @@
 /**
  * Fastify 5 apps for the HTTP benchmark: `GET /protected` with no auth, with the Gatehouse plugin (as in
- * examples/fastify/server.js), with fastify-jwt-jwks, or with the hand-written strict RS256 reference.
+ * examples/fastify/server.js; also with `cache: true` and with `offload: true`), with fastify-jwt-jwks, or with the hand-written strict RS256 reference.
  */
 import Fastify from 'fastify'
 import { ANONYMOUS_SUB, MESSAGE } from '../setups.js'
@@ -16,9 +16,11 @@ export async function createApp(setup, config) {
       app.get('/protected', async () => reply(ANONYMOUS_SUB))
       break
     case 'gatehouse':
-    case 'gatehouse-cache': {
+    case 'gatehouse-cache':
+    case 'gatehouse-offload': {
       const { gatehouse } = await import('gatehouse/fastify')
-      await app.register(gatehouse, gatehouseOptions(config, setup === 'gatehouse-cache'))
+      const options = gatehouseOptions(config, setup === 'gatehouse-cache', setup === 'gatehouse-offload')
+      await app.register(gatehouse, options)
       app.get('/protected', async (request) => reply(request.auth.claims.sub))
       break
     }
