@@ -1,7 +1,7 @@
 /**
  * Reporting: one markdown table (framework × setup, requests per second with unique tokens and with one
  * repeated token, each as a ratio to the same framework's no-auth server, the server's CPU time per
- * request and the share of the time it was busy), then the issue's targets ("Speed behind a real server") evaluated on it.
+ * request and the share of the time it was busy), then the speed targets evaluated on it.
  */
 
 export const MODES = ['unique', 'repeated']
@@ -72,7 +72,7 @@ export function resultTable(rows) {
 const verdict = (pass) => (pass ? 'PASS' : 'MISS')
 
 /**
- * The issue's targets per framework: with unique tokens each Gatehouse setup ahead of every peer (the
+ * The targets per framework: with unique tokens each Gatehouse setup ahead of every peer (the
  * reference verifier is not a peer); with a repeated token, Gatehouse with its cache at ≥ 0.85 × no auth.
  * Each is judged on requests per second (the target) and, as a cross-check that other load on the
  * machine cannot skew, on the server's CPU time per request. Returns `{ pass, line }[]`.

@@ -3,7 +3,7 @@
  * kinds from here; the server process (server.js) builds the app for one entry from apps/<framework>.js.
  *
  * kind: 'baseline' (the same route with no auth, the ratio's denominator), 'gatehouse', 'peer' (the
- * issue's targets compare against these) or 'reference' (a hand-written verifier, not a library).
+ * targets compare against these) or 'reference' (a hand-written verifier, not a library).
  */
 
 export const FRAMEWORKS = ['express', 'fastify', 'hono']
@@ -36,7 +36,7 @@ export const SETUPS = [
   { framework: 'hono', id: 'hono-jwk', label: 'hono/jwk (jwks_uri)', kind: 'peer' },
 ]
 
-/** The protected route's answer, as in the seeds (`GET /protected`). */
+/** The protected route's answer, as in AuthAction's samples (`GET /protected`). */
 export const MESSAGE = 'This is a protected message!'
 
 /** What the no-auth servers put in `sub`: nothing was verified, but the body keeps the same shape. */

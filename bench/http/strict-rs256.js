@@ -1,6 +1,6 @@
 /**
  * The reference on Fastify: a hand-written strict RS256 verifier, the kind an application writes when it
- * wants speed and no library (the issue quotes 5.8k rps for one). Keys are fetched once at start-up;
+ * wants speed and no library (about 5.8k rps has been reported for one). Keys are fetched once at start-up;
  * no rotation, no error details, no RFC 6750 challenge parameters. Not a peer: the targets ignore it.
  *
  * Checks: `alg` RS256, `kid` in the key set, the signature (RFC 7515 §5.2), exact `iss`, `aud` (string or

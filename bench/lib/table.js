@@ -1,6 +1,6 @@
 /**
  * Reporting: one markdown table per workload (contender × algorithm, median ops/s and the ratio to the
- * floor of the same cell), and the issue's targets evaluated against the measured figures.
+ * floor of the same cell), and the speed targets evaluated against the measured figures.
  */
 
 const WORKLOAD_TITLES = {
@@ -69,7 +69,7 @@ function shortfall(value, target) {
 }
 
 /**
- * The issue's targets ("Verification cache and speed"), evaluated on `results` (workload → alg → Map).
+ * The speed targets, evaluated on `results` (workload → alg → Map).
  * Returns `{ line, pass }[]`; cells that were not measured are skipped, and so is the concurrent target
  * when `clock` is 'cpu'.
  */
