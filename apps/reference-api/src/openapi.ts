@@ -95,14 +95,14 @@ export const openApiDocument = {
   paths: {
     '/public': {
       get: {
-        summary: 'Public message (AuthAction's Django sample)',
+        summary: 'Public message (AuthAction’s Django sample)',
         security: [],
         responses: { '200': message('This is a public message!') },
       },
     },
     '/protected': {
       get: {
-        summary: 'Protected message with the caller’s sub (AuthAction's Django sample)',
+        summary: 'Protected message with the caller’s sub (AuthAction’s Django sample)',
         security: bearer(),
         responses: {
           '200': {
@@ -119,7 +119,7 @@ export const openApiDocument = {
     },
     '/api/public': {
       get: {
-        summary: 'Public endpoint (Auth0's Django API sample)',
+        summary: 'Public endpoint (Auth0’s Django API sample)',
         security: [],
         responses: {
           '200': message("Hello from a public endpoint! You don't need to be authenticated to see this."),
@@ -128,7 +128,7 @@ export const openApiDocument = {
     },
     '/api/private': {
       get: {
-        summary: 'Private endpoint (Auth0's Django API sample)',
+        summary: 'Private endpoint (Auth0’s Django API sample)',
         security: bearer(),
         responses: {
           '200': message('Hello from a private endpoint! You need to be authenticated to see this.'),
@@ -138,7 +138,7 @@ export const openApiDocument = {
     },
     '/api/private-scoped': {
       get: {
-        summary: 'Private endpoint that needs read:messages (Auth0's Django API sample)',
+        summary: 'Private endpoint that needs read:messages (Auth0’s Django API sample)',
         security: bearer('read:messages'),
         responses: {
           '200': message(
@@ -258,7 +258,10 @@ export const openApiDocument = {
         properties: {
           id: { type: 'integer', minimum: 1 },
           sub: { type: 'string' },
-          username: { type: 'string', description: 'The `sub` with every `|` replaced by `.` (Auth0's Django API sample)' },
+          username: {
+            type: 'string',
+            description: 'The `sub` with every `|` replaced by `.` (Auth0’s Django API sample)',
+          },
           created_at: { type: 'string', format: 'date-time' },
         },
       },

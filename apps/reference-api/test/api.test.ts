@@ -134,13 +134,13 @@ function apiSuite(backend: Backend) {
       }
     })
 
-    it('answers /protected with the sub of a valid token (AuthAction's Django sample)', async () => {
+    it('answers /protected with the sub of a valid token (AuthAction’s Django sample)', async () => {
       const answer = await api.call('/protected', { token: alice })
       expect(answer.status).toBe(200)
       expect(answer.body).toEqual({ message: 'This is a protected message!', sub: ALICE })
     })
 
-    it('answers /api/private to any valid token and /api/private-scoped to read:messages only (Auth0's Django API sample)', async () => {
+    it('answers /api/private to any valid token and /api/private-scoped to read:messages only (Auth0’s Django API sample)', async () => {
       expect((await api.call('/api/private', { token: plain })).body).toEqual({
         message: 'Hello from a private endpoint! You need to be authenticated to see this.',
       })

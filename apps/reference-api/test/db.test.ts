@@ -108,7 +108,7 @@ function databaseSuite(backend: () => Backend) {
     expect(await rowCount(db, messages, eq(messages.owner, 'auth0|migrate'))).toBe(1)
   })
 
-  it('derives the username from sub by replacing every | with . (Auth0's Django API sample)', async () => {
+  it('derives the username from sub by replacing every | with . (Auth0’s Django API sample)', async () => {
     const user = await getOrCreateUser(db, 'auth0|123')
     expect(user.username).toBe('auth0.123')
     expect(user.sub).toBe('auth0|123')
