@@ -12,6 +12,7 @@ import type { Trust } from '../../src/core/verify.js'
 import { createVerifier } from '../../src/core/verify.js'
 import {
   AUDIENCE,
+  codeOf,
   ISSUER,
   jwksOf,
   mint,
@@ -20,16 +21,6 @@ import {
   TestKeyStore,
   testKey,
 } from '../helpers/tokens.js'
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (!(error instanceof GatehouseError)) throw error
-    return error.code
-  }
-}
 
 let rsa: TestKey
 let other: TestKey

@@ -21,6 +21,7 @@ import {
   AUDIENCE,
   b64url,
   claims,
+  codeOf,
   ISSUER,
   jwksOf,
   mint,
@@ -37,16 +38,6 @@ import {
 } from '../helpers/tokens.js'
 
 /** 'OK' or the GatehouseError code; anything else thrown fails the test. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (!(error instanceof GatehouseError)) throw error
-    return error.code
-  }
-}
-
 const keys = {} as Record<Algorithm, TestKey>
 let rsa: TestKey
 let rsa2: TestKey

@@ -13,6 +13,7 @@
  */
 import { constants, createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { GatehouseError } from '../../src/core/errors.js'
 import { createLocalKeySet } from '../../src/core/jwks/local.js'
 import type { VerifierOptions } from '../../src/core/options.js'
 import type {
@@ -170,6 +171,17 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error
   }
   throw new Error('expected a rejection, but the promise resolved')
+}
+
+/** 'OK' when the promise resolves, else the GatehouseError's code (any other error fails the test). */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+    return 'OK'
+  } catch (error) {
+    if (!(error instanceof GatehouseError)) throw error
+    return error.code
+  }
 }
 
 /** Split a compact token into its three segments. */

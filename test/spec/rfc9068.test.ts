@@ -5,13 +5,13 @@
  * and may omit `application/` (RFC 7515 §4.1.9).
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { GatehouseError } from '../../src/core/errors.js'
 import { createGate } from '../../src/core/gate.js'
 import type { VerifierOptions } from '../../src/core/options.js'
 import { createVerifier } from '../../src/core/verify.js'
 import {
   AUDIENCE,
   claims,
+  codeOf,
   ISSUER,
   jwksOf,
   mint,
@@ -27,16 +27,6 @@ let key: TestKey
 beforeAll(async () => {
   key = await testKey('ES256')
 })
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (!(error instanceof GatehouseError)) throw error
-    return error.code
-  }
-}
 
 describe('RFC 9068 §2.1 / §4: typ at+jwt (strict mode)', () => {
   it.each<[string, string | undefined, string]>([

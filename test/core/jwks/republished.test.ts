@@ -9,7 +9,7 @@ import { GatehouseError } from '../../../src/core/errors.js'
 import type { JWK, KeyStoreEvent } from '../../../src/core/types.js'
 import { createVerifier, type Verifier } from '../../../src/core/verify.js'
 import { type JwksServer, startJwksServer } from '../../helpers/jwks-server.js'
-import { AUDIENCE, ISSUER, mint, NOW, type TestKey, testKey } from '../../helpers/tokens.js'
+import { AUDIENCE, codeOf, ISSUER, mint, NOW, type TestKey, testKey } from '../../helpers/tokens.js'
 
 const PATH = '/jwks.json'
 let signer: TestKey
@@ -41,17 +41,6 @@ function verifierOn(server: JwksServer, cache: boolean, events: KeyStoreEvent[] 
   })
   cleanup.push(() => verifier.close())
   return verifier
-}
-
-/** 'OK' or the GatehouseError code. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'OK'
-  } catch (error) {
-    if (!(error instanceof GatehouseError)) throw error
-    return error.code
-  }
 }
 
 /** What the synchronous path says: 'OK', 'LATER' (only `verify` can answer) or the error code. */
