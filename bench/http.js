@@ -252,7 +252,7 @@ async function main() {
           '',
         ]
       : []),
-    '### Targets (issue "Speed behind a real server")',
+    '### Targets (speed behind a real server)',
     '',
     ...(targets.length ? targetLines(targets) : ['- (not evaluated: baseline, gatehouse or peers left out)']),
     '',

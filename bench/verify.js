@@ -246,7 +246,7 @@ async function main() {
       '',
     )
   }
-  out.push('### Targets (issue "Verification cache and speed")', '')
+  out.push('### Targets (verification cache and speed)', '')
   out.push(
     ...(targets.length ? targetLines(targets) : ['- (not evaluated: gatehouse or floor left out)']),
     '',
