@@ -68,8 +68,9 @@ function decodeJsonObject(segment: string, part: 'header' | 'payload'): Record<s
   try {
     text = utf8.decode(bytes)
     value = JSON.parse(text)
-  } catch (cause) {
-    throw malformed(`Token ${part} is not UTF-8 JSON`, cause)
+  } catch (error) {
+    // Not the parser's message: it quotes the decoded text, which would reach logs through `cause`.
+    throw malformed(`Token ${part} is not UTF-8 JSON`, { part, reason: (error as Error).name })
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw malformed(`Token ${part} is not a JSON object`)

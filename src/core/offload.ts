@@ -211,8 +211,9 @@ class Lane<K extends object> {
       stdout: false,
       stderr: false,
     })
-    this.worker.unref()
+    // Listen before unref(): on Node 20 a 'message' listener added later refs the worker's port again.
     this.worker.on('message', () => this.onPing())
+    this.worker.unref()
     this.worker.once('error', () => {}) // handled on 'exit'
     this.worker.once('exit', () => this.fail())
   }

@@ -89,6 +89,8 @@ type RouteErrorHandler = (
   reply: FastifyReply,
 ) => unknown
 const RENDERS = Symbol('gatehouse:renders')
+/** Marks the config of a route the plugin saw being added (and gave its error handler). */
+const SEEN = Symbol('gatehouse:seen')
 
 /** A route's error handler that renders GatehouseErrors, and leaves the rest to `own` or to the app's. */
 function routeErrorHandler(own: RouteErrorHandler | undefined): RouteErrorHandler {
@@ -123,13 +125,32 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
     // A route-level handler, not setErrorHandler: the app's error handler is the app's to set.
     if (errorHandler) {
       route.errorHandler = routeErrorHandler(route.errorHandler as RouteErrorHandler | undefined) as never
+      route.config = { ...route.config, [SEEN]: true } as typeof route.config
     }
   })
+  // A route added before the plugin finished loading (`app.register(...)` not awaited) never passed the
+  // onRoute hook above: it is protected, but GatehouseErrors its handler throws reach the app's error
+  // handler without a challenge. Said once per route, in the log.
+  const unseen = new Set<string>()
+  function warnUnseen(request: FastifyRequest): void {
+    const route = `${request.method} ${request.routeOptions.url}`
+    if (unseen.has(route)) return
+    unseen.add(route)
+    request.log.warn(
+      `gatehouse: ${route} was added before the plugin finished loading, so errors its handler throws ` +
+        'are not rendered with a WWW-Authenticate challenge: `await app.register(gatehouse, …)` before adding routes',
+    )
+  }
   // Callback style, not async: a request whose token needs no I/O (cached, or its key loaded) is answered
   // in the same tick, without a promise per request (measured by bench:http).
   fastify.addHook('onRequest', (request, reply, done) => {
     // Unknown URLs answer 404 as they would without Gatehouse (as in Express and Django).
-    const configured = request.is404 ? false : request.routeOptions.config.auth
+    const config = request.is404
+      ? undefined
+      : (request.routeOptions.config as unknown as Record<PropertyKey, unknown>)
+    if (errorHandler && config !== undefined && config[SEEN] !== true) warnUnseen(request)
+    const configured =
+      config === undefined ? false : (config.auth as AccessRule | CompiledRule | false | undefined)
     const rule = configured === undefined ? fallback : configured === false ? undefined : configured
     if (rule === undefined) {
       done()

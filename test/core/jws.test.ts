@@ -296,3 +296,24 @@ describe('deepFreeze', () => {
     expect(Object.isFrozen(value.a[0]?.b)).toBe(true)
   })
 })
+
+describe('parseCompactJWS: what a refusal carries', () => {
+  it.each(['header', 'payload'] as const)(
+    'a %s that is not JSON: the cause names the part, never its text',
+    (part) => {
+      const junk = b64url('SECRET-not-json')
+      const good = b64url({ alg: 'RS256' })
+      const token = part === 'header' ? `${junk}.${good}.c2ln` : `${good}.${junk}.c2ln`
+      let caught: unknown
+      try {
+        parseCompactJWS(token, 16_384)
+      } catch (error) {
+        caught = error
+      }
+      expect(caught).toBeInstanceOf(GatehouseError)
+      expect((caught as GatehouseError).code).toBe('ERR_JWT_MALFORMED')
+      expect((caught as GatehouseError).cause).toEqual({ part, reason: 'SyntaxError' })
+      expect(JSON.stringify((caught as GatehouseError).cause)).not.toContain('SECRET')
+    },
+  )
+})

@@ -191,6 +191,15 @@ describe('lifecycle', () => {
     expect(stdout.trim().split('\n')).toEqual(['offloaded', 'answer true', 'inline true'])
     expect(Date.now() - started).toBeLessThan(30_000)
   }, 45_000)
+
+  it('never keeps a process alive with idle workers that never took a check', async () => {
+    const script = fileURLToPath(new URL('../fixtures/offload-idle-exit.ts', import.meta.url))
+    // The first check is answered inline while the workers start; they then sit idle, unreferenced.
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', script], {
+      timeout: 30_000,
+    })
+    expect(stdout.trim().split('\n')).toEqual(['started inline', 'idle'])
+  }, 45_000)
 })
 
 describe('createVerifier({ offload: true }) answers as the synchronous verifier does', () => {

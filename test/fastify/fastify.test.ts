@@ -272,6 +272,26 @@ describe('errors', () => {
     },
   )
 
+  it('says once in the log when a route was added before the plugin finished loading', async () => {
+    const warnings: string[] = []
+    const stream = { write: (line: string) => void warnings.push(JSON.parse(line).msg) }
+    const late = Fastify({ logger: { level: 'warn', stream } })
+    void late.register(gatehouse, options) // not awaited: the route below misses the plugin's onRoute hook
+    late.get('/late', async (request) => ({ sub: authOf(request).claims.sub }))
+    const early = Fastify({ logger: { level: 'warn', stream } })
+    await early.register(gatehouse, options)
+    early.get('/early', async (request) => ({ sub: authOf(request).claims.sub }))
+    const getLate = await listen(late)
+    const getEarly = await listen(early)
+    const token = await issuer.mint({}, { sub: 'alice' })
+    expect(await getLate('/late', { token })).toMatchObject({ status: 200 })
+    expect(await getLate('/late', { token })).toMatchObject({ status: 200 })
+    expect(await getEarly('/early', { token })).toMatchObject({ status: 200 })
+    expect(warnings).toEqual([
+      expect.stringMatching(/^gatehouse: GET \/late was added before the plugin finished loading/),
+    ])
+  })
+
   it('a route’s own errorHandler gets every error but the GatehouseErrors', async () => {
     const app = Fastify()
     await app.register(gatehouse, options)
