@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (from Debian packages) and starts a local PostgreSQL server for the reference API's tests
-# (issue 3, "CI runs the reference API's tests against both"), then prints the DATABASE_URL to use.
+# (they run against both PGlite and PostgreSQL), then prints the DATABASE_URL to use.
 #
 # Usage (as root, Debian 12):
 #   eval "$(.ci/postgres.sh)"            # the last line on stdout is `export DATABASE_URL=...`
