@@ -135,6 +135,14 @@ function list(value: string): string[] {
   return value.split(/[\s,]+/).filter(Boolean)
 }
 
+/** A switch: `1`/`true` on, `0`/`false` off, any case. */
+function flag(variable: string, value: string): boolean {
+  const word = value.trim().toLowerCase()
+  if (word === '1' || word === 'true') return true
+  if (word === '0' || word === 'false') return false
+  return bad(variable, '1, true, 0 or false', value)
+}
+
 function seconds(variable: string, value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value.trim())) bad(variable, 'a non-negative number of seconds', value)
   return Number(value)
@@ -219,12 +227,8 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   if (jwksUrl !== undefined) delete options.discovery
 
   const insecure = get('GATEHOUSE_ALLOW_INSECURE_REQUESTS')
-  if (insecure !== undefined) {
-    const value = insecure.toLowerCase()
-    if (value === '1' || value === 'true') options.allowInsecureRequests = true
-    else if (value === '0' || value === 'false') options.allowInsecureRequests = false
-    else bad('GATEHOUSE_ALLOW_INSECURE_REQUESTS', '1, true, 0 or false', insecure)
-  }
+  if (insecure !== undefined)
+    options.allowInsecureRequests = flag('GATEHOUSE_ALLOW_INSECURE_REQUESTS', insecure)
 
   const algorithms = get('GATEHOUSE_ALGORITHMS')
   if (algorithms !== undefined) {
@@ -244,12 +248,7 @@ export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   const typ = get('GATEHOUSE_TYP')
   if (typ !== undefined) options.typ = typ
   const strict = get('GATEHOUSE_STRICT')
-  if (strict !== undefined) {
-    const value = strict.toLowerCase()
-    if (value === '1' || value === 'true') options.strict = true
-    else if (value === '0' || value === 'false') options.strict = false
-    else bad('GATEHOUSE_STRICT', '1, true, 0 or false', strict)
-  }
+  if (strict !== undefined) options.strict = flag('GATEHOUSE_STRICT', strict)
   const required = get('GATEHOUSE_REQUIRED_CLAIMS')
   if (required !== undefined) options.requiredClaims = list(required)
 
