@@ -3,8 +3,8 @@
  * by the same `optionsFromEnv` the applications use, so the CLI can never understand a variable
  * differently from the API it is debugging.
  */
-import { optionsFromEnv } from '../core/env.js'
-import type { VerifierOptions } from '../core/options.js'
+import { optionsFromEnv } from '../core/config/env.js'
+import type { VerifierOptions } from '../core/config/options.js'
 import { integer } from './args.js'
 import { UsageError } from './context.js'
 import { refusedReason, transportOf } from './transport.js'

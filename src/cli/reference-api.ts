@@ -3,7 +3,7 @@
  * it at run time when it is installed beside it (this repository, or `npm i @gatehouse/reference-api`).
  * The specifier is a variable so that building the library does not depend on building the app.
  */
-import type { VerifierOptions } from '../core/options.js'
+import type { VerifierOptions } from '../core/config/options.js'
 
 export interface ReferenceApiOptions {
   /** Default 8000. */

@@ -4,7 +4,7 @@
  * never a token or a secret: commands put neither in their errors).
  */
 import { readFileSync } from 'node:fs'
-import { warnUnknownEnv } from '../core/env.js'
+import { warnUnknownEnv } from '../core/config/env.js'
 import { type CliContext, EXIT, UsageError } from './context.js'
 import { commands } from './registry.js'
 

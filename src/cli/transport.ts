@@ -1,11 +1,12 @@
 /**
- * Whether `doctor` and `inspect` may fetch from a URL, decided by the core's own rule (src/core/loopback.ts)
+ * Whether `doctor` and `inspect` may fetch from a URL, decided by the core's own rule (src/core/lib/loopback.ts)
  * so that the CLI and the API cannot disagree: https; plain http on a loopback host; plain http anywhere
  * else only with `allowInsecureRequests` (GATEHOUSE_ALLOW_INSECURE_REQUESTS=1, --allow-insecure-requests).
  * Also the words both commands print about it.
  */
-import { isAllowedUrl, isSecureOrLoopback } from '../core/loopback.js'
-import type { VerifierOptions } from '../core/options.js'
+
+import type { VerifierOptions } from '../core/config/options.js'
+import { isAllowedUrl, isSecureOrLoopback } from '../core/lib/loopback.js'
 
 /**
  * `protected`: https, or http to a loopback host (the traffic never leaves the machine).

@@ -13,11 +13,11 @@
  * ```
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
-import { type ErrorResponse, errorResponse } from '../core/challenge.js'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
+import * as policy from '../core/authz/index.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
-import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
-import * as policy from '../core/policy/index.js'
+import { type ErrorResponse, errorResponse } from '../core/http/challenge.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { headersOf } from '../node/headers.js'
 

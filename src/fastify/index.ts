@@ -27,10 +27,10 @@ import type {
   preHandlerAsyncHookHandler,
 } from 'fastify'
 import fp from 'fastify-plugin'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
+import * as policy from '../core/authz/index.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
-import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
-import * as policy from '../core/policy/index.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { headersOf } from '../node/headers.js'
 

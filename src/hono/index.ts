@@ -1,18 +1,18 @@
 /**
  * Hono 4 middleware. It translates only: the request's method, headers and URL go to the gate, and a
  * GatehouseError comes back as the gate's response (status, `WWW-Authenticate`, JSON body). Every
- * decision is the gate's (src/core/gate.ts).
+ * decision is the gate's (src/core/http/gate.ts).
  *
  * What it does NOT do: read a token from a form body (Hono parses bodies lazily and asynchronously; a
  * gate with `tokenLocations: ['body']` finds none here), or catch the application's own errors (the
  * principal hook's errors reach `app.onError` unchanged).
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
-import { errorResponse } from '../core/challenge.js'
+import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
+import * as policy from '../core/authz/index.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
-import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/gate.js'
-import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/policy/index.js'
-import * as policy from '../core/policy/index.js'
+import { errorResponse } from '../core/http/challenge.js'
+import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { headersOf } from '../node/headers.js'
 

@@ -9,8 +9,8 @@ import {
   type ExecutionContext,
   SetMetadata,
 } from '@nestjs/common'
-import type { AuthContext, Match, AccessRule as Rule } from '../core/policy/index.js'
-import * as policy from '../core/policy/index.js'
+import type { AuthContext, Match, AccessRule as Rule } from '../core/authz/index.js'
+import * as policy from '../core/authz/index.js'
 
 /** Injection token of the module's gate: `constructor(@Inject(GATEHOUSE_GATE) gate: Gate)`. */
 export const GATEHOUSE_GATE: unique symbol = Symbol('gatehouse:gate')

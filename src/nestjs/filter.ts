@@ -8,7 +8,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Inject } from '@nestjs/common'
 import { HttpAdapterHost } from '@nestjs/core'
 import { GatehouseError } from '../core/errors.js'
-import type { Gate } from '../core/gate.js'
+import type { Gate } from '../core/http/gate.js'
 import { GATEHOUSE_GATE } from './decorators.js'
 
 @Catch(GatehouseError)

@@ -19,10 +19,10 @@
 import type { IncomingMessage } from 'node:http'
 import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common'
 import { HttpAdapterHost, Reflector } from '@nestjs/core'
-import type { ErrorBody } from '../core/challenge.js'
+import { type AccessRule, type AuthContext, type CompiledRule, compileRule } from '../core/authz/index.js'
 import { type GatehouseError, isGatehouseError } from '../core/errors.js'
-import type { Gate } from '../core/gate.js'
-import { type AccessRule, type AuthContext, type CompiledRule, compileRule } from '../core/policy/index.js'
+import type { ErrorBody } from '../core/http/challenge.js'
+import type { Gate } from '../core/http/gate.js'
 import { headersOf } from '../node/headers.js'
 import { GATEHOUSE_GATE, METADATA } from './decorators.js'
 

@@ -24,7 +24,7 @@ import {
   MetadataScanner,
   Reflector,
 } from '@nestjs/core'
-import { createGate, type Gate, type GateOptions } from '../core/gate.js'
+import { createGate, type Gate, type GateOptions } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { GATEHOUSE_GATE } from './decorators.js'
 import { GatehouseExceptionFilter } from './filter.js'

@@ -9,7 +9,7 @@
  * core every value that was sent.
  */
 import type { IncomingMessage } from 'node:http'
-import type { HeaderSource } from '../core/bearer.js'
+import type { HeaderSource } from '../core/http/bearer.js'
 
 /**
  * `req.headers`, except that a repeated `Authorization` header keeps all its values, joined with `", "` as

@@ -13,9 +13,9 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AccessRule, AuthContext, CompiledRule } from '../core/authz/index.js'
 import { type GatehouseError, isGatehouseError } from '../core/errors.js'
-import type { Gate } from '../core/gate.js'
-import type { AccessRule, AuthContext, CompiledRule } from '../core/policy/index.js'
+import type { Gate } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { headersOf } from './headers.js'
 

@@ -2,10 +2,11 @@
  * Web `Request` → `Response` wrapper, for runtimes built on the Fetch API (Bun, Deno, Workers-style,
  * Node's own Request). It translates only; every decision is the gate's.
  */
+
+import type { AccessRule, AuthContext, CompiledRule } from '../core/authz/index.js'
 import type { GatehouseError } from '../core/errors.js'
 import { isGatehouseError } from '../core/errors.js'
-import type { Gate } from '../core/gate.js'
-import type { AccessRule, AuthContext, CompiledRule } from '../core/policy/index.js'
+import type { Gate } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 
 export type WebHandler<P, C extends JWTClaims> = (

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createVerifier } from '../../src/core/verify.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { assertBuilt, type Running, runCli, startCli } from './run-cli.js'
 
 let dir: string

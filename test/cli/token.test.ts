@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GatehouseError } from '../../src/core/errors.js'
-import { createVerifier, type Verifier } from '../../src/core/verify.js'
+import { createVerifier, type Verifier } from '../../src/core/verify/verifier.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import { assertBuilt, runCli } from './run-cli.js'
 

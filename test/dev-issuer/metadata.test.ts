@@ -3,7 +3,7 @@
  * each other and with where the server really listens, and readable by Gatehouse's own discovery.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { discover } from '../../src/core/discovery.js'
+import { discover } from '../../src/core/keys/discovery.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 let issuer: DevIssuer

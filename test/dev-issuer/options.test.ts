@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { decodeProtectedHeader } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GatehouseError } from '../../src/core/errors.js'
-import { createVerifier, type Verifier } from '../../src/core/verify.js'
+import { createVerifier, type Verifier } from '../../src/core/verify/verifier.js'
 import { type DevIssuer, isLoopbackHost, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 describe('options', () => {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createVerifier } from '../../src/core/verify.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { startDevIssuer } from '../../src/dev-issuer/index.js'
 
 let dir: string

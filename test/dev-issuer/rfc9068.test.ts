@@ -4,7 +4,7 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createVerifier } from '../../src/core/verify.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { type DevAlgorithm, type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 async function fetchToken(

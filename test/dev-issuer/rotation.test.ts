@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
-import { createVerifier } from '../../src/core/verify.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import { KeyRing } from '../../src/dev-issuer/keys.js'
 

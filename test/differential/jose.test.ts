@@ -19,10 +19,10 @@
 import fc from 'fast-check'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { isCanonicalBase64url } from '../../src/core/base64url.js'
 import { GatehouseError } from '../../src/core/errors.js'
+import { isCanonicalBase64url } from '../../src/core/lib/base64url.js'
 import type { Algorithm } from '../../src/core/types.js'
-import type { Verifier } from '../../src/core/verify.js'
+import type { Verifier } from '../../src/core/verify/verifier.js'
 import { AUDIENCE, ISSUER, jwksOf, NOW, sign, type TestKey, testKey, verifierFor } from '../helpers/tokens.js'
 
 const ALGS: Algorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA']

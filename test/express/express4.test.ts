@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net'
 // @ts-expect-error: the npm alias express4 (express@4) shares Express 5's types at most
 import express4 from 'express4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGate, type Gate } from '../../src/core/gate.js'
-import { assertOwner } from '../../src/core/policy/index.js'
+import { assertOwner } from '../../src/core/authz/index.js'
+import { createGate, type Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import { auth, errorHandler, requireScopes } from '../../src/express/index.js'
 

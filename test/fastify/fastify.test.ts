@@ -5,9 +5,9 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { type AuthContext, assertOwner } from '../../src/core/authz/index.js'
 import { GatehouseError } from '../../src/core/errors.js'
-import { createGate, type Gate } from '../../src/core/gate.js'
-import { type AuthContext, assertOwner } from '../../src/core/policy/index.js'
+import { createGate, type Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import gatehouseDefault, {
   authOf,

@@ -13,9 +13,9 @@
  */
 import { constants, createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import type { VerifierOptions } from '../../src/core/config/options.js'
 import { GatehouseError } from '../../src/core/errors.js'
-import { createLocalKeySet } from '../../src/core/jwks/local.js'
-import type { VerifierOptions } from '../../src/core/options.js'
+import { createLocalKeySet } from '../../src/core/keys/local.js'
 import type {
   Algorithm,
   JWK,
@@ -25,7 +25,7 @@ import type {
   ProtectedHeader,
   VerificationKey,
 } from '../../src/core/types.js'
-import { createVerifier, type Verifier } from '../../src/core/verify.js'
+import { createVerifier, type Verifier } from '../../src/core/verify/verifier.js'
 
 export const ISSUER = 'https://issuer.example.com/'
 export const AUDIENCE = 'https://api.example.com'

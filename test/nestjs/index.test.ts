@@ -16,8 +16,8 @@ import {
 } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Gate } from '../../src/core/gate.js'
-import { type AuthContext, assertOwner } from '../../src/core/policy/index.js'
+import { type AuthContext, assertOwner } from '../../src/core/authz/index.js'
+import type { Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import {
   AccessRule,

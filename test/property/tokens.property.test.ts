@@ -8,9 +8,9 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
-import { MAX_JSON_DEPTH } from '../../src/core/jws.js'
 import type { Algorithm } from '../../src/core/types.js'
-import type { Verifier } from '../../src/core/verify.js'
+import { MAX_JSON_DEPTH } from '../../src/core/verify/jws.js'
+import type { Verifier } from '../../src/core/verify/verifier.js'
 import { b64url, claims, mint, parts, sign, type TestKey, testKey, verifierFor } from '../helpers/tokens.js'
 
 const ALGS: Algorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA']

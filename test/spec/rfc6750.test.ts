@@ -12,16 +12,16 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeCode, type ErrorCode, errorCodes, GatehouseError } from '../../src/core/errors.js'
 import {
   type BearerRequest,
   extractBearer,
   parseAuthorization,
   type TokenLocation,
-} from '../../src/core/bearer.js'
-import { errorResponse, formatChallenge } from '../../src/core/challenge.js'
-import { describeCode, type ErrorCode, errorCodes, GatehouseError } from '../../src/core/errors.js'
-import { createGate, type GateOptions } from '../../src/core/gate.js'
-import { createVerifier } from '../../src/core/verify.js'
+} from '../../src/core/http/bearer.js'
+import { errorResponse, formatChallenge } from '../../src/core/http/challenge.js'
+import { createGate, type GateOptions } from '../../src/core/http/gate.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { auth as expressAuth } from '../../src/express/index.js'
 import { createNodeHandler } from '../../src/node/index.js'
 import { AUDIENCE, ISSUER, jwksOf, mint, NOW, type TestKey, testKey } from '../helpers/tokens.js'

@@ -9,13 +9,13 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { decodeBase64url } from '../../src/core/base64url.js'
-import { verifyAsync, verifySync } from '../../src/core/crypto.js'
+import { verifyAsync, verifySync } from '../../src/core/crypto/signature.js'
 import { GatehouseError } from '../../src/core/errors.js'
-import { KeySet } from '../../src/core/jwks/key-set.js'
-import { parseCompactJWS } from '../../src/core/jws.js'
+import { KeySet } from '../../src/core/keys/key-set.js'
+import { decodeBase64url } from '../../src/core/lib/base64url.js'
 import type { Algorithm, JWK } from '../../src/core/types.js'
-import { createVerifier } from '../../src/core/verify.js'
+import { parseCompactJWS } from '../../src/core/verify/jws.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 
 interface Example {
   source: string

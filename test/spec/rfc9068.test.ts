@@ -5,9 +5,9 @@
  * and may omit `application/` (RFC 7515 §4.1.9).
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createGate } from '../../src/core/gate.js'
-import type { VerifierOptions } from '../../src/core/options.js'
-import { createVerifier } from '../../src/core/verify.js'
+import type { VerifierOptions } from '../../src/core/config/options.js'
+import { createGate } from '../../src/core/http/gate.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import {
   AUDIENCE,
   claims,

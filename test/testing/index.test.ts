@@ -6,7 +6,7 @@ import { createLocalJWKSet, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
 import type { GatehouseError } from '../../src/core/errors.js'
 import { ALL_ALGORITHMS, type Algorithm } from '../../src/core/types.js'
-import { createVerifier } from '../../src/core/verify.js'
+import { createVerifier } from '../../src/core/verify/verifier.js'
 import { createTestKeys, mintToken, startDevIssuer } from '../../src/testing/index.js'
 
 const ISS = 'https://issuer.test'

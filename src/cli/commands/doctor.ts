@@ -3,13 +3,14 @@
  * and, on ✗, what to do. The fetches and key imports are the core's own (fetchJson, KeySet), and the last
  * step starts a real verifier with the configuration, so doctor and the API cannot disagree.
  */
-import { discoveryUrls } from '../../core/discovery.js'
+
+import type { VerifierOptions } from '../../core/config/options.js'
 import type { ErrorCode } from '../../core/errors.js'
-import { checkFetchOptions, fetchJson } from '../../core/jwks/fetch-json.js'
-import { KeySet } from '../../core/jwks/key-set.js'
-import type { VerifierOptions } from '../../core/options.js'
+import { discoveryUrls } from '../../core/keys/discovery.js'
+import { checkFetchOptions, fetchJson } from '../../core/keys/fetch-json.js'
+import { KeySet } from '../../core/keys/key-set.js'
 import { ALL_ALGORITHMS, type Algorithm } from '../../core/types.js'
-import { createVerifier } from '../../core/verify.js'
+import { createVerifier } from '../../core/verify/verifier.js'
 import { parse } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, type Config, InsecureUrlError, readConfig } from '../config.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'

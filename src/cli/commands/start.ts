@@ -3,7 +3,7 @@
  * reference API alone, trusting the issuer from GATEHOUSE_* variables.
  */
 import { resolve } from 'node:path'
-import { hasEnvConfig, optionsFromEnv } from '../../core/env.js'
+import { hasEnvConfig, optionsFromEnv } from '../../core/config/env.js'
 import { parse } from '../args.js'
 import { type Command, EXIT, UsageError } from '../context.js'
 import { loadReferenceApi } from '../reference-api.js'

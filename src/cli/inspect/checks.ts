@@ -10,12 +10,12 @@
  * Relaxed runs reuse the key store the configured verifier built, so a token's own `iss` never makes the
  * CLI fetch keys from a URL the token chose.
  */
-import { createClaimsReader } from '../../core/claims-reader.js'
+import { createClaimsReader } from '../../core/authz/claims-reader.js'
+import { compileRule } from '../../core/authz/index.js'
+import type { VerifierOptions } from '../../core/config/options.js'
 import { GatehouseError } from '../../core/errors.js'
-import type { VerifierOptions } from '../../core/options.js'
-import { compileRule } from '../../core/policy/index.js'
 import { ALL_ALGORITHMS, type Algorithm, type VerifiedToken } from '../../core/types.js'
-import { createVerifier, type Verifier } from '../../core/verify.js'
+import { createVerifier, type Verifier } from '../../core/verify/verifier.js'
 import { type CheckStatus, describeTime, show } from '../format.js'
 import { CHECK_ORDER, type CheckId, checkOf, type ExplainContext, explainFailure, LABELS } from './explain.js'
 

@@ -8,7 +8,7 @@ import { ALL_ALGORITHMS, type Algorithm } from '../../core/types.js'
 import { describeTime, relativeTime, show } from '../format.js'
 import { explainNetworkError } from '../net-errors.js'
 
-/** The checks, in the order the verifier runs them (src/core/verify.ts module comment), then policy. */
+/** The checks, in the order the verifier runs them (src/core/verify/verifier.ts module comment), then policy. */
 export const CHECK_ORDER = [
   'format',
   'iss',

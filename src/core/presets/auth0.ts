@@ -16,7 +16,7 @@
  * ID-token signals: `nonce`, `at_hash`/`c_hash`, `aud` = one of `clientIds`. Auth0's RFC 9068 profile
  * sets `typ: at+jwt`; then pass `typ: 'at+jwt'` to the verifier for the strictest check.
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import {
   algorithms,
   allOf,

@@ -10,7 +10,7 @@
  * ID-token signals: `nonce`, `at_hash`, `aud` = one of `clientIds` (AuthAction ID tokens are audienced
  * to the application's client id, access tokens to the API's identifier).
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import {
   algorithms,
   allOf,

@@ -12,9 +12,9 @@
  *
  * ID-token signals: `token_use` (checked first, always present), `at_hash`, `nonce`, `aud` = a client id.
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
+import { idTokenGuard } from '../authz/token-guard.js'
 import { GatehouseError } from '../errors.js'
-import { idTokenGuard } from '../token-guard.js'
 import type { JWTClaims } from '../types.js'
 import {
   algorithms,

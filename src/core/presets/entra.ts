@@ -25,9 +25,9 @@
  * `c_hash`; `aud` = one of `clientIds`. Not supported: national clouds, Entra External ID / B2C
  * (other issuer hosts): use `generic`.
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
+import type { IssuerMatcher } from '../config/options.js'
 import { GatehouseError } from '../errors.js'
-import type { IssuerMatcher } from '../options.js'
 import type { JWTClaims } from '../types.js'
 import {
   algorithms,

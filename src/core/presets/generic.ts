@@ -7,9 +7,9 @@
  * ID-token signals: `nonce`, `at_hash`/`c_hash`/`s_hash`, a `typ` header other than JWT/at+jwt (or `typ`
  * if given), Cognito's `token_use`, Keycloak's `typ` claim, and `aud` = one of `clientIds`.
  */
-import { DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
-import type { IssuerMatcher } from '../options.js'
-import { idTokenGuard } from '../token-guard.js'
+import { DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
+import { idTokenGuard } from '../authz/token-guard.js'
+import type { IssuerMatcher } from '../config/options.js'
 import {
   algorithms,
   allOf,

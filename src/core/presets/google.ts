@@ -16,7 +16,7 @@
  * stable numeric `sub`), `hostedDomains` (the Workspace `hd` claim) or an explicit `allowAnyAccount: true`.
  * A caller matching any one list passes. There are no scopes or roles in these tokens.
  */
-import { DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import { GatehouseError } from '../errors.js'
 import type { JWTClaims } from '../types.js'
 import {

@@ -22,7 +22,7 @@
  * A development container at `http://keycloak:8080` needs `allowInsecureRequests: true`: plain http is
  * otherwise accepted on loopback hosts only.
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import { GatehouseError } from '../errors.js'
 import type { JWTClaims } from '../types.js'
 import {

@@ -13,7 +13,7 @@
  * ID-token signals: `nonce`, `at_hash`, `aud` = one of `clientIds` (Okta ID tokens are audienced to the
  * client id, access tokens carry it in `cid`).
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import {
   algorithms,
   allOf,

@@ -2,10 +2,10 @@
  * What every preset shares: the result type, input validation (TypeErrors naming the option), and the
  * composition of `validate` hooks. Private to the presets folder.
  */
-import { type ClaimMapping, createClaimsReader } from '../claims-reader.js'
+import { type ClaimMapping, createClaimsReader } from '../authz/claims-reader.js'
+import { idTokenGuard } from '../authz/token-guard.js'
+import { type IssuerOptions, parseHttpUrl } from '../config/options.js'
 import { GatehouseError } from '../errors.js'
-import { type IssuerOptions, parseHttpUrl } from '../options.js'
-import { idTokenGuard } from '../token-guard.js'
 import type { Algorithm, JWTClaims, ProtectedHeader } from '../types.js'
 
 type Validate = (claims: JWTClaims, header: ProtectedHeader) => void

@@ -16,7 +16,7 @@
  * ID-token signals: `nonce`, `at_hash`, `c_hash`. `aud` cannot tell them apart (both carry the client
  * ids), so `clientIds` is not offered; consider `typ` if your instance sets one.
  */
-import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../claims-reader.js'
+import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import {
   algorithms,
   allOf,

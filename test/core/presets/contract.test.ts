@@ -6,7 +6,7 @@
  * change to any preset must keep true.
  */
 import { describe, expect, it } from 'vitest'
-import type { ClaimMapping } from '../../../src/core/claims-reader.js'
+import type { ClaimMapping } from '../../../src/core/authz/claims-reader.js'
 import {
   auth0,
   authaction,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { generic } from '../../../src/core/presets/index.js'
-import { createVerifier } from '../../../src/core/verify.js'
+import { createVerifier } from '../../../src/core/verify/verifier.js'
 import { startJwksServer } from '../../helpers/jwks-server.js'
 import { rejection } from '../../helpers/tokens.js'
 import { fixture, signed, verify } from './helpers.js'

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs'
 import { SignJWT } from 'jose'
-import { createClaimsReader } from '../../../src/core/claims-reader.js'
-import type { IssuerOptions } from '../../../src/core/options.js'
+import { createClaimsReader } from '../../../src/core/authz/claims-reader.js'
+import type { IssuerOptions } from '../../../src/core/config/options.js'
 import type { JWK } from '../../../src/core/types.js'
-import { createVerifier } from '../../../src/core/verify.js'
+import { createVerifier } from '../../../src/core/verify/verifier.js'
 import { startJwksServer } from '../../helpers/jwks-server.js'
 import { testKey } from '../../helpers/tokens.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { type IdTokenGuardOptions, idTokenGuard } from '../../../src/core/authz/token-guard.js'
 import { GatehouseError } from '../../../src/core/errors.js'
-import { type IdTokenGuardOptions, idTokenGuard } from '../../../src/core/token-guard.js'
 import type { JWTClaims, ProtectedHeader } from '../../../src/core/types.js'
 
 const access: JWTClaims = {

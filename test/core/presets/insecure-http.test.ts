@@ -7,8 +7,8 @@
  * option, as a proxy would: every request for the development host goes to a real server on 127.0.0.1.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createClaimsReader } from '../../../src/core/claims-reader.js'
-import { optionsFromEnv } from '../../../src/core/env.js'
+import { createClaimsReader } from '../../../src/core/authz/claims-reader.js'
+import { optionsFromEnv } from '../../../src/core/config/env.js'
 import {
   auth0,
   authaction,
@@ -18,7 +18,7 @@ import {
   type PresetResult,
   zitadel,
 } from '../../../src/core/presets/index.js'
-import { createVerifier } from '../../../src/core/verify.js'
+import { createVerifier } from '../../../src/core/verify/verifier.js'
 import { startJwksServer } from '../../helpers/jwks-server.js'
 import { AUDIENCE, jwksOf, mint, NOW, rejection, type TestKey, testKey } from '../../helpers/tokens.js'
 

@@ -49,7 +49,7 @@ export function textOf(body: unknown): { text: string } | { problem: string } {
 }
 
 /**
- * The 403 of an owner-only write, as `assertOwner` (src/core/policy/owner.ts) throws it: the data layer
+ * The 403 of an owner-only write, as `assertOwner` (src/core/authz/owner.ts) throws it: the data layer
  * made the owner check inside its transaction, and the error must have Gatehouse's one shape.
  */
 function notOwner(): GatehouseError {

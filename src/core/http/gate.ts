@@ -1,0 +1,320 @@
+/**
+ * The request pipeline every adapter runs, so that no adapter decides anything:
+ * extract the bearer token → verify it → authorize against the route's rule → map the principal.
+ *
+ * An adapter translates its framework's request into a {@link GateRequest}, calls `gate.check()`, and on
+ * a GatehouseError renders `gate.errorResponse(err, request)`, which reports it to `onRejection`: the one
+ * place where an application sees every request the gate refused. Any other error comes from the
+ * application (the principal hook) and goes to the framework's own error handling.
+ */
+
+import { type ClaimSets, createClaimsReader } from '../authz/claims-reader.js'
+import { type AccessRule, type AuthContext, type CompiledRule, compileRule } from '../authz/index.js'
+import { fail, type VerifierOptions } from '../config/options.js'
+import { GatehouseError, isGatehouseError } from '../errors.js'
+import type { JWTClaims, ProtectedHeader, VerifiedToken } from '../types.js'
+import { createVerifier, type Trust, type Verifier } from '../verify/verifier.js'
+import { type BearerRequest, extractBearer, type TokenLocation } from './bearer.js'
+import { type ErrorResponse, errorResponse } from './challenge.js'
+
+export interface GateRequest extends BearerRequest {
+  /** HTTP method, any case. */
+  method: string
+}
+
+/** Maps verified claims to the application's user (e.g. get-or-create a user row from `sub`). */
+export type PrincipalResolver<P, C extends JWTClaims = JWTClaims> = (
+  auth: AuthContext<undefined, C>,
+) => P | Promise<P>
+
+/** The request a refusal answered, as far as the gate may tell a log: never a header, never the query. */
+export interface RejectedRequest {
+  /** HTTP method. */
+  method: string
+  /** The request URL (absolute or path with query); only its path reaches {@link RejectionEvent}. */
+  url?: string | URL
+}
+
+/** What `onRejection` receives for every 4xx/5xx answer rendered through the gate. */
+export interface RejectionEvent {
+  /** The refusal: `code`, `status`, the RFC 6750 `error`, and `cause` with what was checked (for logs). */
+  error: GatehouseError
+  /** HTTP method of the refused request; undefined when the renderer was not given the request. */
+  method: string | undefined
+  /**
+   * Path of the refused request, without its query string (a query may carry `access_token`,
+   * RFC 6750 §2.3); undefined when the renderer was not given the request.
+   */
+  path: string | undefined
+}
+
+export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> extends VerifierOptions {
+  /** A verifier you built (shared by several gates; you close it); otherwise one is created from these options. */
+  verifier?: Verifier<C>
+  /** Where tokens are read from, in order (RFC 6750 §2). Default ['header']. */
+  tokenLocations?: readonly TokenLocation[]
+  /** `realm` of the WWW-Authenticate challenge. Default: none (a bare `Bearer` challenge). */
+  realm?: string
+  /**
+   * Called once per request after the token is verified and authorized; its result is `auth.principal`.
+   * Errors thrown here are the application's and reach the framework's error handler unchanged.
+   */
+  principal?: PrincipalResolver<P, C>
+  /**
+   * Called for every refusal rendered through the gate (`errorResponse`, which every adapter uses): 400,
+   * 401, 403 and 503, with the GatehouseError (its `cause` names what was checked and the values
+   * involved), the method and the path. The one place to log why a request was refused; it never
+   * receives the token. Synchronous; whatever it throws is ignored, so a logging bug cannot turn a 401
+   * into a 500. Default: nothing.
+   *
+   * @example onRejection: ({ error, method, path }) => log.info({ code: error.code, status: error.status, cause: error.cause, method, path }, 'request refused')
+   */
+  onRejection?: (event: RejectionEvent) => void
+}
+
+export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
+  readonly verifier: Verifier<C>
+  /**
+   * Run the pipeline for one request under `rule` (default: a valid token, nothing more). Resolves with
+   * the auth context, or `null` for an anonymous request that the rule allows for this method. Rejects
+   * with a GatehouseError (400, 401, 403, 503) or with the principal hook's own error.
+   */
+  check(request: GateRequest, rule?: AccessRule | CompiledRule): Promise<AuthContext<P, C> | null>
+  /**
+   * The same pipeline without waiting, when nothing needs waiting for: the token is cached or its key is
+   * loaded (see `Verifier.verifySync`) and there is no `principal` hook. Returns undefined when only
+   * `check` can answer; throws what `check` rejects with. Adapters try it first, so that most requests are
+   * answered in the tick that read them (a promise per request costs measurably behind a fast server).
+   */
+  checkSync(request: GateRequest, rule?: AccessRule | CompiledRule): AuthContext<P, C> | null | undefined
+  /** Authorize an already authenticated request under another rule (route-level rules after a global check). */
+  authorize(auth: AuthContext<P, C> | null, method: string, rule: AccessRule | CompiledRule): void
+  /**
+   * Status, headers and JSON body for a GatehouseError, reported first to `onRejection` with `request`'s
+   * method and path. Adapters pass the request; without it the event has neither.
+   */
+  errorResponse(error: GatehouseError, request?: RejectedRequest): ErrorResponse
+  /**
+   * Load every trusted issuer's keys now (discovery included), so that a wrong issuer URL, metadata
+   * document or key set stops the start instead of answering the first requests 503. Resolves when all
+   * are loaded; rejects with an Error whose message names what failed (its `cause` is the
+   * GatehouseError). Issuers with local keys need nothing. Call it once, before listening.
+   *
+   * @example await gate.warmUp() // before app.listen()
+   */
+  warmUp(): Promise<void>
+  /** Where the gate reads tokens from (the `tokenLocations` option), for adapters that cannot read all. */
+  readonly tokenLocations: readonly TokenLocation[]
+  /** Stop the background work of the verifier this gate built; a `verifier` passed in is left open. */
+  close(): void
+}
+
+const compiled = new WeakMap<object, CompiledRule>()
+const DEFAULT_RULE = compileRule({})
+
+/** Compile once per rule object: adapters pass the same rule object on every request. */
+export function toCompiledRule(rule: AccessRule | CompiledRule | undefined): CompiledRule {
+  if (rule === undefined) return DEFAULT_RULE
+  if (typeof (rule as CompiledRule).authorize === 'function') return rule as CompiledRule
+  let done = compiled.get(rule)
+  if (done === undefined) {
+    done = compileRule(rule as AccessRule)
+    compiled.set(rule, done)
+  }
+  return done
+}
+
+class Auth<P, C extends JWTClaims> implements AuthContext<P, C> {
+  readonly token: string
+  readonly claims: C
+  readonly header: ProtectedHeader
+  principal: P
+  readonly #read: (claims: JWTClaims) => ClaimSets
+  #sets: ClaimSets | undefined
+
+  constructor(token: string, verified: VerifiedToken<C>, read: (claims: JWTClaims) => ClaimSets) {
+    this.token = token
+    this.claims = verified.claims
+    this.header = verified.header
+    this.principal = undefined as P
+    this.#read = read
+  }
+
+  // Claim sets are read on first use: a route that only needs a valid token never pays for them.
+  get #all(): ClaimSets {
+    this.#sets ??= this.#read(this.claims)
+    return this.#sets
+  }
+  get scopes() {
+    return this.#all.scopes
+  }
+  get roles() {
+    return this.#all.roles
+  }
+  get permissions() {
+    return this.#all.permissions
+  }
+  get groups() {
+    return this.#all.groups
+  }
+  toJSON() {
+    // A logged auth context must never print the token.
+    return { claims: this.claims, header: this.header, principal: this.principal }
+  }
+  // util.inspect and so console.log, through the registered symbol rather than node:util, which other
+  // runtimes lack: the same fields as toJSON, never the token.
+  [Symbol.for('nodejs.util.inspect.custom')]() {
+    return { claims: this.claims, header: this.header, principal: this.principal }
+  }
+}
+
+/** The path of a request URL, without query or fragment (`/a/b` from `https://h/a/b?x=1` or `/a/b?x=1`). */
+function pathOf(url: string | URL | undefined): string | undefined {
+  if (url === undefined) return undefined
+  const text = String(url)
+  const start = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(text)?.[0].length ?? 0
+  const end = text.search(/[?#]/)
+  return text.slice(start, end === -1 ? undefined : end) || '/'
+}
+
+/** A start-up failure with what failed in its message; the GatehouseError stays its `cause`. */
+function warmUpError(error: unknown): Error {
+  if (!isGatehouseError(error)) return error instanceof Error ? error : new Error(String(error))
+  const detail = describeCause(error.cause)
+  return new Error(
+    `gatehouse: cannot load the issuer's signing keys (${error.code}): ${error.message}${detail ? `: ${detail}` : ''}`,
+    { cause: error },
+  )
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = describeCause(cause.cause)
+    return inner ? `${cause.message}: ${inner}` : cause.message
+  }
+  if (cause === undefined || cause === null) return ''
+  if (typeof cause === 'object') {
+    const { cause: inner, ...rest } = cause as Record<string, unknown>
+    const own = Object.keys(rest).length > 0 ? JSON.stringify(rest) : ''
+    const nested = describeCause(inner)
+    return [own, nested].filter(Boolean).join(': ')
+  }
+  return String(cause)
+}
+
+/**
+ * Create the request pipeline.
+ *
+ * @example
+ * ```ts
+ * const gate = createGate({ issuer: 'https://tenant.example.com/', audience: 'https://api.example.com' })
+ * const auth = await gate.check({ method: 'GET', headers: request.headers }, { scopes: 'read:messages' })
+ * ```
+ */
+export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
+  options: GateOptions<P, C>,
+): Gate<P, C> {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object')
+  const {
+    verifier: given,
+    tokenLocations = ['header'],
+    realm,
+    principal,
+    onRejection,
+    ...verifierOptions
+  } = options
+  if (
+    !Array.isArray(tokenLocations) ||
+    tokenLocations.length === 0 ||
+    !tokenLocations.every((l) => ['header', 'query', 'body'].includes(l))
+  ) {
+    fail('tokenLocations', "a non-empty array of 'header', 'query', 'body'", tokenLocations)
+  }
+  if (realm !== undefined && typeof realm !== 'string') fail('realm', 'a string', realm)
+  if (principal !== undefined && typeof principal !== 'function') fail('principal', 'a function', principal)
+  if (onRejection !== undefined && typeof onRejection !== 'function')
+    fail('onRejection', 'a function', onRejection)
+  if (options.strict !== undefined && typeof options.strict !== 'boolean')
+    fail('strict', 'a boolean', options.strict)
+  const verifier = given ?? createVerifier<C>(verifierOptions)
+  // RFC 6750 §2's one method per request, checked across all locations: the gate's own `strict`, else
+  // when every trusted issuer is strict (a shared verifier built with `strict: true`).
+  const { trusts } = verifier
+  const extractOptions = {
+    strict: options.strict ?? (trusts.length > 0 && trusts.every((trust) => trust.options.strict === true)),
+  }
+
+  // One claims reader per trusted issuer: each provider keeps roles and scopes in other claims.
+  const readers = new Map<Trust, (claims: JWTClaims) => ClaimSets>()
+  for (const trust of verifier.trusts) readers.set(trust, createClaimsReader(trust.options.claims))
+  const defaultReader = createClaimsReader(options.claims)
+
+  function authorize(auth: AuthContext<P, C> | null, method: string, rule: AccessRule | CompiledRule): void {
+    const compiledRule = toCompiledRule(rule)
+    if (auth === null) {
+      if (compiledRule.requiresToken(method)) throw new GatehouseError('ERR_NO_TOKEN')
+      return
+    }
+    compiledRule.authorize(auth as AuthContext, method)
+  }
+
+  /** The token of the request, or null for an anonymous request the rule allows (throws otherwise). */
+  function tokenOf(request: GateRequest, rule: CompiledRule): string | null {
+    const token = extractBearer(request, tokenLocations, extractOptions)
+    if (token !== undefined) return token
+    if (rule.requiresToken(request.method)) throw new GatehouseError('ERR_NO_TOKEN')
+    return null
+  }
+
+  /** The auth context of a verified token, authorized under `rule` (throws the 403). */
+  function contextFor(
+    token: string,
+    verified: VerifiedToken<C>,
+    rule: CompiledRule,
+    method: string,
+  ): Auth<P, C> {
+    const trust = verifier.trustOf(verified.claims)
+    const auth = new Auth<P, C>(token, verified, (trust && readers.get(trust)) ?? defaultReader)
+    rule.authorize(auth as AuthContext, method)
+    return auth
+  }
+
+  return {
+    verifier,
+    async check(request, rule) {
+      const compiledRule = toCompiledRule(rule)
+      const token = tokenOf(request, compiledRule)
+      if (token === null) return null
+      // A token that is sent is always verified, even where anonymous access is allowed.
+      const auth = contextFor(token, await verifier.verify(token), compiledRule, request.method)
+      // After authorization: a forbidden request never creates a user row.
+      if (principal) auth.principal = (await principal(auth as unknown as AuthContext<undefined, C>)) as P
+      return auth
+    },
+    checkSync(request, rule) {
+      if (principal) return undefined
+      const compiledRule = toCompiledRule(rule)
+      const token = tokenOf(request, compiledRule)
+      if (token === null) return null
+      const verified = verifier.verifySync(token)
+      return verified === undefined ? undefined : contextFor(token, verified, compiledRule, request.method)
+    },
+    authorize,
+    errorResponse(error, request) {
+      if (onRejection !== undefined) {
+        try {
+          onRejection({ error, method: request?.method, path: pathOf(request?.url) })
+        } catch {
+          // A logging hook must not change the answer.
+        }
+      }
+      return errorResponse(error, { realm })
+    },
+    warmUp: () => verifier.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+    tokenLocations: Object.freeze([...tokenLocations]),
+    close: () => {
+      // A verifier passed in may serve other gates: whoever built it closes it.
+      if (given === undefined) verifier.close()
+    },
+  }
+}
