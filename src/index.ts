@@ -1,6 +1,6 @@
 /**
  * gatehouse: verify OAuth 2.0 / OpenID Connect JWT access tokens and authorize requests by their claims.
- * Framework adapters live in the subpaths `gatehouse/express`, `/fastify`, `/hono`, `/nestjs`, `/node`;
+ * Framework adapters live in the subpaths `gatehouse/express`, `/fastify`, `/hono`, `/nestjs`, `/node`, `/web`;
  * test helpers and the development issuer in `gatehouse/testing`.
  */
 
@@ -42,5 +42,3 @@ export type * from './core/types.js'
 export { ALL_ALGORITHMS } from './core/types.js'
 export type { Trust, Verifier } from './core/verify/verifier.js'
 export { createVerifier } from './core/verify/verifier.js'
-export type { WebHandler, WithAuthOptions } from './web/index.js'
-export { errorToResponse, handleWebRequest, withAuth } from './web/index.js'

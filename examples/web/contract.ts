@@ -2,15 +2,8 @@
 // test/contract runs: node examples/dist/web/contract.js with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE,
 // GATEHOUSE_JWKS_URL and PORT (0: any free port). @hono/node-server serves it on Node.
 import { serve } from '@hono/node-server'
-import {
-  type AccessRule,
-  assertOwner,
-  createGate,
-  errorToResponse,
-  isGatehouseError,
-  optionsFromEnv,
-  withAuth,
-} from 'gatehouse'
+import { type AccessRule, assertOwner, createGate, isGatehouseError, optionsFromEnv } from 'gatehouse'
+import { errorToResponse, withAuth } from 'gatehouse/web'
 
 const gate = createGate({
   ...optionsFromEnv(),

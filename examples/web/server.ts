@@ -2,7 +2,8 @@
 // Workers-style runtimes; here @hono/node-server serves it on Node. Build (`npm run build` at the
 // repository root), then GATEHOUSE_ISSUER=… GATEHOUSE_AUDIENCE=… PORT=3000 node examples/dist/web/server.js
 import { serve } from '@hono/node-server'
-import { createGate, optionsFromEnv, withAuth } from 'gatehouse'
+import { createGate, optionsFromEnv } from 'gatehouse'
+import { withAuth } from 'gatehouse/web'
 
 const gate = createGate(optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
 await gate.warmUp() // a wrong issuer or key set stops the start here, not at the first request
