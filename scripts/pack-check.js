@@ -77,18 +77,18 @@ import {
   type JWTClaims,
   optionsFromEnv,
 } from 'gatehouse'
-import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/express'
-import gatehouse, { type RouteAuth, rule } from 'gatehouse/fastify'
+import { authenticate as expressAuthenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
+import gatehouse, { authorize, type RouteAccess } from 'gatehouse/fastify'
 import * as hono from 'gatehouse/hono'
 import * as nestjs from 'gatehouse/nestjs'
-import { authenticate, createNodeHandler } from 'gatehouse/node'
+import { authenticate, withAuth } from 'gatehouse/node'
 import { startDevIssuer } from 'gatehouse/testing'
 
 interface User { id: string }
 interface MyClaims extends JWTClaims { tenant: string }
 
 const gate = createGate<User>({ ...optionsFromEnv(), principal: (a) => ({ id: a.claims.sub ?? '' }) })
-const middleware = auth(gate, { scopes: 'read:messages', methods: { POST: { scopes: 'write:messages' } } })
+const middleware = expressAuthenticate(gate, { scopes: 'read:messages', methods: { POST: { scopes: 'write:messages' } } })
 const sameGate: typeof gate = middleware.gate
 const handlers = [middleware, requireScopes({ any: ['a', 'b'] }), errorHandler()]
 
@@ -99,19 +99,19 @@ const typed: MyClaims = authOf<User, MyClaims>(req).claims
 // @ts-expect-error: req.auth is an auth context, not a string
 const notAString: string = req.auth
 
-// Fastify: request.auth and the route config's auth.
+// Fastify: request.auth and the route config's access.
 declare const request: FastifyRequest
 const fromFastify: AuthContext | null = request.auth
 const app = Fastify()
 app.register(gatehouse, { issuer: 'https://issuer.example/', audience: 'https://api.example', protectAll: true })
-app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async (r) => ({ sub: r.auth?.claims.sub }))
-app.get('/public', { config: { auth: false } }, async () => ({}))
-app.get('/pre', { preHandler: rule({ roles: 'admin' }) }, async () => ({}))
+app.get('/scoped', { config: { access: { scopes: 'read:messages' } } }, async (r) => ({ sub: r.auth?.claims.sub }))
+app.get('/public', { config: { access: 'public' } }, async () => ({}))
+app.get('/pre', { preHandler: authorize({ roles: 'admin' }) }, async () => ({}))
 // Fastify infers route config generically, so a typo inline is caught at start-up (a TypeError); a typed
 // config object catches it at compile time.
 // @ts-expect-error: "scope" is not a rule option (it is "scopes")
-const typo: FastifyContextConfig = { auth: { scope: 'read' } }
-const routeAuth: RouteAuth = { optional: ['GET'] } satisfies AccessRule
+const typo: FastifyContextConfig = { access: { scope: 'read' } }
+const routeAccess: RouteAccess = { optional: ['GET'] } satisfies AccessRule
 
 // Errors narrow on their code.
 function describe(error: unknown): string {
@@ -125,7 +125,7 @@ function describe(error: unknown): string {
   }
 }
 
-export { authenticate, createNodeHandler, describe, fromExpress, fromFastify, handlers, hono, nestjs, notAString, routeAuth, sameGate, startDevIssuer, typed, typo }
+export { authenticate, describe, fromExpress, fromFastify, handlers, hono, nestjs, notAString, routeAccess, sameGate, startDevIssuer, typed, typo, withAuth }
 `
 
 const CJS_TYPES = `
@@ -133,12 +133,12 @@ const CJS_TYPES = `
 // these imports to require(), which Node >= 20.19 runs on this ESM-only package.
 import { createGate, type AuthContext } from 'gatehouse'
 import type { Request } from 'express'
-import { auth } from 'gatehouse/express'
+import { authenticate } from 'gatehouse/express'
 
 declare const req: Request
 const fromExpress: AuthContext | null | undefined = req.auth
 const gate = createGate({ issuer: 'https://issuer.example/', audience: 'https://api.example' })
-export = { gate, middleware: auth(gate), fromExpress }
+export = { gate, middleware: authenticate(gate), fromExpress }
 `
 
 /**
@@ -165,12 +165,12 @@ const NODE10_TYPES = `
 ${SUBPATHS.map((subpath, i) => `import * as entry${i} from '${subpath}'`).join('\n')}
 import { createGate, type AuthContext } from 'gatehouse'
 import type { Request } from 'express'
-import { auth } from 'gatehouse/express'
+import { authenticate } from 'gatehouse/express'
 
 declare const req: Request
 const fromExpress: AuthContext | null | undefined = req.auth
 const gate = createGate({ issuer: 'https://issuer.example/', audience: 'https://api.example' })
-export = { gate, middleware: auth(gate), fromExpress, entries: [${SUBPATHS.map((_, i) => `entry${i}`).join(', ')}] }
+export = { gate, middleware: authenticate(gate), fromExpress, entries: [${SUBPATHS.map((_, i) => `entry${i}`).join(', ')}] }
 `
 
 let failures = 0
@@ -245,8 +245,8 @@ try {
       const m = await import(s)
       if (Object.keys(m).length === 0) throw new Error(s + ': no exports')
     }
-    const { createGate } = await import('gatehouse'); const { auth } = await import('gatehouse/express')
-    if (typeof createGate !== 'function' || typeof auth !== 'function') throw new Error('missing functions')`
+    const { createGate } = await import('gatehouse'); const { authenticate } = await import('gatehouse/express')
+    if (typeof createGate !== 'function' || typeof authenticate !== 'function') throw new Error('missing functions')`
     run(process.execPath, ['--input-type=module', '-e', script], app)
   })
 

@@ -11,7 +11,7 @@ export { createClaimsReader } from './core/authz/claims-reader.js'
 export * from './core/authz/index.js'
 export { idTokenGuard } from './core/authz/token-guard.js'
 export { hasEnvConfig, optionsFromEnv } from './core/config/env.js'
-export type { IssuerMatcher, IssuerOptions, VerifierOptions } from './core/config/options.js'
+export type { IssuerMatcher, IssuerOptions, KeySetOptions, VerifierOptions } from './core/config/options.js'
 export type { BearerErrorCode, ErrorCode, GatehouseErrorOptions, Requirement } from './core/errors.js'
 export { describeCode, errorCodes, GatehouseError, isGatehouseError } from './core/errors.js'
 export type { BearerRequest, HeaderSource, TokenLocation } from './core/http/bearer.js'
@@ -31,14 +31,18 @@ export type {
   RejectedRequest,
   RejectionEvent,
 } from './core/http/gate.js'
-export { createGate, toCompiledRule } from './core/http/gate.js'
-export type { AuthorizationServerMetadata, DiscoveryOptions } from './core/keys/discovery.js'
-export { discover, discoveryUrls, NoMetadataError } from './core/keys/discovery.js'
+export { createGate } from './core/http/gate.js'
+export type {
+  AuthorizationServerMetadata,
+  DiscoveredKeySetOptions,
+  DiscoveryOptions,
+} from './core/keys/discovery.js'
+export { discover, discoverKeySet, discoveryUrls, NoMetadataError } from './core/keys/discovery.js'
 export { createLocalKeySet } from './core/keys/local.js'
 export type { RemoteKeySetOptions, RemoteKeyStore } from './core/keys/remote.js'
 export { createRemoteKeySet } from './core/keys/remote.js'
 export * as presets from './core/presets/index.js'
 export type * from './core/types.js'
 export { ALL_ALGORITHMS } from './core/types.js'
-export type { Trust, Verifier } from './core/verify/verifier.js'
-export { createVerifier } from './core/verify/verifier.js'
+export type { Pending, Trust, Verifier } from './core/verify/verifier.js'
+export { createVerifier, PENDING } from './core/verify/verifier.js'

@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { assertOwner, createGate, optionsFromEnv } from 'gatehouse'
-import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/express'
+import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
 
 const gate = createGate({
   ...optionsFromEnv(),
@@ -13,23 +13,23 @@ const gate = createGate({
     console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
 })
 await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
-const requireAuth = auth(gate) // 401 unless the request carries a valid access token
+const authenticated = authenticate(gate) // 401 unless the request carries a valid access token
 const app = express()
 
 app.get('/public', (_req, res) => {
   res.json({ message: 'This is a public message!' })
 })
-app.get('/protected', requireAuth, (req, res) => {
+app.get('/protected', authenticated, (req, res) => {
   res.json({ message: 'This is a protected message!', sub: authOf(req).claims.sub })
 })
 
 app.get('/api/public', (_req, res) => {
   res.json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." })
 })
-app.get('/api/private', requireAuth, (_req, res) => {
+app.get('/api/private', authenticated, (_req, res) => {
   res.json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' })
 })
-app.get('/api/private-scoped', requireAuth, requireScopes('read:messages'), (_req, res) => {
+app.get('/api/private-scoped', authenticated, requireScopes('read:messages'), (_req, res) => {
   res.json({
     message:
       'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
@@ -37,7 +37,7 @@ app.get('/api/private-scoped', requireAuth, requireScopes('read:messages'), (_re
 })
 
 // Anyone may read; writing needs write:messages. A token that is sent is verified even on GET.
-const posts = auth(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
+const posts = authenticate(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
 app
   .route('/api/posts')
   .all(posts)
@@ -49,7 +49,7 @@ app
   })
 
 // Only the owner may delete: assertOwner throws a 403 that errorHandler() renders.
-app.delete('/api/posts/:owner', requireAuth, (req, res) => {
+app.delete('/api/posts/:owner', authenticated, (req, res) => {
   assertOwner(authOf(req), req.params.owner as string)
   res.status(204).end()
 })
@@ -57,7 +57,7 @@ app.delete('/api/posts/:owner', requireAuth, (req, res) => {
 // Two levels, both must pass: the router lets anyone GET and needs write:reports to DELETE; the
 // route also needs admin.
 const reports = express.Router()
-reports.use(auth(gate, { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }))
+reports.use(authenticate(gate, { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }))
 reports.get('/admin', requireScopes('admin'), (req, res) => {
   res.json({ admin: true, sub: authOf(req).claims.sub })
 })

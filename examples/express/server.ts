@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { createGate, optionsFromEnv } from 'gatehouse'
-import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/express'
+import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
 
 const gate = createGate(optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
 await gate.warmUp() // a wrong issuer or key set stops the start here, not at the first request
@@ -12,10 +12,10 @@ const app = express()
 app.get('/public', (_req, res) => {
   res.json({ message: 'This is a public message!' })
 })
-app.get('/protected', auth(gate), (req, res) => {
+app.get('/protected', authenticate(gate), (req, res) => {
   res.json({ message: 'This is a protected message!', sub: authOf(req).claims.sub })
 })
-app.get('/api/private-scoped', auth(gate), requireScopes('read:messages'), (_req, res) => {
+app.get('/api/private-scoped', authenticate(gate), requireScopes('read:messages'), (_req, res) => {
   res.json({ message: 'You have read:messages.' })
 })
 app.use(errorHandler()) // renders the GatehouseErrors that handlers throw (assertOwner…)

@@ -14,7 +14,7 @@ await app.register(gatehouse, {
     console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
 })
 await app.gatehouse.warmUp() // a wrong issuer, metadata document or key set stops the start
-const open = { config: { auth: false as const } }
+const open = { config: { access: 'public' as const } }
 
 app.get('/public', open, async () => ({ message: 'This is a public message!' }))
 app.get('/protected', async (request) => ({
@@ -28,13 +28,13 @@ app.get('/api/public', open, async () => ({
 app.get('/api/private', async () => ({
   message: 'Hello from a private endpoint! You need to be authenticated to see this.',
 }))
-app.get('/api/private-scoped', { config: { auth: { scopes: 'read:messages' } } }, async () => ({
+app.get('/api/private-scoped', { config: { access: { scopes: 'read:messages' } } }, async () => ({
   message:
     'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
 }))
 
 // Anyone may read; writing needs write:messages. A token that is sent is verified even on GET.
-const posts = { config: { auth: { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } } } }
+const posts = { config: { access: { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } } } }
 app.get('/api/posts', posts, async (request) =>
   request.auth ? { anonymous: false, sub: request.auth.claims.sub } : { anonymous: true },
 )
@@ -51,7 +51,7 @@ app.delete<{ Params: { owner: string } }>('/api/posts/:owner', async (request, r
 // Two levels, both must pass: the route's rule lets anyone GET and needs write:reports to DELETE; the
 // preHandler also needs admin.
 const reports: AccessRule = { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }
-const admin = { config: { auth: reports }, preHandler: requireScopes('admin') }
+const admin = { config: { access: reports }, preHandler: requireScopes('admin') }
 app.get('/api/reports/admin', admin, async (request) => ({ admin: true, sub: authOf(request).claims.sub }))
 app.delete('/api/reports/admin', admin, async (_request, reply) => reply.code(204).send())
 

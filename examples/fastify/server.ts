@@ -9,12 +9,12 @@ const app = Fastify()
 await app.register(gatehouse, optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
 await app.gatehouse.warmUp() // a wrong issuer or key set stops the start here, not at the first request
 
-app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
+app.get('/public', { config: { access: 'public' } }, async () => ({ message: 'This is a public message!' }))
 app.get('/protected', async (request) => ({
   message: 'This is a protected message!',
   sub: authOf(request).claims.sub,
 }))
-app.get('/api/private-scoped', { config: { auth: { scopes: 'read:messages' } } }, async () => ({
+app.get('/api/private-scoped', { config: { access: { scopes: 'read:messages' } } }, async () => ({
   message: 'You have read:messages.',
 }))
 

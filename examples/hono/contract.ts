@@ -3,7 +3,7 @@
 // and PORT (0: any free port).
 import { serve } from '@hono/node-server'
 import { assertOwner, createGate, optionsFromEnv } from 'gatehouse'
-import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/hono'
+import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/hono'
 import { Hono } from 'hono'
 
 const gate = createGate({
@@ -17,17 +17,17 @@ const app = new Hono()
 app.onError(errorHandler()) // GatehouseErrors thrown by handlers (assertOwner) → RFC 6750 responses
 
 app.get('/public', (c) => c.json({ message: 'This is a public message!' }))
-app.get('/protected', auth(gate), (c) =>
+app.get('/protected', authenticate(gate), (c) =>
   c.json({ message: 'This is a protected message!', sub: authOf(c).claims.sub }),
 )
 
 app.get('/api/public', (c) =>
   c.json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." }),
 )
-app.get('/api/private', auth(gate), (c) =>
+app.get('/api/private', authenticate(gate), (c) =>
   c.json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' }),
 )
-app.get('/api/private-scoped', auth(gate, { scopes: 'read:messages' }), (c) =>
+app.get('/api/private-scoped', authenticate(gate, { scopes: 'read:messages' }), (c) =>
   c.json({
     message:
       'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
@@ -35,20 +35,23 @@ app.get('/api/private-scoped', auth(gate, { scopes: 'read:messages' }), (c) =>
 )
 
 // Anyone may read (a token, if sent, must be valid); writing needs write:messages.
-const posts = auth(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
+const posts = authenticate(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
 app.get('/api/posts', posts, (c) => {
   const user = c.get('auth')
   return c.json(user === null ? { anonymous: true } : { anonymous: false, sub: user.claims.sub })
 })
 app.post('/api/posts', posts, (c) => c.json({ created: true, sub: authOf(c).claims.sub }, 201))
-app.delete('/api/posts/:owner', auth(gate), (c) => {
+app.delete('/api/posts/:owner', authenticate(gate), (c) => {
   assertOwner(authOf(c), c.req.param('owner')) // 403 ERR_POLICY_OWNER unless sub === :owner
   return c.body(null, 204)
 })
 
 // Two levels, both must pass: every /api/reports route lets anyone GET and needs write:reports to
 // DELETE; this one also needs admin.
-app.use('/api/reports/*', auth(gate, { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }))
+app.use(
+  '/api/reports/*',
+  authenticate(gate, { optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } }),
+)
 app.get('/api/reports/admin', requireScopes('admin'), (c) =>
   c.json({ admin: true, sub: authOf(c).claims.sub }),
 )

@@ -2,7 +2,7 @@
 // root), then GATEHOUSE_ISSUER=… GATEHOUSE_AUDIENCE=… PORT=3000 node examples/dist/hono/server.js
 import { serve } from '@hono/node-server'
 import { createGate, optionsFromEnv } from 'gatehouse'
-import { auth, authOf, errorHandler } from 'gatehouse/hono'
+import { authenticate, authOf, errorHandler } from 'gatehouse/hono'
 import { Hono } from 'hono'
 
 const gate = createGate(optionsFromEnv()) // GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL
@@ -11,10 +11,10 @@ await gate.warmUp() // a wrong issuer or key set stops the start here, not at th
 const app = new Hono()
 app.onError(errorHandler()) // renders the GatehouseErrors that handlers throw (authOf, assertOwner…)
 app.get('/public', (c) => c.json({ message: 'This is a public message!' }))
-app.get('/protected', auth(gate), (c) =>
+app.get('/protected', authenticate(gate), (c) =>
   c.json({ message: 'This is a protected message!', sub: authOf(c).claims.sub }),
 )
-app.get('/api/private-scoped', auth(gate, { scopes: 'read:messages' }), (c) =>
+app.get('/api/private-scoped', authenticate(gate, { scopes: 'read:messages' }), (c) =>
   c.json({ message: 'You have read:messages.' }),
 )
 

@@ -3,15 +3,15 @@
 // development issuer.
 import express from 'express'
 import type { Gate } from 'gatehouse'
-import { auth, authOf, errorHandler, requireScopes } from 'gatehouse/express'
+import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
 
 export function createApp(gate: Gate) {
   const app = express()
   app.use(express.json())
-  app.get('/api/messages', auth(gate), requireScopes('read:messages'), (req, res) => {
+  app.get('/api/messages', authenticate(gate), requireScopes('read:messages'), (req, res) => {
     res.json([{ text: 'hello', to: authOf(req).claims.sub }])
   })
-  app.post('/api/messages', auth(gate), requireScopes('write:messages'), (req, res) => {
+  app.post('/api/messages', authenticate(gate), requireScopes('write:messages'), (req, res) => {
     res.status(201).json({ text: req.body.text, from: authOf(req).claims.sub })
   })
   app.use(errorHandler())

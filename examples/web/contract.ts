@@ -1,72 +1,11 @@
-// Every endpoint of the adapter contract (test/contract/README.md) as one Fetch-API handler, the app that
-// test/contract runs: node examples/dist/web/contract.js with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE,
-// GATEHOUSE_JWKS_URL and PORT (0: any free port). @hono/node-server serves it on Node.
+// The contract app (app.ts) on Node, the app that test/contract runs: node examples/dist/web/contract.js
+// with GATEHOUSE_ISSUER, GATEHOUSE_AUDIENCE, GATEHOUSE_JWKS_URL and PORT (0: any free port).
+// @hono/node-server serves it; bun.js, deno.js and worker.js serve the same handler on their runtimes.
 import { serve } from '@hono/node-server'
-import { type AccessRule, assertOwner, createGate, isGatehouseError, optionsFromEnv } from 'gatehouse'
-import { errorToResponse, withAuth } from 'gatehouse/web'
+import { contractApp } from './app.js'
 
-const gate = createGate({
-  ...optionsFromEnv(),
-  // Why a request was refused, for the server's log: code, status and what was checked. Never the token.
-  onRejection: ({ error, method, path }) =>
-    console.error(`refused ${method} ${path}: ${error.status} ${error.code}`),
-})
+const { gate, fetch } = contractApp(process.env)
 await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
-const json = (body: unknown, status = 200) => Response.json(body, { status })
-// Anyone may read; writing needs write:messages. A token that is sent is verified even on GET.
-const posts: { rule: AccessRule } = {
-  rule: { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } },
-}
-
-const routes: Record<string, (request: Request) => Response | Promise<Response>> = {
-  'GET /public': () => json({ message: 'This is a public message!' }),
-  'GET /protected': withAuth(gate, (_request, auth) =>
-    json({ message: 'This is a protected message!', sub: auth?.claims.sub }),
-  ),
-  'GET /api/public': () =>
-    json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." }),
-  'GET /api/private': withAuth(gate, () =>
-    json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' }),
-  ),
-  'GET /api/private-scoped': withAuth(
-    gate,
-    () =>
-      json({
-        message:
-          'Hello from a private endpoint! You need to be authenticated and have a scope of read:messages to see this.',
-      }),
-    { rule: { scopes: 'read:messages' } },
-  ),
-  'GET /api/posts': withAuth(
-    gate,
-    (_request, auth) => json(auth ? { anonymous: false, sub: auth.claims.sub } : { anonymous: true }),
-    posts,
-  ),
-  'POST /api/posts': withAuth(
-    gate,
-    (_request, auth) => json({ created: true, sub: auth?.claims.sub }, 201),
-    posts,
-  ),
-  // Only the owner may delete: assertOwner throws a 403, rendered with errorToResponse below.
-  'DELETE /api/posts/:owner': withAuth(gate, (request, auth) => {
-    const owner = decodeURIComponent(new URL(request.url).pathname.split('/')[3] ?? '')
-    if (auth) assertOwner(auth, owner)
-    return new Response(null, { status: 204 })
-  }),
-}
-
-async function fetch(request: Request): Promise<Response> {
-  const { pathname } = new URL(request.url)
-  const path = /^\/api\/posts\/[^/]+$/.test(pathname) ? '/api/posts/:owner' : pathname
-  const handler = routes[`${request.method} ${path}`]
-  if (!handler) return json({ error: 'not_found' }, 404)
-  try {
-    return await handler(request)
-  } catch (error) {
-    if (isGatehouseError(error)) return errorToResponse(gate, error, request)
-    throw error
-  }
-}
 
 const server = serve({ fetch, hostname: '127.0.0.1', port: Number(process.env.PORT ?? 3000) }, (info) => {
   console.log(`web example listening on http://127.0.0.1:${info.port}`)

@@ -115,8 +115,10 @@ export function readConfig(
     throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }
   if (audienceMissing && allowNoAudience) options.audience = null
-  if (values.timeout !== undefined)
-    options.timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
+  if (values.timeout !== undefined) {
+    const timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
+    options.keySet = { ...options.keySet, timeoutDuration }
+  }
   return { options, audienceMissing }
 }
 

@@ -5,49 +5,58 @@
  * Express 4 does not catch rejected promises, so every middleware here settles its own promise and
  * reports through `next`, which works the same on both versions.
  *
+ * Words, as in every adapter: `authenticate()` runs the gate and sets `req.auth` (the verified request);
+ * `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(req)` reads `req.auth`.
+ *
  * @example
  * ```ts
  * const gate = createGate(optionsFromEnv())
- * app.get('/api/private-scoped', auth(gate), requireScopes('read:messages'), (req, res) => res.json({ sub: authOf(req).claims.sub }))
+ * app.get('/api/private-scoped', authenticate(gate), requireScopes('read:messages'), (req, res) => res.json({ sub: authOf(req).claims.sub }))
  * app.use(errorHandler())
  * ```
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
-import * as policy from '../core/authz/index.js'
+import { requireHelpers } from '../core/authz/require-helpers.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { type ErrorResponse, errorResponse } from '../core/http/challenge.js'
-import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
+import { createGate, type Gate, type GateOptions, isGate, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
+import { PENDING, type Pending } from '../core/verify/verifier.js'
 import { headersOf } from '../node/headers.js'
 
 declare global {
   namespace Express {
     interface Request {
       /**
-       * Set by `auth()`: the verified request, or `null` when its rule let an anonymous request through.
-       * `undefined` on routes that `auth()` did not run for. In a handler behind `auth()`, `authOf(req)`
-       * gives it typed and never null (it throws the 401 for an anonymous request).
+       * Set by `authenticate()`: the verified request, or `null` when its rule let an anonymous request
+       * through. `undefined` on routes that `authenticate()` did not run for. In a handler behind
+       * `authenticate()`, `authOf(req)` gives it typed and never null (it throws the 401 for an anonymous
+       * request).
        */
       auth?: AuthContext | null
     }
   }
 }
 
-export interface AuthOptions {
+/** Options of {@link authenticate}'s middleware (also accepted beside the gate's options). */
+export interface AuthenticateOptions {
   /**
    * Hand GatehouseErrors to `next(err)` instead of answering, for apps with their own error handler
-   * (render them with `gate.errorResponse(err)` or {@link errorHandler}). Default false.
+   * (render them with {@link errorHandler} or `gate.reject(err, request)`). Default false.
    */
   passErrors?: boolean
 }
 
-/** `auth()` built from options: the gate's options plus the middleware's. */
-export type ExpressAuthOptions<P = unknown, C extends JWTClaims = JWTClaims> = GateOptions<P, C> & AuthOptions
-
-/** The middleware; `gate` is exposed so the app can close it on shutdown. */
-export interface AuthMiddleware<P = unknown, C extends JWTClaims = JWTClaims> extends RequestHandler {
+/** The middleware `authenticate()` returns; `gate` is exposed so the app can close it on shutdown. */
+export interface AuthenticateMiddleware<P = unknown, C extends JWTClaims = JWTClaims> extends RequestHandler {
   readonly gate: Gate<P, C>
+}
+
+/** Options of {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /** The gate for requests `authenticate()` did not run for. Default: none (no `realm`, no report). */
+  gate?: Pick<Gate, 'reject'>
 }
 
 interface Mounted {
@@ -55,16 +64,9 @@ interface Mounted {
   passErrors: boolean
 }
 
-/** Where `auth()` leaves its gate for the policy middlewares and the error handler further down. */
+/** Where `authenticate()` leaves its gate for `authorize()`, `require*()` and the error handler. */
 const MOUNTED = Symbol('gatehouse')
 const mountedOf = (req: Request) => (req as unknown as Record<symbol, Mounted | undefined>)[MOUNTED]
-
-function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
-  return (
-    typeof (value as Gate<P, C>)?.check === 'function' &&
-    typeof (value as Gate<P, C>).errorResponse === 'function'
-  )
-}
 
 function send(res: Response, { status, headers, body }: ErrorResponse): void {
   res.status(status).set(headers).send(JSON.stringify(body))
@@ -77,13 +79,13 @@ const rejected = (req: Request) => ({ method: req.method, url: req.originalUrl }
 function fail(req: Request, res: Response, next: NextFunction, error: unknown): void {
   const mounted = mountedOf(req)
   if (!isGatehouseError(error) || mounted?.passErrors || res.headersSent) next(error)
-  else send(res, mounted ? mounted.gate.errorResponse(error, rejected(req)) : errorResponse(error))
+  else send(res, mounted ? mounted.gate.reject(error, rejected(req)) : errorResponse(error))
 }
 
 /**
  * Verify the request's bearer token and authorize it under `rule` (default: any valid token), then set
- * `req.auth`. Without a token on a method the rule makes optional, `req.auth` is `null`; a token that is
- * sent is always verified.
+ * `req.auth`. On an `optional` method a request without a token gets `req.auth` `null`, and a token that
+ * is sent is verified; on a `'public'` method the token is not read (`null`).
  *
  * Errors: GatehouseErrors (400, 401, 403, 503) are answered with `WWW-Authenticate` and a JSON body,
  * or passed to `next(err)` with `passErrors: true`. Errors thrown by the `principal` hook are the
@@ -92,13 +94,13 @@ function fail(req: Request, res: Response, next: NextFunction, error: unknown): 
  * @param source a gate from `createGate()` (shared by several middlewares: one key cache; closed by you),
  *   or the options to build one
  * @param rule the rule of the routes behind this middleware, validated here (a bad rule is a TypeError)
- * @example app.use('/api', auth(gate, { optional: ['GET'] }))
+ * @example app.use('/api', authenticate(gate, { optional: ['GET'] }))
  */
-export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
-  source: Gate<P, C> | ExpressAuthOptions<P, C>,
+export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
+  source: Gate<P, C> | (GateOptions<P, C> & AuthenticateOptions),
   rule?: AccessRule | CompiledRule,
-  options: AuthOptions = {},
-): AuthMiddleware<P, C> {
+  options: AuthenticateOptions = {},
+): AuthenticateMiddleware<P, C> {
   let gate: Gate<P, C>
   let passErrors = options.passErrors
   if (isGate(source)) {
@@ -120,14 +122,14 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
     const input = { method: req.method, headers: headersOf(req), url: req.originalUrl, body: req.body }
     // Without waiting when nothing needs waiting for (a cached token, a loaded key): the request goes on
     // in the same tick, with no promise per request (measured by bench:http).
-    let now: AuthContext | null | undefined
+    let now: AuthContext | null | Pending
     try {
-      now = gate.checkSync(input, compiled) as AuthContext | null | undefined
+      now = gate.checkSync(input, compiled) as AuthContext | null | Pending
     } catch (error) {
       fail(req, res, next, error)
       return
     }
-    if (now !== undefined) {
+    if (now !== PENDING) {
       req.auth = now
       next()
       return
@@ -144,17 +146,20 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
 }
 
 /**
- * Authorize the request under another rule, after `auth()` ran on it (route-level and per-method rules).
+ * Authorize the request under another rule, after `authenticate()` ran on it (route-level and per-method
+ * rules); both must pass. Without `authenticate()` before it: `next(Error)` (a wiring mistake is not a 401).
  *
- * @example app.route('/posts').all(auth(gate), rule({ methods: { POST: { scopes: 'write:messages' } } }))
+ * @example app.route('/posts').all(authenticate(gate), authorize({ methods: { POST: { scopes: 'write:messages' } } }))
  */
-export function rule(accessRule: AccessRule | CompiledRule): RequestHandler {
-  const compiled = toCompiledRule(accessRule)
+export function authorize(rule: AccessRule | CompiledRule): RequestHandler {
+  const compiled = toCompiledRule(rule)
   return (req, res, next) => {
     const mounted = mountedOf(req)
     if (mounted === undefined || req.auth === undefined) {
       return next(
-        new Error('gatehouse: a policy middleware ran before auth(); mount auth() first on this route'),
+        new Error(
+          'gatehouse: authorize() or require*() ran before authenticate(); mount authenticate() first on this route',
+        ),
       )
     }
     try {
@@ -166,39 +171,41 @@ export function rule(accessRule: AccessRule | CompiledRule): RequestHandler {
   }
 }
 
-/** Require scopes (403 `insufficient_scope` with `scope="…"`). @example requireScopes('read:messages') */
-export const requireScopes = (match: Match): RequestHandler => rule(policy.requireScopes(match))
-/** Require roles. @example requireRoles({ any: ['admin', 'editor'] }) */
-export const requireRoles = (match: Match): RequestHandler => rule(policy.requireRoles(match))
-/** Require permissions. @example requirePermissions(['read:users', 'write:users']) */
-export const requirePermissions = (match: Match): RequestHandler => rule(policy.requirePermissions(match))
-/** Require group membership. @example requireGroups('staff') */
-export const requireGroups = (match: Match): RequestHandler => rule(policy.requireGroups(match))
+const helpers = requireHelpers(authorize)
+/** `authorize({ scopes: match })`: 403 `insufficient_scope` with `scope="…"`. @example requireScopes('read:messages') */
+export const requireScopes: (match: Match) => RequestHandler = helpers.requireScopes
+/** `authorize({ roles: match })`: 403 `ERR_POLICY_ROLE`. @example requireRoles({ any: ['admin', 'editor'] }) */
+export const requireRoles: (match: Match) => RequestHandler = helpers.requireRoles
+/** `authorize({ permissions: match })`: 403 `ERR_POLICY_PERMISSION`. @example requirePermissions(['read:users', 'write:users']) */
+export const requirePermissions: (match: Match) => RequestHandler = helpers.requirePermissions
+/** `authorize({ groups: match })`: 403 `ERR_POLICY_GROUP`. @example requireGroups('staff') */
+export const requireGroups: (match: Match) => RequestHandler = helpers.requireGroups
 
 /**
  * Error middleware that renders GatehouseErrors (e.g. from `assertOwner` in a handler) and passes any
- * other error on. Mount it after your routes. It renders with the gate of the `auth()` that ran on the
- * request (its `realm`), else with `gate`, else without a realm.
+ * other error on. Mount it after your routes. It renders with the gate of the `authenticate()` that ran
+ * on the request (its `realm`, its `onRejection`), else with `options.gate`, else without a realm.
  *
  * @example app.use(errorHandler())
  */
-export function errorHandler(gate?: Pick<Gate, 'errorResponse'>): ErrorRequestHandler {
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  const { gate } = options
   return (error, req, res, next) => {
     if (!isGatehouseError(error) || res.headersSent) return next(error)
     const mounted = mountedOf(req)
-    send(res, (mounted?.gate ?? gate)?.errorResponse(error, rejected(req)) ?? errorResponse(error))
+    send(res, (mounted?.gate ?? gate)?.reject(error, rejected(req)) ?? errorResponse(error))
   }
 }
 
 /**
- * `req.auth` with your principal and claim types, for handlers behind `auth()`. Throws `ERR_NO_TOKEN`
- * (401) for an anonymous request, so a handler that needs a caller never sees `null`.
+ * `req.auth` with your principal and claim types, for handlers behind `authenticate()`. Throws
+ * `ERR_NO_TOKEN` (401) for an anonymous request, so a handler that needs a caller never sees `null`.
  *
  * @example const { claims, principal } = authOf<User, MyClaims>(req)
- * @throws Error when `auth()` did not run on this route (a wiring mistake, not the client's).
+ * @throws Error when `authenticate()` did not run on this route (a wiring mistake, not the client's).
  */
 export function authOf<P = unknown, C extends JWTClaims = JWTClaims>(req: Request): AuthContext<P, C> {
-  if (req.auth === undefined) throw new Error('gatehouse: authOf() on a route without auth()')
+  if (req.auth === undefined) throw new Error('gatehouse: authOf() on a route without authenticate()')
   if (req.auth === null) throw new GatehouseError('ERR_NO_TOKEN')
   return req.auth as unknown as AuthContext<P, C>
 }

@@ -2,21 +2,21 @@
  * gatehouse/fastify: a Fastify 5 plugin. Verification runs in an `onRequest` hook, before the body is
  * read (so a token in a form body cannot be seen: `tokenLocations: ['body']` is refused at registration);
  * every route needs a valid token unless its config says otherwise (everything is protected unless
- * marked public). It translates only; every decision is the core's (gate.ts).
+ * marked `'public'`). It translates only; every decision is the core's (gate.ts).
  *
  * The app's error handler stays the app's: GatehouseErrors that handlers throw are rendered by a
  * route-level error handler the plugin gives each route it sees, which passes every other error on.
  *
- * Route config `auth`:
+ * Route config `access` (the word `auth` is kept for the verified request, `request.auth`):
  * - absent: the plugin's `rule` (default: a valid token) when `protectAll` is on, else nothing;
  * - an AccessRule: that rule instead (per-method requirements, `optional` methods for anonymous access);
- * - `false`: Gatehouse does not touch the request (`request.auth` stays null, a sent token is ignored).
+ * - `'public'`: Gatehouse does not touch the request (`request.auth` stays null, a sent token is not read).
  *
  * @example
  * ```ts
  * await app.register(gatehouse, optionsFromEnv())
- * app.get('/public', { config: { auth: false } }, async () => ({ message: 'This is a public message!' }))
- * app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async (req) => ({ sub: authOf(req).claims.sub }))
+ * app.get('/public', { config: { access: 'public' } }, async () => ({ message: 'This is a public message!' }))
+ * app.get('/scoped', { config: { access: { scopes: 'read:messages' } } }, async (req) => ({ sub: authOf(req).claims.sub }))
  * ```
  */
 import type {
@@ -28,34 +28,35 @@ import type {
 } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
-import * as policy from '../core/authz/index.js'
+import { requireHelpers } from '../core/authz/require-helpers.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
+import { PENDING, type Pending } from '../core/verify/verifier.js'
 import { headersOf } from '../node/headers.js'
 
-/** A route's `config.auth`: its rule, or `false` for a route Gatehouse leaves alone. */
-export type RouteAuth = AccessRule | CompiledRule | false
+/** A route's `config.access`: its rule, or `'public'` for a route Gatehouse leaves alone (no token read). */
+export type RouteAccess = AccessRule | CompiledRule | 'public'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The verified request; `null` when anonymous (an optional method, or a route with `auth: false`). */
+    /** The verified request; `null` when anonymous (an `optional` method, or a `'public'` route). */
     auth: AuthContext | null
   }
   interface FastifyContextConfig {
-    /** This route's rule, or `false` to leave it alone. See the gatehouse/fastify module doc. */
-    auth?: RouteAuth
+    /** This route's rule, or `'public'` to leave it alone. See the gatehouse/fastify module doc. */
+    access?: RouteAccess
   }
   interface FastifyInstance {
-    /** The gate the plugin uses, for `authorize()` and `errorResponse()` in your own code. */
+    /** The gate the plugin uses, for `gate.authorize()` and `gate.reject()` in your own code. */
     gatehouse: Gate
   }
 }
 
-export interface PluginOptions {
-  /** Check routes without `config.auth` against `rule`. Default true: public routes say `auth: false`. */
+interface PluginOptions {
+  /** Check routes without `config.access` against `rule`. Default true: public routes say so. */
   protectAll?: boolean
-  /** The rule of routes without `config.auth`. Default `{}`: a valid token. */
+  /** The rule of routes without `config.access`. Default `{}`: a valid token. */
   rule?: AccessRule | CompiledRule
   /**
    * Render GatehouseErrors thrown by handlers (`assertOwner`) and by `preHandler`s: each route registered
@@ -67,18 +68,24 @@ export interface PluginOptions {
   errorHandler?: boolean
 }
 
-/** The plugin's options: a gate you built (not closed by the plugin), or the options to build one. */
-export type FastifyGatehouseOptions<P = unknown, C extends JWTClaims = JWTClaims> = PluginOptions &
+/**
+ * The plugin's options: `protectAll`, `rule`, `errorHandler`, and a gate you built (`gate`, not closed by
+ * the plugin) or the options to build one.
+ */
+export type GatehousePluginOptions<P = unknown, C extends JWTClaims = JWTClaims> = PluginOptions &
   ({ gate: Gate<P, C> } | (GateOptions<P, C> & { gate?: undefined }))
 
 /**
- * Render a GatehouseError with the plugin's gate (reported to its `onRejection` with the request's method
- * and path). Returns the reply, as async hooks must.
+ * Send a GatehouseError's response (status, `WWW-Authenticate`, JSON body) with the plugin's gate, which
+ * reports it to its `onRejection` with the request's method and path. Returns the reply, as async hooks
+ * must.
+ *
+ * @example app.setErrorHandler((error, request, reply) => isGatehouseError(error) ? sendError(reply, error) : reply.send(error))
  */
 export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
   const gate = reply.server.gatehouse
   const { method, url } = reply.request
-  const { status, headers, body } = gate.errorResponse(error, { method, url })
+  const { status, headers, body } = gate.reject(error, { method, url })
   return reply.code(status).headers(headers).send(JSON.stringify(body))
 }
 
@@ -103,7 +110,7 @@ function routeErrorHandler(own: RouteErrorHandler | undefined): RouteErrorHandle
   return Object.assign(handler, { [RENDERS]: true })
 }
 
-const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, options) => {
+const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, options) => {
   const { protectAll = true, rule: defaultRule, errorHandler = true, gate: given, ...gateOptions } = options
   const gate: Gate = given ?? createGate(gateOptions as GateOptions)
   // The onRequest hook runs before Fastify reads the body: a body token would be silently never found.
@@ -120,8 +127,8 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
   fastify.decorateRequest('auth', null)
   fastify.addHook('onRoute', (route) => {
     // Compile each route's rule as the route is added: a wrong rule stops start-up, not a request.
-    const auth = route.config?.auth
-    if (auth !== undefined && auth !== false) toCompiledRule(auth)
+    const access = route.config?.access
+    if (access !== undefined && access !== 'public') toCompiledRule(access)
     // A route-level handler, not setErrorHandler: the app's error handler is the app's to set.
     if (errorHandler) {
       route.errorHandler = routeErrorHandler(route.errorHandler as RouteErrorHandler | undefined) as never
@@ -149,9 +156,8 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
       ? undefined
       : (request.routeOptions.config as unknown as Record<PropertyKey, unknown>)
     if (errorHandler && config !== undefined && config[SEEN] !== true) warnUnseen(request)
-    const configured =
-      config === undefined ? false : (config.auth as AccessRule | CompiledRule | false | undefined)
-    const rule = configured === undefined ? fallback : configured === false ? undefined : configured
+    const configured = config === undefined ? 'public' : (config.access as RouteAccess | undefined)
+    const rule = configured === undefined ? fallback : configured === 'public' ? undefined : configured
     if (rule === undefined) {
       done()
       return
@@ -162,14 +168,14 @@ const plugin: FastifyPluginAsync<FastifyGatehouseOptions> = async (fastify, opti
       if (isGatehouseError(error)) sendError(reply, error)
       else done(error as Error)
     }
-    let now: AuthContext | null | undefined
+    let now: AuthContext | null | Pending
     try {
       now = gate.checkSync(input, rule)
     } catch (error) {
       failed(error)
       return
     }
-    if (now !== undefined) {
+    if (now !== PENDING) {
       request.auth = now
       done()
       return
@@ -192,12 +198,12 @@ export const gatehouse = fp(plugin, { name: 'gatehouse', fastify: '5.x' })
 export default gatehouse
 
 /**
- * A `preHandler` that authorizes the request under another rule, after the plugin's check.
+ * A `preHandler` that authorizes the request under another rule, after the plugin's check; both must pass.
  *
- * @example app.post('/posts', { preHandler: rule({ scopes: 'write:messages' }) }, handler)
+ * @example app.post('/posts', { preHandler: authorize({ scopes: 'write:messages' }) }, handler)
  */
-export function rule(accessRule: AccessRule | CompiledRule): preHandlerAsyncHookHandler {
-  const compiled = toCompiledRule(accessRule)
+export function authorize(rule: AccessRule | CompiledRule): preHandlerAsyncHookHandler {
+  const compiled = toCompiledRule(rule)
   return async function authorize(request: FastifyRequest, reply: FastifyReply) {
     const gate = request.server.gatehouse
     if (gate === undefined)
@@ -211,14 +217,15 @@ export function rule(accessRule: AccessRule | CompiledRule): preHandlerAsyncHook
   }
 }
 
-/** Require scopes (403 `insufficient_scope` with `scope="…"`). @example { preHandler: requireScopes('read:messages') } */
-export const requireScopes = (match: Match) => rule(policy.requireScopes(match))
-/** Require roles. @example { preHandler: requireRoles({ any: ['admin', 'editor'] }) } */
-export const requireRoles = (match: Match) => rule(policy.requireRoles(match))
-/** Require permissions. @example { preHandler: requirePermissions('read:users') } */
-export const requirePermissions = (match: Match) => rule(policy.requirePermissions(match))
-/** Require group membership. @example { preHandler: requireGroups('staff') } */
-export const requireGroups = (match: Match) => rule(policy.requireGroups(match))
+const helpers = requireHelpers(authorize)
+/** `authorize({ scopes: match })`: 403 `insufficient_scope` with `scope="…"`. @example { preHandler: requireScopes('read:messages') } */
+export const requireScopes: (match: Match) => preHandlerAsyncHookHandler = helpers.requireScopes
+/** `authorize({ roles: match })`: 403 `ERR_POLICY_ROLE`. @example { preHandler: requireRoles({ any: ['admin', 'editor'] }) } */
+export const requireRoles: (match: Match) => preHandlerAsyncHookHandler = helpers.requireRoles
+/** `authorize({ permissions: match })`: 403 `ERR_POLICY_PERMISSION`. @example { preHandler: requirePermissions('read:users') } */
+export const requirePermissions: (match: Match) => preHandlerAsyncHookHandler = helpers.requirePermissions
+/** `authorize({ groups: match })`: 403 `ERR_POLICY_GROUP`. @example { preHandler: requireGroups('staff') } */
+export const requireGroups: (match: Match) => preHandlerAsyncHookHandler = helpers.requireGroups
 
 /**
  * `request.auth` with your principal and claim types, never null: throws `ERR_NO_TOKEN` (401) for an

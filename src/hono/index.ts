@@ -6,21 +6,25 @@
  * What it does NOT do: read a token from a form body (Hono parses bodies lazily and asynchronously; a
  * gate with `tokenLocations: ['body']` finds none here), or catch the application's own errors (the
  * principal hook's errors reach `app.onError` unchanged).
+ *
+ * Words, as in every adapter: `authenticate()` runs the gate and sets `c.get('auth')` (the verified
+ * request); `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(c)` reads it.
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
-import * as policy from '../core/authz/index.js'
+import { requireHelpers } from '../core/authz/require-helpers.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { errorResponse } from '../core/http/challenge.js'
-import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
+import { createGate, type Gate, type GateOptions, isGate, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
+import { PENDING, type Pending } from '../core/verify/verifier.js'
 import { headersOf } from '../node/headers.js'
 
-/** The context variables `auth()` sets. */
+/** The context variables `authenticate()` sets. */
 export interface GatehouseVariables<P = unknown, C extends JWTClaims = JWTClaims> {
   /** The verified request, or `null` when the rule let an anonymous request through. */
   auth: AuthContext<P, C> | null
-  /** The gate that checked the request, for the route-level middlewares below. */
+  /** The gate that checked the request, for `authorize()`, `require*()` and `errorHandler()`. */
   gatehouse: Gate<P, C>
 }
 
@@ -37,18 +41,25 @@ declare module 'hono' {
   }
 }
 
-/** The `auth()` middleware, with the gate it uses (call `gate.close()` on shutdown when it built one). */
-export type AuthMiddleware<P, C extends JWTClaims> = MiddlewareHandler<GatehouseEnv<P, C>> & {
+/** The middleware `authenticate()` returns, with its gate (close it on shutdown when the middleware built it). */
+export type AuthenticateMiddleware<P, C extends JWTClaims> = MiddlewareHandler<GatehouseEnv<P, C>> & {
   readonly gate: Gate<P, C>
 }
 
-function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
-  return typeof (value as Gate<P, C>).check === 'function'
+/** Options of {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /** The gate for requests `authenticate()` did not run for. Default: none (no `realm`, no report). */
+  gate?: Pick<Gate, 'reject'>
+  /**
+   * Handles every error that is not a GatehouseError. Default: what Hono does (an HTTPException's own
+   * response, else a logged 500).
+   */
+  fallback?: ErrorHandler
 }
 
 // The gate builds status, headers and body (and reports the refusal to its `onRejection`); Hono only sends them.
-function render(c: Context, gate: Pick<Gate, 'errorResponse'>, error: GatehouseError): Response {
-  const { status, headers, body } = gate.errorResponse(error, { method: c.req.method, url: c.req.url })
+function render(c: Context, gate: Pick<Gate, 'reject'>, error: GatehouseError): Response {
+  const { status, headers, body } = gate.reject(error, { method: c.req.method, url: c.req.url })
   return c.body(JSON.stringify(body), status, headers)
 }
 
@@ -75,23 +86,23 @@ function headersFor(c: Context) {
  * @example
  * ```ts
  * const app = new Hono()
- * app.use('/api/*', auth(createGate(optionsFromEnv())))
+ * app.use('/api/*', authenticate(createGate(optionsFromEnv())))
  * app.get('/api/private', (c) => c.json({ sub: authOf(c).claims.sub }))
  * ```
  */
-export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
+export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
   gateOrOptions: Gate<P, C> | GateOptions<P, C>,
   rule?: AccessRule | CompiledRule,
-): AuthMiddleware<P, C> {
+): AuthenticateMiddleware<P, C> {
   const gate = isGate(gateOrOptions) ? gateOrOptions : createGate(gateOrOptions)
   const compiled = toCompiledRule(rule)
   const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
-    let result: AuthContext<P, C> | null | undefined
+    let result: AuthContext<P, C> | null | Pending
     const input = { method: c.req.method, headers: headersFor(c), url: c.req.url }
     try {
       // Without waiting when nothing needs waiting for (a cached token, a loaded key), as the other adapters.
       result = gate.checkSync(input, compiled)
-      if (result === undefined) result = await gate.check(input, compiled)
+      if (result === PENDING) result = await gate.check(input, compiled)
     } catch (error) {
       if (isGatehouseError(error)) return render(c, gate, error)
       throw error
@@ -104,17 +115,19 @@ export function auth<P = unknown, C extends JWTClaims = JWTClaims>(
 }
 
 /**
- * Authorize an authenticated request under another rule, after `auth()` (e.g. `auth()` on `/api/*`
- * with optional access, then `rule({ scopes: 'write:messages' })` on one route). Without `auth()`
- * before it, it throws an Error (a wiring mistake must not pass silently).
+ * Authorize an authenticated request under another rule, after `authenticate()` (e.g. `authenticate()`
+ * on `/api/*` with optional access, then `authorize({ scopes: 'write:messages' })` on one route); both
+ * must pass. Without `authenticate()` before it, it throws an Error (a wiring mistake must not pass
+ * silently).
  *
- * @example app.delete('/api/posts/:id', rule({ roles: { any: ['admin', 'editor'] } }), handler)
+ * @example app.delete('/api/posts/:id', authorize({ roles: { any: ['admin', 'editor'] } }), handler)
  */
-export function rule(accessRule: AccessRule | CompiledRule): MiddlewareHandler {
-  const compiled = toCompiledRule(accessRule)
+export function authorize(rule: AccessRule | CompiledRule): MiddlewareHandler {
+  const compiled = toCompiledRule(rule)
   return async (c, next) => {
     const gate = c.get('gatehouse')
-    if (gate === undefined) throw new Error('gatehouse/hono: auth() must run before rule() and require*()')
+    if (gate === undefined)
+      throw new Error('gatehouse/hono: authenticate() must run before authorize() and require*()')
     try {
       gate.authorize(c.get('auth'), c.req.method, compiled)
     } catch (error) {
@@ -125,27 +138,31 @@ export function rule(accessRule: AccessRule | CompiledRule): MiddlewareHandler {
   }
 }
 
-/** `rule({ scopes: match })`: 403 `insufficient_scope` with `scope="…"` when missing. @example requireScopes('read:messages') */
-export const requireScopes = (match: Match): MiddlewareHandler => rule(policy.requireScopes(match))
-/** `rule({ roles: match })`. @example requireRoles({ any: ['admin', 'editor'] }) */
-export const requireRoles = (match: Match): MiddlewareHandler => rule(policy.requireRoles(match))
-/** `rule({ permissions: match })`. @example requirePermissions(['read:users', 'write:users']) */
-export const requirePermissions = (match: Match): MiddlewareHandler => rule(policy.requirePermissions(match))
-/** `rule({ groups: match })`. @example requireGroups('staff') */
-export const requireGroups = (match: Match): MiddlewareHandler => rule(policy.requireGroups(match))
+const helpers = requireHelpers(authorize)
+/** `authorize({ scopes: match })`: 403 `insufficient_scope` with `scope="…"`. @example requireScopes('read:messages') */
+export const requireScopes: (match: Match) => MiddlewareHandler = helpers.requireScopes
+/** `authorize({ roles: match })`: 403 `ERR_POLICY_ROLE`. @example requireRoles({ any: ['admin', 'editor'] }) */
+export const requireRoles: (match: Match) => MiddlewareHandler = helpers.requireRoles
+/** `authorize({ permissions: match })`: 403 `ERR_POLICY_PERMISSION`. @example requirePermissions(['read:users', 'write:users']) */
+export const requirePermissions: (match: Match) => MiddlewareHandler = helpers.requirePermissions
+/** `authorize({ groups: match })`: 403 `ERR_POLICY_GROUP`. @example requireGroups('staff') */
+export const requireGroups: (match: Match) => MiddlewareHandler = helpers.requireGroups
+
+/** Renders without a gate: the core's response, no `realm`, no report. */
+const NO_GATE: Pick<Gate, 'reject'> = { reject: (error) => errorResponse(error) }
 
 /**
  * An `app.onError` handler for GatehouseErrors that handlers throw (`assertOwner`, a check of their own):
- * rendered as the gate's response, with the gate `auth()` stored for the request (without one, the
- * core's response without `realm`). Other errors go to `fallback`, by default what Hono does: an
- * HTTPException's own response, else a logged 500.
+ * rendered as the gate's response, with the gate `authenticate()` stored for the request, else with
+ * `options.gate`, else the core's response without `realm`. Other errors go to `options.fallback`, by
+ * default what Hono does: an HTTPException's own response, else a logged 500.
  *
  * @example app.onError(errorHandler())
  */
-export function errorHandler(fallback?: ErrorHandler): ErrorHandler {
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
+  const { gate = NO_GATE, fallback } = options
   return (error, c) => {
-    if (isGatehouseError(error))
-      return render(c, c.get('gatehouse') ?? { errorResponse: (e) => errorResponse(e) }, error)
+    if (isGatehouseError(error)) return render(c, c.get('gatehouse') ?? gate, error)
     if (fallback !== undefined) return fallback(error, c)
     if ('getResponse' in error && typeof error.getResponse === 'function')
       return error.getResponse() as Response
@@ -155,16 +172,16 @@ export function errorHandler(fallback?: ErrorHandler): ErrorHandler {
 }
 
 /**
- * `c.get('auth')` with your principal and claim types, for handlers behind `auth()`, never null: throws
- * `ERR_NO_TOKEN` (401) for an anonymous request (rendered by {@link errorHandler}), as `authOf` of
+ * `c.get('auth')` with your principal and claim types, for handlers behind `authenticate()`, never null:
+ * throws `ERR_NO_TOKEN` (401) for an anonymous request (rendered by {@link errorHandler}), as `authOf` of
  * gatehouse/express and gatehouse/fastify.
  *
- * @example app.get('/api/me', auth(gate), (c) => c.json({ sub: authOf<User>(c).claims.sub }))
- * @throws Error when `auth()` did not run on this route (a wiring mistake, not the client's).
+ * @example app.get('/api/me', authenticate(gate), (c) => c.json({ sub: authOf<User>(c).claims.sub }))
+ * @throws Error when `authenticate()` did not run on this route (a wiring mistake, not the client's).
  */
 export function authOf<P = unknown, C extends JWTClaims = JWTClaims>(c: Context): AuthContext<P, C> {
   const auth = c.get('auth') as AuthContext<P, C> | null | undefined
-  if (auth === undefined) throw new Error('gatehouse/hono: authOf() on a route without auth()')
+  if (auth === undefined) throw new Error('gatehouse/hono: authOf() on a route without authenticate()')
   if (auth === null) throw new GatehouseError('ERR_NO_TOKEN')
   return auth
 }

@@ -9,8 +9,8 @@ import {
   type ExecutionContext,
   SetMetadata,
 } from '@nestjs/common'
-import type { AuthContext, Match, AccessRule as Rule } from '../core/authz/index.js'
-import * as policy from '../core/authz/index.js'
+import { type AccessRule, type AuthContext, compileRule, type Match } from '../core/authz/index.js'
+import { requireHelpers } from '../core/authz/require-helpers.js'
 
 /** Injection token of the module's gate: `constructor(@Inject(GATEHOUSE_GATE) gate: Gate)`. */
 export const GATEHOUSE_GATE: unique symbol = Symbol('gatehouse:gate')
@@ -26,33 +26,35 @@ export const METADATA = {
 } as const
 
 /**
- * No token needed, and none is read: the guard does not run the gate, so `@Auth()` is `null` even when
- * a token is sent. For "anonymous allowed, but a sent token must be valid" use
- * `@AccessRule({ optional: true })`.
+ * `'public'`, as in a rule and in Fastify's `config.access`: no token needed, and none is read (the guard
+ * does not run the gate), so `@Auth()` is `null` even when a token is sent. For "anonymous allowed, but a
+ * sent token must be valid" use `@Authorize({ optional: true })`.
  */
 export const Public = (): CustomDecorator<string> => SetMetadata(METADATA.public, true)
 
+// One metadata key per category, so that `@RequireScopes` and `@RequireRoles` on one handler both count.
+const helpers = requireHelpers((requirements): CustomDecorator<string> => {
+  const [[kind, match]] = Object.entries(requirements) as [[keyof typeof requirements, Match]]
+  return SetMetadata(METADATA[kind], match)
+}, 'Require')
+
 /** Scopes the token must hold: a string (that one), an array (ALL), `{ any }`, `{ all }`. 403 `insufficient_scope`. */
-export const RequireScopes = (match: Match): CustomDecorator<string> =>
-  SetMetadata(METADATA.scopes, policy.requireScopes(match).scopes)
+export const RequireScopes: (match: Match) => CustomDecorator<string> = helpers.requireScopes
 /** Roles the token must hold (403 `ERR_POLICY_ROLE`). @example @RequireRoles({ any: ['admin', 'editor'] }) */
-export const RequireRoles = (match: Match): CustomDecorator<string> =>
-  SetMetadata(METADATA.roles, policy.requireRoles(match).roles)
+export const RequireRoles: (match: Match) => CustomDecorator<string> = helpers.requireRoles
 /** Permissions the token must hold (403 `ERR_POLICY_PERMISSION`). */
-export const RequirePermissions = (match: Match): CustomDecorator<string> =>
-  SetMetadata(METADATA.permissions, policy.requirePermissions(match).permissions)
+export const RequirePermissions: (match: Match) => CustomDecorator<string> = helpers.requirePermissions
 /** Groups the token must hold (403 `ERR_POLICY_GROUP`). */
-export const RequireGroups = (match: Match): CustomDecorator<string> =>
-  SetMetadata(METADATA.groups, policy.requireGroups(match).groups)
+export const RequireGroups: (match: Match) => CustomDecorator<string> = helpers.requireGroups
 
 /**
  * A full access rule: per-method requirements (`methods`), anonymous methods (`optional`), a `check`
  * predicate. Validated here: a bad rule throws a TypeError when the class is defined.
  *
- * @example @AccessRule({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
+ * @example @Authorize({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
  */
-export const AccessRule = (rule: Rule): CustomDecorator<string> => {
-  policy.compileRule(rule)
+export const Authorize = (rule: AccessRule): CustomDecorator<string> => {
+  compileRule(rule)
   return SetMetadata(METADATA.rule, rule)
 }
 

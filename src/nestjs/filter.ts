@@ -22,7 +22,7 @@ export class GatehouseExceptionFilter implements ExceptionFilter<GatehouseError>
     if (host.getType() !== 'http') throw error
     const request = host.switchToHttp().getRequest<{ method: string; originalUrl?: string; url?: string }>()
     const rejected = { method: request.method, url: request.originalUrl ?? request.url }
-    const { status, headers, body } = this.gate.errorResponse(error, rejected)
+    const { status, headers, body } = this.gate.reject(error, rejected)
     const { httpAdapter } = this.adapterHost
     const response = host.switchToHttp().getResponse()
     for (const [name, value] of Object.entries(headers)) httpAdapter.setHeader(response, name, value)

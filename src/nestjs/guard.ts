@@ -2,14 +2,14 @@
  * The global guard: every route needs a valid token unless marked `@Public()` (secure by default, as
  * DRF's `IsAuthenticated`). It reads the decorators' metadata, runs the gate and attaches `request.auth`.
  *
- * Levels, as Express's router `auth()` and route `rule()`: a class's requirements and its handler's
- * are two rules, and BOTH must pass (a handler's `@RequireScopes('admin')` under a class's
- * `@AccessRule({ optional: ['GET'] })` needs a token with `admin` on GET). A level with no decorator adds
+ * Levels, as Express's router `authenticate()` and route `authorize()`: a class's requirements and its
+ * handler's are two rules, and BOTH must pass (a handler's `@RequireScopes('admin')` under a class's
+ * `@Authorize({ optional: ['GET'] })` needs a token with `admin` on GET). A level with no decorator adds
  * nothing; with neither, the route needs a valid token. `@Public()` on a handler exempts it from its
  * class's requirements (no token is read); `@Public()` on a class leaves its handlers' own rules alone.
  *
  * Refused when the application starts (GatehouseModule checks every controller), with a TypeError naming
- * the handler: `@Public()` with a requirement on one level; `@RequireScopes` with `@AccessRule({ scopes })`
+ * the handler: `@Public()` with a requirement on one level; `@RequireScopes` with `@Authorize({ scopes })`
  * on one level; a handler rule that lets a method through without a token (`optional`, `'public'`) where
  * its class requires one, since the class would refuse that anonymous request anyway.
  *
@@ -69,7 +69,7 @@ function level(reflector: Reflector, target: Function, where: string): AccessRul
     if (match === undefined) continue
     rule ??= {}
     if (rule[kind] !== undefined) {
-      throw new TypeError(`${where}: @AccessRule({ ${kind} }) and @Require… both set ${kind}; use one`)
+      throw new TypeError(`${where}: @Authorize({ ${kind} }) and @Require… both set ${kind}; use one`)
     }
     rule[kind] = match
   }
@@ -152,7 +152,7 @@ export class GatehouseGuard implements CanActivate {
       return true
     } catch (error) {
       if (!isGatehouseError(error)) throw error
-      const { status, headers, body } = this.gate.errorResponse(error, { method: request.method, url })
+      const { status, headers, body } = this.gate.reject(error, { method: request.method, url })
       // Set here, not in a filter: an application's catch-all filter must not lose the challenge.
       const response = http.getResponse()
       const { httpAdapter } = this.adapterHost

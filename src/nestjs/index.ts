@@ -15,8 +15,8 @@
  * ```
  */
 export {
-  AccessRule,
   Auth,
+  Authorize,
   Claims,
   GATEHOUSE_GATE,
   METADATA,

@@ -24,7 +24,7 @@ import {
   MetadataScanner,
   Reflector,
 } from '@nestjs/core'
-import { createGate, type Gate, type GateOptions } from '../core/http/gate.js'
+import { createGate, type Gate, type GateOptions, isGate } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { GATEHOUSE_GATE } from './decorators.js'
 import { GatehouseExceptionFilter } from './filter.js'
@@ -47,8 +47,8 @@ const OPTIONS = Symbol('gatehouse:options')
 const built = new WeakSet<Gate>()
 
 function toGate(value: GatehouseModuleOptions): Gate {
-  if (typeof (value as Gate).check === 'function') return value as Gate
-  const gate = createGate(value as GateOptions)
+  if (isGate(value)) return value
+  const gate = createGate(value)
   built.add(gate)
   return gate
 }

@@ -1,6 +1,8 @@
 /**
  * gatehouse/node: helpers for plain `node:http` servers (and anything built on `IncomingMessage` /
- * `ServerResponse`). They translate only; every decision is the core's (gate.ts).
+ * `ServerResponse`). They translate only; every decision is the core's (gate.ts). The same three words
+ * as gatehouse/web: `authenticate` one request, `withAuth` a whole handler, `sendError` (here: write it
+ * on the response; there: `errorToResponse`).
  *
  * @example
  * ```ts
@@ -22,17 +24,15 @@ import { headersOf } from './headers.js'
 export { headersOf } from './headers.js'
 
 /**
- * Write a GatehouseError's response (status, `WWW-Authenticate`, JSON body) and end it. The gate's
+ * Send a GatehouseError's response (status, `WWW-Authenticate`, JSON body) and end it. The gate's
  * `onRejection` sees the method and path of `res.req`, the request this response answers.
+ *
+ * @example if (isGatehouseError(error)) return sendError(gate, res, error)
  */
-export function sendError(
-  gate: Pick<Gate, 'errorResponse'>,
-  res: ServerResponse,
-  error: GatehouseError,
-): void {
+export function sendError(gate: Pick<Gate, 'reject'>, res: ServerResponse, error: GatehouseError): void {
   const req = res.req as IncomingMessage | undefined
   const request = req === undefined ? undefined : { method: req.method ?? 'GET', url: req.url }
-  const { status, headers, body } = gate.errorResponse(error, request)
+  const { status, headers, body } = gate.reject(error, request)
   const payload = JSON.stringify(body)
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) })
   res.end(payload)
@@ -68,8 +68,8 @@ export type NodeHandler<P, C extends JWTClaims> = (
   auth: AuthContext<P, C> | null,
 ) => void | Promise<void>
 
-/** Options of {@link createNodeHandler}. */
-export interface NodeHandlerOptions {
+/** Options of {@link withAuth}. */
+export interface WithAuthOptions {
   /** The rule for every request. Default `{}`: a valid token. */
   rule?: AccessRule | CompiledRule
   /**
@@ -87,15 +87,16 @@ function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerRespon
 }
 
 /**
- * A `node:http` request listener that authenticates every request, then calls `handler` with the auth
- * context. GatehouseErrors thrown by the handler (e.g. `assertOwner`) are rendered like the gate's own.
+ * Wrap a handler: the `node:http` request listener returned authenticates every request under
+ * `options.rule`, then calls `handler` with the auth context. GatehouseErrors thrown by the handler
+ * (e.g. `assertOwner`) are rendered like the gate's own.
  *
- * @example createServer(createNodeHandler(gate, (req, res, auth) => res.end(auth?.claims.sub)))
+ * @example createServer(withAuth(gate, (req, res, auth) => res.end(auth?.claims.sub)))
  */
-export function createNodeHandler<P, C extends JWTClaims>(
+export function withAuth<P, C extends JWTClaims>(
   gate: Gate<P, C>,
   handler: NodeHandler<P, C>,
-  options: NodeHandlerOptions = {},
+  options: WithAuthOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { rule, onError = defaultOnError } = options
   return (req, res) => {

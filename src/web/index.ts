@@ -1,6 +1,8 @@
 /**
  * Web `Request` → `Response` wrapper, for runtimes built on the Fetch API (Bun, Deno, Workers-style,
- * Node's own Request). It translates only; every decision is the gate's.
+ * Node's own Request). It translates only; every decision is the gate's. The same three words as
+ * gatehouse/node: `authenticate` one request, `withAuth` a whole handler, and `errorToResponse` where
+ * node:http has `sendError` (here the answer is a `Response` to return, not a write).
  */
 
 import type { AccessRule, AuthContext, CompiledRule } from '../core/authz/index.js'
@@ -20,16 +22,17 @@ export interface WithAuthOptions {
 }
 
 /**
- * Render a GatehouseError as a Web Response. Pass the `request` it answers so that the gate's
- * `onRejection` sees its method and path.
+ * A GatehouseError as a Web `Response` (status, `WWW-Authenticate`, JSON body), to return from a fetch
+ * handler. The gate's `onRejection` sees the method and path of `request`, the request it answers.
+ *
+ * @example if (isGatehouseError(error)) return errorToResponse(gate, request, error)
  */
 export function errorToResponse(
-  gate: Gate<unknown, JWTClaims>,
+  gate: Pick<Gate, 'reject'>,
+  request: Request,
   error: GatehouseError,
-  request?: Request,
 ): Response {
-  const rejected = request === undefined ? undefined : { method: request.method, url: request.url }
-  const { status, headers, body } = gate.errorResponse(error, rejected)
+  const { status, headers, body } = gate.reject(error, { method: request.method, url: request.url })
   return new Response(JSON.stringify(body), { status, headers })
 }
 
@@ -37,7 +40,7 @@ export function errorToResponse(
  * Check a Request; resolve with the auth context (null when anonymous is allowed) or with the error
  * Response to send. Application errors (principal hook) are rethrown.
  */
-export async function handleWebRequest<P, C extends JWTClaims>(
+export async function authenticate<P, C extends JWTClaims>(
   gate: Gate<P, C>,
   request: Request,
   rule?: AccessRule | CompiledRule,
@@ -52,7 +55,7 @@ export async function handleWebRequest<P, C extends JWTClaims>(
     return { auth }
   } catch (error) {
     if (isGatehouseError(error)) {
-      return { response: errorToResponse(gate as Gate<unknown, JWTClaims>, error, request) }
+      return { response: errorToResponse(gate, request, error) }
     }
     throw error
   }
@@ -73,7 +76,7 @@ export function withAuth<P, C extends JWTClaims>(
   options: WithAuthOptions = {},
 ) {
   return async (request: Request): Promise<Response> => {
-    const result = await handleWebRequest(gate, request, options.rule)
+    const result = await authenticate(gate, request, options.rule)
     if (result.response) return result.response
     return handler(request, result.auth)
   }

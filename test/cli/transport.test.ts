@@ -66,9 +66,9 @@ describe('readConfig and plain http off loopback', () => {
       env({ GATEHOUSE_ISSUER: issuer, GATEHOUSE_ALLOW_INSECURE_REQUESTS: '1' }),
       true,
     )
-    expect(fromEnv.options?.allowInsecureRequests).toBe(true)
+    expect(fromEnv.options?.keySet?.allowInsecureRequests).toBe(true)
     const fromFlag = readConfig({ issuer, 'allow-insecure-requests': true }, env({}), true)
-    expect(fromFlag.options?.allowInsecureRequests).toBe(true)
+    expect(fromFlag.options?.keySet?.allowInsecureRequests).toBe(true)
   })
 
   it('another error stays a plain usage error, even beside an http issuer that is never fetched', () => {

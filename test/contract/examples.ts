@@ -2,7 +2,8 @@
  * The examples the adapter contract suite runs against. Adding an adapter's example is one entry here;
  * see README.md for what an example must do.
  */
-import { startProcess } from './process.js'
+import { join } from 'node:path'
+import { ROOT, type StartOptions, startProcess } from './process.js'
 
 /** What the suite passes to every example: the dev issuer it must trust. */
 export interface ExampleEnv {
@@ -48,11 +49,47 @@ export function nodeExample(
   }
 }
 
+/** How each runtime starts the web example's entry for it; every one serves examples/web/app.ts. */
+const WEB_RUNTIMES: Record<
+  'bun' | 'deno' | 'workerd',
+  Pick<StartOptions, 'command' | 'args' | 'readyTimeoutMs'>
+> = {
+  bun: { command: join(ROOT, 'node_modules', '.bin', 'bun'), args: ['examples/web/bun.js'] },
+  deno: {
+    command: join(ROOT, 'node_modules', '.bin', 'deno'),
+    args: ['run', '--allow-net=127.0.0.1', '--allow-env', 'examples/web/deno.js'],
+  },
+  // Miniflare runs the Worker on workerd, with the variables as bindings; it is driven from Node. Loading
+  // Miniflare, bundling and starting workerd take seconds: on a busy machine, longer than the default 20 s.
+  workerd: { command: process.execPath, args: ['examples/web/workerd.js'], readyTimeoutMs: 45_000 },
+}
+
+/**
+ * The web example on another runtime than Node: `web-bun`, `web-deno`, `web-workerd`. The same handler
+ * (examples/web/app.ts, compiled to examples/dist/web/app.js) as the `web` example, served by that
+ * runtime's entry in examples/web. The runtimes are devDependencies (bun, deno, miniflare): `npm ci`
+ * installs them.
+ */
+export function webRuntimeExample(
+  runtime: keyof typeof WEB_RUNTIMES,
+): ExampleDescriptor & { script: string } {
+  const { command, args, readyTimeoutMs } = WEB_RUNTIMES[runtime]
+  return {
+    name: `web-${runtime}`,
+    levels: false,
+    script: 'examples/dist/web/app.js',
+    start: (env) => startProcess({ command, args, env: { ...env, PORT: '0' }, readyTimeoutMs }),
+  }
+}
+
 export const examples: readonly (ExampleDescriptor & { script: string })[] = [
   nodeExample('express', { levels: true }),
   nodeExample('fastify', { levels: true }),
   nodeExample('node', { levels: false }),
   nodeExample('web', { levels: false }),
+  webRuntimeExample('bun'),
+  webRuntimeExample('deno'),
+  webRuntimeExample('workerd'),
   nodeExample('hono', { levels: true }),
   nodeExample('nestjs', { script: 'examples/nestjs/dist/main.js', levels: true }),
 ]

@@ -22,8 +22,8 @@ import * as ex from '../../src/express/index.js'
 import fastifyGatehouse, { authOf as fastifyAuthOf } from '../../src/fastify/index.js'
 import * as hono from '../../src/hono/index.js'
 import { Auth, GatehouseModule } from '../../src/nestjs/index.js'
-import { createNodeHandler } from '../../src/node/index.js'
-import { errorToResponse, withAuth } from '../../src/web/index.js'
+import * as node from '../../src/node/index.js'
+import * as web from '../../src/web/index.js'
 
 let issuer: DevIssuer
 let token: string
@@ -55,7 +55,7 @@ async function listening(server: Server): Promise<string> {
 const adapters: Record<string, (gate: Gate) => Promise<string>> = {
   async express(gate) {
     const app = express()
-    app.delete('/posts/:owner', ex.auth(gate), (req, res) => {
+    app.delete('/posts/:owner', ex.authenticate(gate), (req, res) => {
       assertOwner(ex.authOf(req), req.params.owner as string)
       res.status(204).end()
     })
@@ -75,7 +75,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
   async hono(gate) {
     const app = new Hono()
     app.onError(hono.errorHandler())
-    app.delete('/posts/:owner', hono.auth(gate), (c) => {
+    app.delete('/posts/:owner', hono.authenticate(gate), (c) => {
       assertOwner(hono.authOf(c), c.req.param('owner'))
       return c.body(null, 204)
     })
@@ -98,14 +98,14 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`
   },
   async node(gate) {
-    const handler = createNodeHandler(gate, (req, res, auth) => {
+    const handler = node.withAuth(gate, (req, res, auth) => {
       assertOwner(auth!, decodeURIComponent(req.url!.split('?')[0]!.split('/')[2]!))
       res.writeHead(204).end()
     })
     return listening(createServer(handler).listen(0, '127.0.0.1'))
   },
   async web(gate) {
-    const handle = withAuth(gate, (request, auth) => {
+    const handle = web.withAuth(gate, (request, auth) => {
       assertOwner(auth!, new URL(request.url).pathname.split('/')[2]!)
       return new Response(null, { status: 204 })
     })
@@ -113,7 +113,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       try {
         return await handle(request)
       } catch (error) {
-        return errorToResponse(gate, error as never, request)
+        return web.errorToResponse(gate, request, error as never)
       }
     }
     return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server)

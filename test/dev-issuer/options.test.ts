@@ -82,7 +82,7 @@ describe('mint', () => {
       issuer: issuer.issuer,
       audience: issuer.audience,
       jwksUri: issuer.jwksUri,
-      cooldownDuration: 0,
+      keySet: { cooldownDuration: 0 },
     })
   })
   afterAll(async () => {

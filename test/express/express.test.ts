@@ -14,14 +14,14 @@ import { createGate, type Gate } from '../../src/core/http/gate.js'
 import type { JWTClaims } from '../../src/core/types.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import {
-  auth,
+  authenticate,
   authOf,
+  authorize,
   errorHandler,
   requireGroups,
   requirePermissions,
   requireRoles,
   requireScopes,
-  rule,
 } from '../../src/express/index.js'
 
 interface User {
@@ -50,29 +50,33 @@ beforeAll(async () => {
     },
   })
   const app = express()
-  app.get('/me', auth(gate), (req, res) => {
+  app.get('/me', authenticate(gate), (req, res) => {
     const me = authOf<User, MyClaims>(req)
     expectTypeOf(me).toEqualTypeOf<AuthContext<User, MyClaims>>()
     res.json({ sub: me.claims.sub, name: me.principal.name, tenant: me.claims.tenant ?? null })
   })
-  app.get('/optional', auth(gate, { optional: true }), (req, res) => {
+  app.get('/optional', authenticate(gate, { optional: true }), (req, res) => {
     res.json({ auth: req.auth === null ? null : 'set' })
   })
-  app.get('/optional-needs-auth', auth(gate, { optional: true }), (req, res) => res.json(authOf(req).claims))
-  app.get('/roles', auth(gate), requireRoles({ any: ['admin', 'editor'] }), (_req, res) =>
+  app.get('/optional-needs-auth', authenticate(gate, { optional: true }), (req, res) =>
+    res.json(authOf(req).claims),
+  )
+  app.get('/roles', authenticate(gate), requireRoles({ any: ['admin', 'editor'] }), (_req, res) =>
     res.json({ ok: true }),
   )
-  app.get('/permissions', auth(gate), requirePermissions('read:users'), (_req, res) => res.json({ ok: true }))
-  app.get('/groups', auth(gate), requireGroups('staff'), (_req, res) => res.json({ ok: true }))
-  app.post('/drafts', auth(gate, { optional: true }), requireScopes('write:messages'), (_req, res) =>
+  app.get('/permissions', authenticate(gate), requirePermissions('read:users'), (_req, res) =>
     res.json({ ok: true }),
   )
-  app.get('/unwired', rule({ scopes: 'x' }), (_req, res) => res.json({ ok: true }))
-  app.delete('/posts/:owner', auth(gate), (req, res) => {
+  app.get('/groups', authenticate(gate), requireGroups('staff'), (_req, res) => res.json({ ok: true }))
+  app.post('/drafts', authenticate(gate, { optional: true }), requireScopes('write:messages'), (_req, res) =>
+    res.json({ ok: true }),
+  )
+  app.get('/unwired', authorize({ scopes: 'x' }), (_req, res) => res.json({ ok: true }))
+  app.delete('/posts/:owner', authenticate(gate), (req, res) => {
     assertOwner(authOf(req), req.params.owner)
     res.status(204).end()
   })
-  app.get('/boom', auth(gate), () => {
+  app.get('/boom', authenticate(gate), () => {
     throw new Error('handler bug')
   })
   const appHandler: ErrorRequestHandler = (error, req, res, _next) => {
@@ -83,9 +87,11 @@ beforeAll(async () => {
   }
   // passErrors: a router whose own error handler comes before errorHandler().
   const passing = express.Router()
-  passing.get('/passed', auth(gate, undefined, { passErrors: true }), (_req, res) => res.json({ ok: true }))
+  passing.get('/passed', authenticate(gate, undefined, { passErrors: true }), (_req, res) =>
+    res.json({ ok: true }),
+  )
   // Built from options: its own gate; passErrors given with the options.
-  const own = auth({ ...options, passErrors: true })
+  const own = authenticate({ ...options, passErrors: true })
   passing.get('/own', own, (req, res) => res.json({ sub: req.auth?.claims.sub }))
   passing.use(appHandler)
   app.use(passing)
@@ -116,7 +122,7 @@ const get = async (path: string, token?: string, method = 'GET') => {
   }
 }
 
-describe('auth()', () => {
+describe('authenticate()', () => {
   it('sets req.auth with claims and the principal', async () => {
     const token = await issuer.mint({ tenant: 't1' }, { sub: 'alice' })
     expect(await get('/me', token)).toMatchObject({
@@ -159,7 +165,7 @@ describe('auth()', () => {
   })
 
   it('rejects a wrong rule at construction, naming the option', () => {
-    expect(() => auth(gate, { scope: 'read' } as never)).toThrow(
+    expect(() => authenticate(gate, { scope: 'read' } as never)).toThrow(
       /rule\.scope: unknown option \(did you mean scopes\?\)/,
     )
   })
@@ -182,7 +188,7 @@ describe('policy middlewares', () => {
     expect(answer.challenge).toMatch(/^Bearer realm="example", error="insufficient_scope"/)
   })
 
-  it('requireScopes after an optional auth(): anonymous is 401, a token without the scope 403', async () => {
+  it('requireScopes after an optional authenticate(): anonymous is 401, a token without the scope 403', async () => {
     expect(await get('/drafts', undefined, 'POST')).toMatchObject({
       status: 401,
       challenge: 'Bearer realm="example"',
@@ -193,10 +199,10 @@ describe('policy middlewares', () => {
     expect((await get('/drafts', await issuer.mint({ scope: 'write:messages' }), 'POST')).status).toBe(200)
   })
 
-  it('a policy middleware without auth() before it is a wiring error for the app, not a 401', async () => {
+  it('a policy middleware without authenticate() before it is a wiring error for the app, not a 401', async () => {
     const answer = await get('/unwired', await issuer.mint({ scope: 'x' }))
     expect(answer.status).toBe(500)
-    expect(answer.body.appError).toMatch(/policy middleware ran before auth\(\)/)
+    expect(answer.body.appError).toMatch(/ran before authenticate\(\)/)
   })
 })
 

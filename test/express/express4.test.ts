@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { assertOwner } from '../../src/core/authz/index.js'
 import { createGate, type Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
-import { auth, errorHandler, requireScopes } from '../../src/express/index.js'
+import { authenticate, errorHandler, requireScopes } from '../../src/express/index.js'
 
 type Req = { auth: { claims: { sub: string } } | null; params: Record<string, string> }
 type Res = { json(body: unknown): void; status(code: number): Res; end(): void }
@@ -34,16 +34,18 @@ beforeAll(async () => {
     },
   })
   const app = express4()
-  app.get('/protected', auth(gate), (req: Req, res: Res) => res.json({ sub: req.auth?.claims.sub }))
-  app.get('/scoped', auth(gate), requireScopes('read:messages'), (_req: Req, res: Res) =>
+  app.get('/protected', authenticate(gate), (req: Req, res: Res) => res.json({ sub: req.auth?.claims.sub }))
+  app.get('/scoped', authenticate(gate), requireScopes('read:messages'), (_req: Req, res: Res) =>
     res.json({ ok: true }),
   )
-  app.get('/passed', auth(gate, undefined, { passErrors: true }), (_req: Req, res: Res) => res.json({}))
-  app.delete('/posts/:owner', auth(gate), (req: Req, res: Res) => {
+  app.get('/passed', authenticate(gate, undefined, { passErrors: true }), (_req: Req, res: Res) =>
+    res.json({}),
+  )
+  app.delete('/posts/:owner', authenticate(gate), (req: Req, res: Res) => {
     assertOwner(req.auth as never, req.params.owner)
     res.status(204).end()
   })
-  app.use(errorHandler(gate))
+  app.use(errorHandler({ gate }))
   app.use((error: Error, _req: unknown, res: Res, _next: unknown) => {
     reachedApp.push(error)
     res.status(599).json({ app: error.name })

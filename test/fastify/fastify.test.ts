@@ -11,12 +11,12 @@ import { createGate, type Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import gatehouseDefault, {
   authOf,
+  authorize,
   gatehouse,
   requireGroups,
   requirePermissions,
   requireRoles,
   requireScopes,
-  rule,
   sendError,
 } from '../../src/fastify/index.js'
 
@@ -71,14 +71,14 @@ describe('plugin metadata', () => {
 })
 
 describe('protectAll', () => {
-  it('by default every route needs a valid token; config.auth: false makes one public and ignores its token', async () => {
+  it('by default every route needs a valid token; config.access: "public" makes one public and ignores its token', async () => {
     const app = Fastify()
     await app.register(gatehouse, options)
     app.get('/private', async (request) => {
       expectTypeOf(request.auth).toEqualTypeOf<AuthContext | null>()
       return { sub: request.auth?.claims.sub }
     })
-    app.get('/public', { config: { auth: false } }, async (request) => ({ auth: request.auth }))
+    app.get('/public', { config: { access: 'public' } }, async (request) => ({ auth: request.auth }))
     const get = await listen(app)
 
     expect(await get('/private')).toMatchObject({
@@ -102,11 +102,11 @@ describe('protectAll', () => {
     expect((await get('/nowhere')).status).toBe(404)
   })
 
-  it('protectAll: false leaves routes without config.auth alone and enforces those with one', async () => {
+  it('protectAll: false leaves routes without config.access alone and enforces those with one', async () => {
     const app = Fastify()
     await app.register(gatehouse, { ...options, protectAll: false })
     app.get('/open', async (request) => ({ auth: request.auth }))
-    app.get('/scoped', { config: { auth: { scopes: 'read:messages' } } }, async () => ({ ok: true }))
+    app.get('/scoped', { config: { access: { scopes: 'read:messages' } } }, async () => ({ ok: true }))
     const get = await listen(app)
     expect(await get('/open')).toMatchObject({ status: 200, body: { auth: null } })
     expect((await get('/scoped')).status).toBe(401)
@@ -117,7 +117,7 @@ describe('protectAll', () => {
     )
   })
 
-  it('the plugin option `rule` is the rule of routes without config.auth', async () => {
+  it('the plugin option `rule` is the rule of routes without config.access', async () => {
     const app = Fastify()
     await app.register(gatehouse, { ...options, rule: { optional: ['GET'] } })
     app.get('/posts', async (request) => ({ anonymous: request.auth === null }))
@@ -132,7 +132,7 @@ describe('rules', () => {
   it('a wrong route rule stops start-up with a TypeError naming it', async () => {
     const app = Fastify()
     await app.register(gatehouse, options)
-    expect(() => app.get('/x', { config: { auth: { scope: 'read' } as never } }, async () => ({}))).toThrow(
+    expect(() => app.get('/x', { config: { access: { scope: 'read' } as never } }, async () => ({}))).toThrow(
       /rule\.scope: unknown option/,
     )
     await app.close()
@@ -146,10 +146,10 @@ describe('rules', () => {
     app.get('/groups', { preHandler: requireGroups('staff') }, async () => ({ ok: true }))
     app.post(
       '/drafts',
-      { config: { auth: { optional: true } }, preHandler: requireScopes('write:messages') },
+      { config: { access: { optional: true } }, preHandler: requireScopes('write:messages') },
       async () => ({ ok: true }),
     )
-    app.get('/methods', { preHandler: rule({ methods: { GET: { roles: 'admin' } } }) }, async () => ({
+    app.get('/methods', { preHandler: authorize({ methods: { GET: { roles: 'admin' } } }) }, async () => ({
       ok: true,
     }))
     const get = await listen(app)

@@ -6,16 +6,17 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { type AuthContext, assertOwner } from '../../src/core/authz/index.js'
+import { GatehouseError } from '../../src/core/errors.js'
 import { createGate, type Gate } from '../../src/core/http/gate.js'
 import type { JWTClaims } from '../../src/core/types.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import {
-  auth,
+  authenticate,
+  authorize,
   errorHandler,
   type GatehouseEnv,
   requireRoles,
   requireScopes,
-  rule,
 } from '../../src/hono/index.js'
 
 interface User {
@@ -42,35 +43,42 @@ beforeAll(async () => {
 
   const app = new Hono<GatehouseEnv<User>>()
   app.get('/public', (c) => c.json({ message: 'This is a public message!' }))
-  app.get('/protected', auth(gate), (c) => {
+  app.get('/protected', authenticate(gate), (c) => {
     const a = c.get('auth')
     // The typed variable: the principal type flows from the gate, no cast.
     expectTypeOf(a).toEqualTypeOf<AuthContext<User, JWTClaims> | null>()
     seenPrincipal = a?.principal
     return c.json({ message: 'This is a protected message!', sub: a?.claims.sub, name: a?.principal.name })
   })
-  app.get('/any', auth(gate, { scopes: { any: ['read:messages', 'admin'] } }), (c) => c.json({ ok: true }))
-  app.get('/all', auth(gate, { scopes: ['read:messages', 'write:messages'] }), (c) => c.json({ ok: true }))
+  app.get('/any', authenticate(gate, { scopes: { any: ['read:messages', 'admin'] } }), (c) =>
+    c.json({ ok: true }),
+  )
+  app.get('/all', authenticate(gate, { scopes: ['read:messages', 'write:messages'] }), (c) =>
+    c.json({ ok: true }),
+  )
   app.on(
     ['GET', 'POST'],
     '/posts',
-    auth(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } }),
+    authenticate(gate, { optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } }),
     (c) => {
       const a = c.get('auth')
       return c.json(a === null ? { anonymous: true } : { anonymous: false, sub: a.claims.sub })
     },
   )
   // A route-level requirement after an optional global check.
-  app.post('/drafts', auth(gate, { optional: true }), requireScopes({ all: ['write:messages'] }), (c) =>
-    c.json({ ok: true }),
+  app.post(
+    '/drafts',
+    authenticate(gate, { optional: true }),
+    requireScopes({ all: ['write:messages'] }),
+    (c) => c.json({ ok: true }),
   )
-  app.get('/admin', auth(gate), requireRoles('admin'), (c) => c.json({ ok: true }))
-  app.get('/unwired', rule({ scopes: 'x' }), (c) => c.json({ ok: true }))
-  app.delete('/posts/:owner', auth(gate), (c) => {
+  app.get('/admin', authenticate(gate), requireRoles('admin'), (c) => c.json({ ok: true }))
+  app.get('/unwired', authorize({ scopes: 'x' }), (c) => c.json({ ok: true }))
+  app.delete('/posts/:owner', authenticate(gate), (c) => {
     assertOwner(c.get('auth')!, c.req.param('owner'))
     return c.body(null, 204)
   })
-  app.onError(errorHandler((err, c) => c.json({ appError: err.message }, 500)))
+  app.onError(errorHandler({ fallback: (err, c) => c.json({ appError: err.message }, 500) }))
 
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
   await once(server, 'listening')
@@ -95,7 +103,7 @@ async function call(path: string, token?: string, method = 'GET') {
   }
 }
 
-describe('auth()', () => {
+describe('authenticate()', () => {
   it('leaves unprotected routes alone', async () => {
     const res = await call('/public')
     expect(res).toMatchObject({ status: 200, body: { message: 'This is a public message!' } })
@@ -191,7 +199,7 @@ describe('rules and require*()', () => {
     expect((await call('/posts', await issuer.mint({ scope: 'write:messages' }), 'POST')).status).toBe(200)
   })
 
-  it('requireScopes after an optional auth(): anonymous 401, weak token 403, strong token 200', async () => {
+  it('requireScopes after an optional authenticate(): anonymous 401, weak token 403, strong token 200', async () => {
     const anonymous = await call('/drafts', undefined, 'POST')
     expect(anonymous.status).toBe(401)
     expect(anonymous.headers.get('www-authenticate')).toBe('Bearer')
@@ -209,11 +217,11 @@ describe('rules and require*()', () => {
     expect(res).toMatchObject({ status: 403, body: { code: 'ERR_POLICY_ROLE' } })
   })
 
-  it('rule() without auth() before it is a wiring error, not an open route', async () => {
+  it('authorize() without authenticate() before it is a wiring error, not an open route', async () => {
     const res = await call('/unwired', await issuer.mint({ scope: 'x' }))
     expect(res).toMatchObject({
       status: 500,
-      body: { appError: expect.stringContaining('auth() must run before') },
+      body: { appError: expect.stringContaining('authenticate() must run before') },
     })
   })
 
@@ -225,7 +233,35 @@ describe('rules and require*()', () => {
   })
 
   it('validates rules when the middleware is built', () => {
-    expect(() => auth(gate, { scope: 'x' } as never)).toThrow(TypeError)
+    expect(() => authenticate(gate, { scope: 'x' } as never)).toThrow(TypeError)
     expect(() => requireScopes([])).toThrow(TypeError)
+  })
+})
+
+describe('errorHandler()', () => {
+  it('renders with options.gate (its realm, its onRejection) where authenticate() did not run', async () => {
+    const refused: string[] = []
+    const own = createGate({
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      jwksUri: issuer.jwksUri,
+      realm: 'reports',
+      onRejection: ({ error, path }) => refused.push(`${error.code} ${path}`),
+    })
+    const app = new Hono()
+    app.get('/denied', () => {
+      throw new GatehouseError('ERR_POLICY_DENIED')
+    })
+    app.onError(errorHandler({ gate: own }))
+    try {
+      const response = await app.request('/denied?x=1')
+      expect(response.status).toBe(403)
+      expect(response.headers.get('www-authenticate')).toMatch(
+        /^Bearer realm="reports", error="insufficient_scope"/,
+      )
+      expect(refused).toEqual(['ERR_POLICY_DENIED /denied'])
+    } finally {
+      own.close()
+    }
   })
 })

@@ -20,8 +20,8 @@ import { type AuthContext, assertOwner } from '../../src/core/authz/index.js'
 import type { Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 import {
-  AccessRule,
   Auth,
+  Authorize,
   Claims,
   GATEHOUSE_GATE,
   GatehouseExceptionFilter,
@@ -102,7 +102,7 @@ class OpenController {
 
 // A class that lets anyone read, and a handler that requires more: both levels must pass.
 @Controller('reports')
-@AccessRule({ optional: ['GET'] })
+@Authorize({ optional: ['GET'] })
 class ReportsController {
   @Get()
   list(@Auth() auth: AuthContext | null) {
@@ -117,7 +117,7 @@ class ReportsController {
 }
 
 @Controller('posts')
-@AccessRule({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
+@Authorize({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
 class PostsController {
   constructor(@Inject(GATEHOUSE_GATE) readonly gate: Gate) {}
 
@@ -343,11 +343,11 @@ describe('requirement decorators', () => {
 
   it('validates requirements when the class is defined', () => {
     expect(() => RequireScopes({})).toThrow(TypeError)
-    expect(() => AccessRule({ optional: true, scopes: 'x' })).toThrow(TypeError)
+    expect(() => Authorize({ optional: true, scopes: 'x' })).toThrow(TypeError)
   })
 })
 
-describe('@AccessRule (per-method, optional) and owner checks', () => {
+describe('@Authorize (per-method, optional) and owner checks', () => {
   it('GET is optional: anonymous, authenticated, and a bad token still 401', async () => {
     expect(await call('/posts')).toMatchObject({ status: 200, body: { anonymous: true } })
     expect(await call('/posts', await mint({}, 'bob'))).toMatchObject({
@@ -424,10 +424,10 @@ describe('combinations refused when the application starts', () => {
     )
   })
 
-  it('@RequireScopes with @AccessRule({ scopes }) on one class', async () => {
+  it('@RequireScopes with @Authorize({ scopes }) on one class', async () => {
     @Controller('twice')
     @RequireScopes('a')
-    @AccessRule({ scopes: 'b' })
+    @Authorize({ scopes: 'b' })
     class TwiceController {
       @Get()
       twice() {
@@ -441,16 +441,16 @@ describe('combinations refused when the application starts', () => {
     @Controller('dead')
     @RequireScopes('read:messages')
     class DeadController {
-      @AccessRule({ optional: true })
+      @Authorize({ optional: true })
       @Get()
       anyone() {
         return {}
       }
     }
     @Controller('dead-get')
-    @AccessRule({ methods: { POST: { scopes: 'write:messages' } } })
+    @Authorize({ methods: { POST: { scopes: 'write:messages' } } })
     class DeadGetController {
-      @AccessRule({ methods: { GET: 'public' } })
+      @Authorize({ methods: { GET: 'public' } })
       @Get()
       anyone() {
         return {}

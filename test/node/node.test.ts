@@ -1,6 +1,6 @@
 /**
  * gatehouse/node over real HTTP (node:http on 127.0.0.1) against a real dev issuer: `authenticate`'s three
- * outcomes, `createNodeHandler`'s error routing, and `headersOf` (repeated Authorization headers, which
+ * outcomes, `withAuth`'s error routing, and `headersOf` (repeated Authorization headers, which
  * Node itself would silently reduce to the first).
  */
 import { once } from 'node:events'
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { assertOwner } from '../../src/core/authz/index.js'
 import { createGate, type Gate } from '../../src/core/http/gate.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
-import { authenticate, createNodeHandler, headersOf } from '../../src/node/index.js'
+import { authenticate, headersOf, withAuth } from '../../src/node/index.js'
 
 let issuer: DevIssuer
 let gate: Gate<{ name: string }>
@@ -88,7 +88,7 @@ beforeAll(async () => {
     }
   })
   handlerOrigin = await serve(
-    createNodeHandler(
+    withAuth(
       gate,
       (req, res, auth) => {
         if (req.url === '/boom') throw new Error('handler bug')
@@ -153,7 +153,7 @@ describe('authenticate()', () => {
   })
 })
 
-describe('createNodeHandler()', () => {
+describe('withAuth()', () => {
   it('renders GatehouseErrors of the pipeline and of the handler (assertOwner)', async () => {
     const token = await issuer.mint({}, { sub: 'alice' })
     expect((await call(`${handlerOrigin}/alice`, bearer(token))).status).toBe(204)
@@ -180,7 +180,7 @@ describe('createNodeHandler()', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
       const url = await serve(
-        createNodeHandler(gate, () => {
+        withAuth(gate, () => {
           throw new Error('unhandled')
         }),
       )

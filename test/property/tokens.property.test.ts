@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../src/core/errors.js'
 import type { Algorithm } from '../../src/core/types.js'
 import { MAX_JSON_DEPTH } from '../../src/core/verify/jws.js'
-import type { Verifier } from '../../src/core/verify/verifier.js'
+import { PENDING, type Verifier } from '../../src/core/verify/verifier.js'
 import { b64url, claims, mint, parts, sign, type TestKey, testKey, verifierFor } from '../helpers/tokens.js'
 
 const ALGS: Algorithm[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
@@ -44,10 +44,10 @@ async function outcome(verifier: Verifier, input: string): Promise<string> {
   }
 }
 
-/** The same through verifySync: a token, undefined (only verify can answer) or a GatehouseError code. */
+/** The same through verifySync: a token, PENDING (only verify can answer) or a GatehouseError code. */
 function outcomeSync(verifier: Verifier, input: string): string {
   try {
-    return verifier.verifySync(input) === undefined ? 'later' : 'accepted'
+    return verifier.verifySync(input) === PENDING ? 'later' : 'accepted'
   } catch (error) {
     if (!(error instanceof GatehouseError)) {
       throw new Error(`not a GatehouseError: ${(error as Error)?.name}: ${(error as Error)?.message}`)

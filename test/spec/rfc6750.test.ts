@@ -22,8 +22,8 @@ import {
 import { errorResponse, formatChallenge } from '../../src/core/http/challenge.js'
 import { createGate, type GateOptions } from '../../src/core/http/gate.js'
 import { createVerifier } from '../../src/core/verify/verifier.js'
-import { auth as expressAuth } from '../../src/express/index.js'
-import { createNodeHandler } from '../../src/node/index.js'
+import { authenticate as expressAuth } from '../../src/express/index.js'
+import { withAuth } from '../../src/node/index.js'
 import { AUDIENCE, ISSUER, jwksOf, mint, NOW, type TestKey, testKey } from '../helpers/tokens.js'
 
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln'
@@ -419,7 +419,7 @@ describe('RFC 6750 §2: one method per request, in strict mode even for location
 
     it('node:http: header + query is 400 invalid_request in strict mode', async () => {
       const url = await serve(
-        createNodeHandler(createGate(options({ strict: true })), (_req, res) => {
+        withAuth(createGate(options({ strict: true })), (_req, res) => {
           res.end('{"ok":true}')
         }),
       )

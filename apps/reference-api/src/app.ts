@@ -3,8 +3,8 @@
  * the tests build it with their own database and issuer.
  *
  * Authentication and authorization are the gatehouse Fastify plugin's alone: every route needs a valid
- * token unless its `config.auth` is `false` (protectAll: protected unless marked public), and per-route rules name scopes and
- * roles. Scopes come from the `scope` claim, roles from `roles`, permissions from `permissions` (the
+ * token unless its `config.access` is `'public'` (protectAll: protected unless marked public), and
+ * per-route rules name scopes and roles. Scopes come from the `scope` claim, roles from `roles`, permissions from `permissions` (the
  * core's default claim mapping; pass `auth.claims` to read them elsewhere). The app adds only the
  * principal hook (token `sub` → user row), its routes, and the rendering of non-Gatehouse errors.
  */
@@ -73,10 +73,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(gatehouse, {
     ...auth,
     principal: userResolver(db),
-    onEvent: (event: KeyStoreEvent) => {
-      logKeyStoreEvent(app, event, listening)
-      auth.onEvent?.(event)
-    },
+    // Key-store events in the log, for the key sets the verifier builds (a `keys` store has its own).
+    ...(auth.keys === undefined && {
+      keySet: {
+        ...auth.keySet,
+        onEvent: (event: KeyStoreEvent) => {
+          logKeyStoreEvent(app, event, listening)
+          auth.keySet?.onEvent?.(event)
+        },
+      },
+    }),
     // Why each request was refused: the code, the status and what was checked (never the token).
     onRejection: ({ error, method, path }) => {
       const cause = error.cause instanceof Error ? error.cause.message : error.cause
@@ -96,7 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return sendApiError(reply, 405, 'method_not_allowed', `Allowed methods: ${allowed.join(', ')}`)
   })
 
-  app.get('/openapi.json', { config: { auth: false } }, async () => openApiDocument)
+  app.get('/openapi.json', { config: { access: 'public' } }, async () => openApiDocument)
   sampleRoutes(app)
   userRoutes(app, db)
   messageRoutes(app, db)

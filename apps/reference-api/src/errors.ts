@@ -62,7 +62,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 
 /**
  * The app's error handler. In order: Gatehouse errors (thrown by handlers, or by the principal hook)
- * through the gate's `errorResponse`; the data layer's refusal of a message text as 400; Fastify's 4xx
+ * through the gate (`sendError`, which reports them to `onRejection`); the data layer's refusal of a message text as 400; Fastify's 4xx
  * (body parsing, size, content type) as `invalid_request` with their status; anything else is a bug or
  * an unavailable database: logged with its stack, answered 500 without detail.
  */

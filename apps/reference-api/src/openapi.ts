@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document of the reference API, served at `GET /openapi.json`. Written by hand: the app
  * has a dozen routes, and a generator would be a dependency for less than this file. The tests check that
- * every registered route is here with the security its `config.auth` says, so the two cannot drift.
+ * every registered route is here with the security its `config.access` says, so the two cannot drift.
  *
  * Security: one `bearerAuth` scheme (`http`/`bearer`, JWT access tokens, RFC 6750 + RFC 9068). An
  * operation's `security` lists the scopes it requires (OpenAPI 3.1 allows scopes on non-OAuth schemes);

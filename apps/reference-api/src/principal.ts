@@ -5,7 +5,7 @@
  * It runs on every request that presents a valid, authorized token, as the Auth0 DRF guide's authentication
  * class does: one indexed read per request (plus one insert the first time a `sub` is seen). In exchange
  * every caller has a row, so `GET /api/users` lists everyone who has used the API. Public routes
- * (`auth: false`) and refused requests never reach it.
+ * (`access: 'public'`) and refused requests never reach it.
  */
 import type { FastifyRequest } from 'fastify'
 import { type AuthContext, GatehouseError } from 'gatehouse'

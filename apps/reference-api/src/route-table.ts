@@ -4,15 +4,15 @@
  * check that the OpenAPI document lists every route.
  */
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import type { RouteAuth } from 'gatehouse/fastify'
+import type { RouteAccess } from 'gatehouse/fastify'
 
 /** One registered route. */
 export interface RouteEntry {
   method: string
   /** Fastify's pattern, e.g. `/api/messages/:id`. */
   url: string
-  /** The route's `config.auth`: `undefined` for "a valid token" (protectAll), `false` for public. */
-  auth: RouteAuth | undefined
+  /** The route's `config.access`: `undefined` for "a valid token" (protectAll), `'public'` for public. */
+  access: RouteAccess | undefined
 }
 
 export interface RouteTable {
@@ -28,7 +28,7 @@ export function recordRoutes(app: FastifyInstance): RouteTable {
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
     for (const method of methods) {
-      routes.push({ method, url: route.url, auth: route.config?.auth })
+      routes.push({ method, url: route.url, access: route.config?.access })
       patterns.push({ method, pattern: toPattern(route.url) })
     }
   })

@@ -580,7 +580,7 @@ function apiSuite(backend: Backend) {
       const logs = new LogCapture()
       const auth = { issuer: api.issuer.issuer, audience: api.issuer.audience, jwksUri: api.issuer.jwksUri }
       const app = await buildApp({ db: api.db, auth, logLevel: 'info', logStream: logs })
-      app.get('/debug/headers', { config: { auth: false } }, async (request) => {
+      app.get('/debug/headers', { config: { access: 'public' } }, async (request) => {
         request.log.info({ headers: request.headers }, 'headers as received')
         return { ok: true }
       })
@@ -619,7 +619,7 @@ function apiSuite(backend: Backend) {
       }
     })
 
-    it('lists every registered route, with the security its config.auth says, and nothing else', () => {
+    it('lists every registered route, with the security its config.access says, and nothing else', () => {
       type Operation = { security?: unknown; 'x-required-roles'?: unknown }
       const paths = openApiDocument.paths as unknown as Record<string, Record<string, Operation>>
       const registered = api.app.routeTable.routes.filter((r) => r.method !== 'HEAD')
@@ -628,11 +628,11 @@ function apiSuite(backend: Backend) {
         const path = route.url.replace(/:(\w+)/g, '{$1}')
         const operation = paths[path]?.[route.method.toLowerCase()]
         expect(operation, `${route.method} ${route.url}`).toBeDefined()
-        const auth = route.auth
-        if (auth === false) {
+        const access = route.access
+        if (access === 'public') {
           expect(operation?.security, route.url).toEqual([])
         } else {
-          const rule = (auth ?? {}) as { scopes?: string; roles?: string }
+          const rule = (access ?? {}) as { scopes?: string; roles?: string }
           expect(operation?.security, route.url).toEqual([
             { bearerAuth: rule.scopes === undefined ? [] : [rule.scopes] },
           ])

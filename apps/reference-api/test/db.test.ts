@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { asc, count, eq, sql } from 'drizzle-orm'
@@ -34,7 +34,7 @@ import {
 } from '../src/db/index.js'
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, migratePglite } from '../src/db/migrate.js'
 import { messages, users } from '../src/db/schema.js'
-import { type BuiltApp, buildApp } from './helpers/built-app.js'
+import { type BuiltApp, copyBuiltApp } from './helpers/built-app.js'
 import { modesUnder } from './helpers/modes.js'
 import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-postgres.js'
 import { rows } from './helpers/sql.js'
@@ -372,17 +372,29 @@ describe('DATABASE_URL errors', () => {
   })
 })
 
-// Each test opens a folder of its own, so a failure (or a timeout) in one never leaves a folder locked or
-// half-written for the next; every database a test opens is closed in its `finally`.
+// Each test opens a folder of its own (a copy of an earlier test's when it needs an initialised one), so a
+// failure (or a timeout) in one never leaves a folder locked or half-written for the next; every database
+// a test opens is closed in its `finally`.
 describe('PGlite data folder, from the sources and from the built output', () => {
   let dir: string
   let app: BuiltApp
   let folders = 0
   const freshDataDir = () => join(dir, String(++folders), 'nested', 'data')
+  /** The first test's folder once that test has passed: initialised, migrated, closed and private. */
+  let initialised: string | undefined
+  /**
+   * A folder of its own for a test that needs an initialised database but not a first open: a copy of
+   * `initialised` (a first open runs PGlite's initdb, the slow part), or a new folder when there is none.
+   */
+  async function initialisedDataDir(): Promise<string> {
+    const dataDir = freshDataDir()
+    if (initialised !== undefined) await cp(initialised, dataDir, { recursive: true })
+    return dataDir
+  }
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-db-'))
-    app = await buildApp()
-  }, timeoutFor('compile'))
+    app = await copyBuiltApp()
+  }, timeoutFor())
   afterAll(async () => {
     await app?.remove()
     await rm(dir, { recursive: true, force: true })
@@ -415,6 +427,7 @@ describe('PGlite data folder, from the sources and from the built output', () =>
       } finally {
         await reopened.close()
       }
+      initialised = dataDir
     },
     timeoutFor('pgliteOpen', 'pgliteReopen'),
   )
@@ -422,7 +435,7 @@ describe('PGlite data folder, from the sources and from the built output', () =>
   it(
     'keeps data across close/reopen and SIGKILL; the tsc build finds its migrations from another folder',
     async () => {
-      const dataDir = freshDataDir()
+      const dataDir = await initialisedDataDir()
       const db = await openDatabase({ dataDir })
       let user: User
       let persisted: Message

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import type { Database } from '../src/db/index.js'
 import { LogCapture } from './helpers/api-server.js'
-import { type BuiltApp, buildApp as compileApp } from './helpers/built-app.js'
+import { type BuiltApp, copyBuiltApp } from './helpers/built-app.js'
 import { READY, spawnNode, stopStrays } from './helpers/process.js'
 import { timeoutFor } from './helpers/timeouts.js'
 
@@ -22,11 +22,11 @@ let cwd: string
 
 beforeAll(async () => {
   ;[built, issuer, cwd] = await Promise.all([
-    compileApp(),
+    copyBuiltApp(),
     startDevIssuer({ dataDir: null }),
     mkdtemp(join(tmpdir(), 'gatehouse-refapi-warmup-')),
   ])
-}, timeoutFor('compile'))
+}, timeoutFor())
 afterEach(stopStrays, timeoutFor('exit'))
 afterAll(async () => {
   await issuer?.close()

@@ -1,7 +1,7 @@
 /**
- * `node dist/server.js`, the API alone configured by the environment, compiled from the current sources
- * into a temporary folder (helpers/built-app.ts): starts and answers, exits 0 on SIGTERM, exits 2 with
- * one line naming the variable on a bad setting.
+ * `node dist/server.js`, the API alone configured by the environment, run from a copy of the build in a
+ * temporary folder (helpers/built-app.ts): starts and answers, exits 0 on SIGTERM, exits 2 with one line
+ * naming the variable on a bad setting.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { type DevIssuer, startDevIssuer } from 'gatehouse/testing'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { call } from './helpers/api-server.js'
-import { type BuiltApp, buildApp as compileApp } from './helpers/built-app.js'
+import { type BuiltApp, copyBuiltApp } from './helpers/built-app.js'
 import { modesUnder } from './helpers/modes.js'
 import { READY, spawnNode, stopStrays, waitFor } from './helpers/process.js'
 import { timeoutFor } from './helpers/timeouts.js'
@@ -20,11 +20,11 @@ let cwd: string
 
 beforeAll(async () => {
   ;[built, issuer, cwd] = await Promise.all([
-    compileApp(),
+    copyBuiltApp(),
     startDevIssuer({ dataDir: null }),
     mkdtemp(join(tmpdir(), 'gatehouse-refapi-server-')),
   ])
-}, timeoutFor('compile'))
+}, timeoutFor())
 afterEach(stopStrays, timeoutFor('exit'))
 afterAll(async () => {
   await issuer?.close()

@@ -3,11 +3,12 @@
  * finish, then the gate and the database close), data kept across a restart, clean failure on a busy port,
  * a data folder no other user can read.
  *
- * Each test has its own data folder, and every API a test starts is closed after it even when the test
- * failed or timed out, so one failure never leaves a folder locked for the next test.
+ * Each test has its own data folder (a copy of an earlier test's when it needs an initialised one), and
+ * every API a test starts is closed after it even when the test failed or timed out, so one failure never
+ * leaves a folder locked for the next test.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -49,6 +50,17 @@ function start(options: Omit<ReferenceApiOptions, 'auth'>): Promise<RunningApi> 
 let folders = 0
 /** A data folder of its own for one test: `<root>/<n>/data`, not created yet. */
 const freshDataDir = () => join(root, String(++folders), 'data')
+/** The first test's folder once that test has passed and closed it: initialised, migrated and private. */
+let initialised: string | undefined
+/**
+ * A folder of its own for a test that needs an initialised database but not a first start: a copy of
+ * `initialised` (a first start runs PGlite's initdb, the slow part), or a new folder when there is none.
+ */
+async function initialisedDataDir(): Promise<string> {
+  const dataDir = freshDataDir()
+  if (initialised !== undefined) await cp(initialised, dataDir, { recursive: true })
+  return dataDir
+}
 
 const auth = () => ({ issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri })
 
@@ -134,6 +146,8 @@ describe('startReferenceApi', () => {
         'written before the restart',
         'finished during shutdown',
       ])
+      await again.close()
+      initialised = dataDir
     },
     timeoutFor('pgliteOpen', 'pgliteReopen'),
   )
@@ -141,7 +155,7 @@ describe('startReferenceApi', () => {
   it(
     'fails on a busy port, releasing the database for the next start',
     async () => {
-      const dataDir = freshDataDir()
+      const dataDir = await initialisedDataDir()
       const busy: Server = createServer()
       await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
       const { port } = busy.address() as { port: number }

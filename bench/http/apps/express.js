@@ -32,9 +32,9 @@ export async function createApp(setup, config) {
     case 'gatehouse':
     case 'gatehouse-cache': {
       const { createGate } = await import('gatehouse')
-      const { auth, errorHandler } = await import('gatehouse/express')
+      const { authenticate, errorHandler } = await import('gatehouse/express')
       const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
-      app.get('/protected', auth(gate), (req, res) => reply(res, req.auth.claims.sub))
+      app.get('/protected', authenticate(gate), (req, res) => reply(res, req.auth.claims.sub))
       app.use(errorHandler())
       return { app, close: () => gate.close() }
     }

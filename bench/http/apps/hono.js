@@ -19,9 +19,9 @@ export async function createApp(setup, config) {
     case 'gatehouse':
     case 'gatehouse-cache': {
       const { createGate } = await import('gatehouse')
-      const { auth } = await import('gatehouse/hono')
+      const { authenticate } = await import('gatehouse/hono')
       const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
-      app.get('/protected', auth(gate), (c) => reply(c, c.get('auth').claims.sub))
+      app.get('/protected', authenticate(gate), (c) => reply(c, c.get('auth').claims.sub))
       return { app, close: () => gate.close() }
     }
     case 'hono-jwk': {

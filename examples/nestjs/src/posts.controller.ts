@@ -1,10 +1,10 @@
 // Anonymous reads, scoped writes, owner-only deletes.
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common'
 import { type AuthContext, assertOwner } from 'gatehouse'
-import { AccessRule, Auth } from 'gatehouse/nestjs'
+import { Auth, Authorize } from 'gatehouse/nestjs'
 
 @Controller('api/posts')
-@AccessRule({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
+@Authorize({ optional: ['GET'], methods: { POST: { scopes: 'write:messages' } } })
 export class PostsController {
   @Get()
   list(@Auth() auth: AuthContext | null) {

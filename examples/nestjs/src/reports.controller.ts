@@ -1,10 +1,10 @@
 // Two levels, both must pass: the class lets anyone GET and needs write:reports to DELETE; each handler
 // also needs admin.
 import { Controller, Delete, Get, HttpCode } from '@nestjs/common'
-import { AccessRule, Claims, RequireScopes } from 'gatehouse/nestjs'
+import { Authorize, Claims, RequireScopes } from 'gatehouse/nestjs'
 
 @Controller('api/reports')
-@AccessRule({ optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } })
+@Authorize({ optional: ['GET'], methods: { DELETE: { scopes: 'write:reports' } } })
 export class ReportsController {
   @RequireScopes('admin')
   @Get('admin')

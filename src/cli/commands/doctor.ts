@@ -97,7 +97,7 @@ async function diagnose(options: VerifierOptions, audienceMissing: boolean): Pro
       : ([] as string[]).concat(options.issuer as string | string[])
   const issuer = issuers[0]!
   const fetchOptions = checkFetchOptions({
-    ...(options.timeoutDuration !== undefined && { timeoutDuration: options.timeoutDuration }),
+    ...(options.keySet?.timeoutDuration !== undefined && { timeoutDuration: options.keySet.timeoutDuration }),
   })
   const algorithms = options.algorithms ?? ALL_ALGORITHMS
 
@@ -124,7 +124,7 @@ async function diagnose(options: VerifierOptions, audienceMissing: boolean): Pro
 
   // The core's transport rule for each URL before it is fetched; a warning the first time a host is
   // reached over plain http (with allowInsecureRequests).
-  const allowInsecureRequests = options.allowInsecureRequests === true
+  const allowInsecureRequests = options.keySet?.allowInsecureRequests === true
   const warned = new Set<string>()
   const reachable: Reachable = (name, url) => {
     const transport = transportOf(url, allowInsecureRequests)

@@ -63,7 +63,7 @@ export const command: Command = {
       const source = sourceUrl(config.options)
       const insecure =
         source !== undefined &&
-        transportOf(source, config.options.allowInsecureRequests === true) === 'insecure'
+        transportOf(source, config.options.keySet?.allowInsecureRequests === true) === 'insecure'
       const warnings = insecure ? [insecureReason(source)] : []
       try {
         const checked = await runChecks({

@@ -59,8 +59,8 @@ const TIME_CHECKS: ReadonlySet<CheckId> = new Set(['exp', 'nbf', 'iat'])
  * network request); verification failures are results, never exceptions.
  */
 export async function runChecks(input: InspectInput): Promise<{ checks: CheckResult[]; valid: boolean }> {
-  const seen = recordingFetch(input.options.fetch ?? globalThis.fetch)
-  const base = createVerifier({ ...input.options, fetch: seen.fetch })
+  const seen = recordingFetch(input.options.keySet?.fetch ?? globalThis.fetch)
+  const base = createVerifier({ ...input.options, keySet: { ...input.options.keySet, fetch: seen.fetch } })
   const store = base.trusts[0]!.keys
   const failures = new Map<CheckId, unknown>()
   const relaxed: Relaxed = {}
@@ -211,7 +211,7 @@ function relaxedOptions(
   r: Relaxed,
   store: Verifier['trusts'][number]['keys'],
 ): VerifierOptions {
-  const { jwksUri: _j, discovery: _d, domain, ...rest } = options
+  const { jwksUri: _j, discovery: _d, keySet: _k, domain, ...rest } = options
   const out: VerifierOptions = { ...rest, keys: store }
   if (r.issuer !== undefined) out.issuer = r.issuer
   else if (domain !== undefined && out.issuer === undefined) out.domain = domain
@@ -263,7 +263,7 @@ function explainContext(input: InspectInput, jwksKids: string[] | undefined): Ex
     maxTokenAge: o.maxTokenAge,
     requiredScopes: input.requiredScopes,
     jwksKids,
-    timeoutMs: o.timeoutDuration,
+    timeoutMs: o.keySet?.timeoutDuration,
     now: input.now / 1000,
   }
 }

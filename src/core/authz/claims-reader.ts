@@ -14,6 +14,7 @@
  * source grant what the stronger one did not; a fixed order keeps one source of truth per token.
  */
 
+import { isPlainObject } from '../lib/values.js'
 import type { JWTClaims } from '../types.js'
 import { type ClaimPath, parseClaimPath, readSegments } from './claim-path.js'
 
@@ -48,10 +49,6 @@ export const DEFAULT_CLAIM_MAPPING: Readonly<Required<ClaimMapping>> = Object.fr
   permissions: Object.freeze(['permissions']),
   groups: Object.freeze(['groups']),
 })
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /**
  * The strings a claim value contributes. Non-string array members and empty strings are ignored: a

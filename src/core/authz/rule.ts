@@ -6,8 +6,9 @@
  * its own requirements, which REPLACE the base ones for that method (like axioms-drf-py's method-level
  * properties, which return a different list per method): `{ scopes: 'admin', methods: { GET: { scopes:
  * 'read' } } }` lets a `read` token GET. A method entry may loosen the base, so read a rule's `methods`
- * first. `'public'` needs no token; `optional` lets a request without a token through as anonymous,
- * while a token that is sent must still be valid (the pipeline verifies every token it sees).
+ * first. Two words for anonymous access, the same in every adapter: `optional` lets a request without a
+ * token through as anonymous, while a token that is sent must still be valid; `'public'` does not read the
+ * token at all (the request is anonymous whatever it carries).
  *
  * An optional method carries no requirements: whatever it required could be bypassed by sending no
  * token at all. So base requirements do not apply to optional methods, and requirements written for an
@@ -20,6 +21,7 @@
  * owner.ts: the application loads the object, then asserts), or anything about the request but its method.
  */
 import { type ErrorCode, GatehouseError, type Requirement } from '../errors.js'
+import { isPlainObject } from '../lib/values.js'
 import type { AuthContext } from './context.js'
 import { type Match, type NormalizedMatch, normalizeMatch, satisfies, scopeAttribute } from './match.js'
 
@@ -53,12 +55,15 @@ export interface AccessRule extends Requirements {
   optional?: boolean | readonly string[]
   /**
    * Per-method requirements that REPLACE the base ones for that method (any case; stored upper-case),
-   * or `'public'`: no token needed. `{}` means "any valid token".
+   * or `'public'`: the token is not read, the request is anonymous. `{}` means "any valid token".
    */
   methods?: Partial<Record<Method | (string & {}), Requirements | 'public'>>
 }
 
-/** How a method treats the token: `required`, `optional` (anonymous allowed, a sent token is verified), `public`. */
+/**
+ * How a method treats the token: `required`; `optional` (anonymous allowed, a sent token is verified);
+ * `public` (the token is not read).
+ */
 export type Access = 'required' | 'optional' | 'public'
 
 /** One method's effective rule, for documentation and framework metadata (OpenAPI, NestJS). */
@@ -122,10 +127,10 @@ interface Resolved {
 
 const NOTHING: Compiled = Object.freeze({ matches: Object.freeze([]), check: undefined })
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
+/**
+ * One requirements object (the rule's base, or a method's entry): its keys checked against `allowed`,
+ * each category's match normalized once, in the fixed evaluation order.
+ */
 function compileRequirements(
   source: Record<string, unknown>,
   option: string,
@@ -161,6 +166,7 @@ function isEmpty(requirements: Compiled): boolean {
   return requirements.matches.length === 0 && requirements.check === undefined
 }
 
+/** A method name as the rule stores it: an RFC 9110 §9.1 token, upper-cased. */
 function methodName(value: unknown, option: string): string {
   if (typeof value !== 'string' || !METHOD_TOKEN.test(value)) {
     throw new TypeError(`${option}: expected an HTTP method name such as "GET", got ${JSON.stringify(value)}`)
@@ -178,6 +184,7 @@ function summarize(resolved: Resolved): MethodSummary {
   })
 }
 
+/** Per request: each category in order, then `check`; the first failure is thrown. */
 function enforce(requirements: Compiled, auth: AuthContext): void {
   for (const { category, match, code, scope } of requirements.matches) {
     if (!satisfies(match, auth[category] ?? EMPTY)) {
@@ -214,77 +221,127 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
   if (!isPlainObject(rule))
     throw new TypeError('rule: expected an object such as { scopes: "read:messages" }')
   const base = compileRequirements(rule, 'rule', RULE_KEYS)
+  const optional = compileOptional(rule.optional, base)
+  const entries = compileMethods(rule.methods, optional)
+  headFollowsGet(entries, optional)
+  return evaluator(decideAccess(entries, optional, base))
+}
 
-  let allOptional = false
-  const optional = new Set<string>()
-  if (rule.optional === true) {
-    allOptional = true
-  } else if (Array.isArray(rule.optional)) {
-    for (const [i, method] of rule.optional.entries()) optional.add(methodName(method, `rule.optional[${i}]`))
-  } else if (rule.optional !== undefined && rule.optional !== false) {
+/** Which methods let a request without a token through (`rule.optional`). */
+interface Optional {
+  /** `optional: true`: every method. */
+  readonly all: boolean
+  /** The methods listed, upper-case. */
+  readonly methods: Set<string>
+}
+
+/**
+ * `rule.optional`: `true` (every method) or a list of methods. With every method optional, the base
+ * requirements could always be bypassed by sending no token, so they are refused.
+ */
+function compileOptional(value: unknown, base: Compiled): Optional {
+  const methods = new Set<string>()
+  if (value === true) {
+    if (!isEmpty(base)) {
+      throw new TypeError(
+        'rule.optional: every method is optional, so the requirements would be bypassed by sending no token',
+      )
+    }
+    return { all: true, methods }
+  }
+  if (Array.isArray(value)) {
+    for (const [i, method] of value.entries()) methods.add(methodName(method, `rule.optional[${i}]`))
+  } else if (value !== undefined && value !== false) {
     throw new TypeError('rule.optional: expected a boolean or an array of HTTP methods')
   }
-  if (allOptional && !isEmpty(base)) {
-    throw new TypeError(
-      'rule.optional: every method is optional, so the requirements would be bypassed by sending no token',
-    )
-  }
+  return { all: false, methods }
+}
 
+/**
+ * `rule.methods`: each method's own requirements (which replace the base ones) or `'public'`.
+ * Requirements on an optional method are refused: sending no token would bypass them.
+ */
+function compileMethods(value: unknown, optional: Optional): Map<string, Compiled | 'public'> {
   const entries = new Map<string, Compiled | 'public'>()
-  if (rule.methods !== undefined) {
-    if (!isPlainObject(rule.methods))
-      throw new TypeError('rule.methods: expected an object such as { POST: { scopes: "write" } }')
-    for (const [key, value] of Object.entries(rule.methods)) {
-      if (value === undefined) continue
-      const method = methodName(key, `rule.methods.${key}`)
-      if (entries.has(method)) throw new TypeError(`rule.methods.${key}: ${method} is listed twice`)
-      if (value === 'public') {
-        entries.set(method, 'public')
-        continue
-      }
-      if (!isPlainObject(value))
-        throw new TypeError(`rule.methods.${key}: expected requirements ({ scopes, roles, ... }) or 'public'`)
-      const compiled = compileRequirements(value, `rule.methods.${key}`, REQUIREMENT_KEYS)
-      if ((allOptional || optional.has(method)) && !isEmpty(compiled)) {
-        throw new TypeError(
-          `rule.methods.${key}: ${method} is optional, so its requirements would be bypassed by sending no token`,
-        )
-      }
-      entries.set(method, compiled)
+  if (value === undefined) return entries
+  if (!isPlainObject(value))
+    throw new TypeError('rule.methods: expected an object such as { POST: { scopes: "write" } }')
+  for (const [key, entry] of Object.entries(value)) {
+    if (entry === undefined) continue
+    const method = methodName(key, `rule.methods.${key}`)
+    if (entries.has(method)) throw new TypeError(`rule.methods.${key}: ${method} is listed twice`)
+    if (entry === 'public') {
+      entries.set(method, 'public')
+      continue
     }
+    if (!isPlainObject(entry))
+      throw new TypeError(`rule.methods.${key}: expected requirements ({ scopes, roles, ... }) or 'public'`)
+    const compiled = compileRequirements(entry, `rule.methods.${key}`, REQUIREMENT_KEYS)
+    if ((optional.all || optional.methods.has(method)) && !isEmpty(compiled)) {
+      throw new TypeError(
+        `rule.methods.${key}: ${method} is optional, so its requirements would be bypassed by sending no token`,
+      )
+    }
+    entries.set(method, compiled)
   }
+  return entries
+}
 
-  // HEAD follows GET unless named explicitly.
-  if (!entries.has('HEAD') && !optional.has('HEAD')) {
-    const get = entries.get('GET')
-    if (get !== undefined) entries.set('HEAD', get)
-    if (optional.has('GET')) optional.add('HEAD')
+/**
+ * HEAD takes GET's entry, and GET's place in `optional`, unless HEAD is named itself: a HEAD is a GET
+ * without content (RFC 9110 §9.3.2) and must not leak what GET protects.
+ */
+function headFollowsGet(entries: Map<string, Compiled | 'public'>, optional: Optional): void {
+  if (entries.has('HEAD') || optional.methods.has('HEAD')) return
+  const get = entries.get('GET')
+  if (get !== undefined) entries.set('HEAD', get)
+  if (optional.methods.has('GET')) optional.methods.add('HEAD')
+}
+
+/** Every method's access and requirements, decided at compile time: a request only looks its method up. */
+interface Decisions {
+  /** The methods with an entry or listed as optional, upper-case. */
+  readonly methods: ReadonlyMap<string, Resolved>
+  /** Every other method. */
+  readonly fallback: Resolved
+}
+
+function decideAccess(
+  entries: ReadonlyMap<string, Compiled | 'public'>,
+  optional: Optional,
+  base: Compiled,
+): Decisions {
+  const methods = new Map<string, Resolved>()
+  for (const method of new Set([...entries.keys(), ...optional.methods])) {
+    methods.set(method, decide(entries.get(method), optional.all || optional.methods.has(method), base))
   }
+  return { methods, fallback: decide(undefined, optional.all, base) }
+}
 
-  const resolve = (method: string): Resolved => {
-    const entry = entries.get(method)
-    if (entry === 'public') return { access: 'public', requirements: NOTHING }
-    if (allOptional || optional.has(method)) return { access: 'optional', requirements: NOTHING }
-    return { access: 'required', requirements: entry ?? base }
-  }
-  const fallback: Resolved = allOptional
-    ? { access: 'optional', requirements: NOTHING }
-    : { access: 'required', requirements: base }
-  const resolved = new Map<string, Resolved>()
-  for (const method of new Set([...entries.keys(), ...optional])) resolved.set(method, resolve(method))
+/**
+ * The access decision for one method: `'public'` wins; then optional, which carries no requirements;
+ * then the method's own requirements, else the base ones.
+ */
+function decide(entry: Compiled | 'public' | undefined, isOptional: boolean, base: Compiled): Resolved {
+  if (entry === 'public') return { access: 'public', requirements: NOTHING }
+  if (isOptional) return { access: 'optional', requirements: NOTHING }
+  return { access: 'required', requirements: entry ?? base }
+}
 
+/** The effective requirements of each method with a decision of its own, and of every other one. */
+function summarizeRule({ methods, fallback }: Decisions): RuleSummary {
+  const summaries: Record<string, MethodSummary> = {}
+  for (const [method, resolved] of methods) summaries[method] = summarize(resolved)
+  return Object.freeze({ default: summarize(fallback), methods: Object.freeze(summaries) })
+}
+
+/** The compiled rule. Per request: one map lookup, then {@link enforce}; nothing is allocated. */
+function evaluator(decisions: Decisions): CompiledRule {
+  const { methods, fallback } = decisions
   const lookup = (method: string): Resolved => {
     if (typeof method !== 'string') throw new TypeError(`method: expected a string, got ${typeof method}`)
-    return resolved.get(method.toUpperCase()) ?? fallback
+    return methods.get(method.toUpperCase()) ?? fallback
   }
-
-  const summaries: Record<string, MethodSummary> = {}
-  for (const [method, value] of resolved) summaries[method] = summarize(value)
-  const requirement: RuleSummary = Object.freeze({
-    default: summarize(fallback),
-    methods: Object.freeze(summaries),
-  })
-
   return Object.freeze({
     requiresToken: (method: string) => lookup(method).access === 'required',
     access: (method: string) => lookup(method).access,
@@ -294,23 +351,6 @@ export function compileRule(rule: AccessRule = {}): CompiledRule {
       if (auth === null || auth === undefined) throw new GatehouseError('ERR_NO_TOKEN')
       enforce(requirements, auth)
     },
-    requirement,
+    requirement: summarizeRule(decisions),
   })
 }
-
-function factory(category: Category) {
-  return (match: Match): AccessRule => {
-    // Validated here too, so a bad literal fails where it is written, not where the rule is compiled.
-    normalizeMatch(match, `require${category[0]!.toUpperCase()}${category.slice(1)}`, category === 'scopes')
-    return { [category]: match }
-  }
-}
-
-/** `{ scopes: match }`: a rule that requires scopes. @example requireScopes('read:messages') */
-export const requireScopes: (match: Match) => AccessRule = factory('scopes')
-/** `{ roles: match }`. @example requireRoles({ any: ['admin', 'editor'] }) */
-export const requireRoles: (match: Match) => AccessRule = factory('roles')
-/** `{ permissions: match }`. @example requirePermissions(['read:users', 'write:users']) */
-export const requirePermissions: (match: Match) => AccessRule = factory('permissions')
-/** `{ groups: match }`. @example requireGroups('staff') */
-export const requireGroups: (match: Match) => AccessRule = factory('groups')

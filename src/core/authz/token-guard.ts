@@ -21,6 +21,7 @@
 
 import { GatehouseError } from '../errors.js'
 import { normalizeTyp } from '../lib/typ.js'
+import { booleanOption, stringList } from '../lib/values.js'
 import type { JWTClaims, ProtectedHeader } from '../types.js'
 
 export interface IdTokenGuardOptions {
@@ -44,12 +45,9 @@ function reject(why: string): GatehouseError {
   return new GatehouseError('ERR_JWT_NOT_ACCESS_TOKEN', `Token is not an access token (${why})`)
 }
 
-function stringList(value: unknown, option: string): string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
-    throw new TypeError(`${option}: expected an array of non-empty strings`)
-  }
-  return value
+/** A list option of the guard: an array, possibly empty (nothing to add), or left out. */
+function listOption(option: string, value: unknown): string[] {
+  return value === undefined ? [] : stringList(option, value, { single: false, empty: true })
 }
 
 /**
@@ -65,12 +63,9 @@ export function idTokenGuard(
 ): (claims: JWTClaims, header: ProtectedHeader) => void {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('idTokenGuard: expected an options object')
-  const clientIds = new Set(stringList(options.clientIds, 'idTokenGuard.clientIds'))
-  const typs = new Set([...ACCESS_TYPS, ...stringList(options.typ, 'idTokenGuard.typ').map(normalizeTyp)])
-  if (options.allowNonce !== undefined && typeof options.allowNonce !== 'boolean') {
-    throw new TypeError('idTokenGuard.allowNonce: expected a boolean')
-  }
-  const checkNonce = options.allowNonce !== true
+  const clientIds = new Set(listOption('idTokenGuard.clientIds', options.clientIds))
+  const typs = new Set([...ACCESS_TYPS, ...listOption('idTokenGuard.typ', options.typ).map(normalizeTyp)])
+  const checkNonce = !booleanOption('idTokenGuard.allowNonce', options.allowNonce)
 
   return (claims, header) => {
     if (header.typ !== undefined && (typeof header.typ !== 'string' || !typs.has(normalizeTyp(header.typ)))) {

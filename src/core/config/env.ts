@@ -9,7 +9,7 @@
  * | GATEHOUSE_AUDIENCE | audience | API identifier(s), separated by spaces or commas (required) |
  * | GATEHOUSE_JWKS_URL | jwksUri | https URL (http only on loopback) |
  * | GATEHOUSE_DISCOVERY | discovery | true, false or auto |
- * | GATEHOUSE_ALLOW_INSECURE_REQUESTS | allowInsecureRequests | 1/true or 0/false: plain http to any host (development networks only) |
+ * | GATEHOUSE_ALLOW_INSECURE_REQUESTS | keySet.allowInsecureRequests | 1/true or 0/false: plain http to any host (development networks only) |
  * | GATEHOUSE_ALGORITHMS | algorithms | comma-separated, e.g. RS256,ES256 |
  * | GATEHOUSE_CLOCK_TOLERANCE | clockTolerance | seconds, non-negative |
  * | GATEHOUSE_MAX_TOKEN_AGE | maxTokenAge | seconds, non-negative |
@@ -20,6 +20,7 @@
  */
 import { parseClaimPath } from '../authz/claim-path.js'
 import type { ClaimMapping } from '../authz/claims-reader.js'
+import { describe } from '../lib/values.js'
 import { ALL_ALGORITHMS, type Algorithm } from '../types.js'
 import { normalizeIssuer, type VerifierOptions } from './options.js'
 
@@ -126,13 +127,139 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!
 }
 
+/** A variable's text, trimmed; undefined when it is unset or blank. */
+type Read = (variable: string) => string | undefined
+
+/** How one variable becomes one option. */
+interface EnvOption {
+  readonly variable: string
+  readonly option: keyof VerifierOptions
+  /** The option's value from the variable's text; undefined leaves the option out. */
+  readonly parse: (variable: string, text: string, read: Read) => unknown
+  /** What an unset variable means: a default, a TypeError when it is required, or (absent) nothing. */
+  readonly unset?: (variable: string, read: Read) => unknown
+}
+
+/** One row of {@link ENV_OPTIONS}, typed so that each parser returns what its option takes. */
+function envOption<K extends keyof VerifierOptions>(
+  variable: string,
+  option: K,
+  parse: (variable: string, text: string, read: Read) => VerifierOptions[K] | undefined,
+  unset?: (variable: string, read: Read) => VerifierOptions[K] | undefined,
+): EnvOption {
+  return { variable, option, parse, unset }
+}
+
+/**
+ * The variables of the table above, in the order they are checked: with several invalid, the first is
+ * the one reported. The claim-mapping variables fill one option between them: {@link CLAIM_VARIABLES}.
+ */
+const ENV_OPTIONS: readonly EnvOption[] = [
+  envOption('GATEHOUSE_ISSUER', 'issuer', issuerUrls),
+  envOption('GATEHOUSE_DOMAIN', 'domain', hostName),
+  envOption(
+    'GATEHOUSE_AUDIENCE',
+    'audience',
+    audiences,
+    required('the API identifier your tokens are issued for'),
+  ),
+  envOption('GATEHOUSE_JWKS_URL', 'jwksUri', httpUrl),
+  envOption('GATEHOUSE_DISCOVERY', 'discovery', discoveryMode, discoveryByDefault),
+  envOption('GATEHOUSE_ALLOW_INSECURE_REQUESTS', 'keySet', (variable, text) => ({
+    allowInsecureRequests: flag(variable, text),
+  })),
+  envOption('GATEHOUSE_ALGORITHMS', 'algorithms', algorithmList),
+  envOption('GATEHOUSE_CLOCK_TOLERANCE', 'clockTolerance', seconds),
+  envOption('GATEHOUSE_MAX_TOKEN_AGE', 'maxTokenAge', seconds),
+  envOption('GATEHOUSE_TYP', 'typ', (_variable, text) => text),
+  envOption('GATEHOUSE_STRICT', 'strict', flag),
+  envOption('GATEHOUSE_REQUIRED_CLAIMS', 'requiredClaims', (_variable, text) => list(text)),
+]
+
+/** The claim-mapping variables, each one category of the `claims` option. */
+const CLAIM_VARIABLES = [
+  ['GATEHOUSE_SCOPES_CLAIM', 'scopes'],
+  ['GATEHOUSE_ROLES_CLAIM', 'roles'],
+  ['GATEHOUSE_PERMISSIONS_CLAIM', 'permissions'],
+  ['GATEHOUSE_GROUPS_CLAIM', 'groups'],
+] as const
+
+/** The variable that sets each option, to report the verifier's errors in the user's terms. */
+const VARIABLE_OF: ReadonlyMap<string, string> = new Map(ENV_OPTIONS.map((row) => [row.option, row.variable]))
+
 function bad(variable: string, expected: string, value: string): never {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value
-  throw new TypeError(`${variable}: expected ${expected}, got ${JSON.stringify(shown)}`)
+  throw new TypeError(`${variable}: expected ${expected}, got ${describe(value)}`)
+}
+
+/** An {@link EnvOption.unset} for a variable that must be set. */
+function required(expected: string): (variable: string) => never {
+  return (variable) => {
+    throw new TypeError(`${variable}: expected ${expected}, got nothing`)
+  }
 }
 
 function list(value: string): string[] {
   return value.split(/[\s,]+/).filter(Boolean)
+}
+
+/** One value as itself, several as a list: the option's own shapes. */
+function oneOrMany(values: string[]): string | string[] {
+  return values.length === 1 ? values[0]! : values
+}
+
+/** GATEHOUSE_ISSUER: absolute URLs, separated by spaces (an issuer URL never contains one). */
+function issuerUrls(variable: string, text: string): string | string[] {
+  const issuers = text.split(/\s+/)
+  for (const value of issuers) {
+    try {
+      new URL(value)
+    } catch {
+      bad(variable, 'the issuer URL, e.g. https://tenant.example.com/', value)
+    }
+  }
+  return oneOrMany(issuers)
+}
+
+/** GATEHOUSE_DOMAIN: a host name and optional port, nothing a URL adds. The verifier checks the name itself. */
+function hostName(variable: string, text: string): string {
+  if (/[/:]/.test(text.replace(/:\d+$/, '')) || /\s/.test(text)) {
+    bad(variable, 'a host name such as tenant.example.com (no https://, no path)', text)
+  }
+  return text
+}
+
+/** GATEHOUSE_AUDIENCE: identifiers separated by spaces or commas. */
+function audiences(_variable: string, text: string): string | string[] {
+  return oneOrMany(list(text))
+}
+
+/** GATEHOUSE_JWKS_URL: an absolute http(s) URL. Which hosts may be plain http is the verifier's rule. */
+function httpUrl(variable: string, text: string): string {
+  try {
+    const url = new URL(text)
+    if (!/^https?:$/.test(url.protocol)) throw new Error()
+  } catch {
+    bad(variable, 'an absolute https URL', text)
+  }
+  return text
+}
+
+/**
+ * GATEHOUSE_DISCOVERY: `true`, `false` or `auto`. Beside GATEHOUSE_JWKS_URL only `false` is accepted
+ * (that URL is where the keys are), and the option is then left out.
+ */
+function discoveryMode(variable: string, text: string, read: Read): boolean | 'auto' | undefined {
+  const word = text.toLowerCase()
+  if (word !== 'true' && word !== 'false' && word !== 'auto') bad(variable, 'true, false or auto', text)
+  const mode = word === 'auto' ? 'auto' : word === 'true'
+  if (read('GATEHOUSE_JWKS_URL') === undefined) return mode
+  if (mode) bad(variable, 'false or unset when GATEHOUSE_JWKS_URL is set', text)
+  return undefined
+}
+
+/** Without GATEHOUSE_JWKS_URL: the issuer's metadata when it publishes some, else {issuer}/.well-known/jwks.json. */
+function discoveryByDefault(_variable: string, read: Read): 'auto' | undefined {
+  return read('GATEHOUSE_JWKS_URL') === undefined ? 'auto' : undefined
 }
 
 /** A switch: `1`/`true` on, `0`/`false` off, any case. */
@@ -141,6 +268,17 @@ function flag(variable: string, value: string): boolean {
   if (word === '1' || word === 'true') return true
   if (word === '0' || word === 'false') return false
   return bad(variable, '1, true, 0 or false', value)
+}
+
+/** GATEHOUSE_ALGORITHMS: names from the allow-list, exactly as JWA spells them (RFC 7518 §3.1). */
+function algorithmList(variable: string, text: string): Algorithm[] {
+  const algs = list(text)
+  for (const alg of algs) {
+    if (!ALL_ALGORITHMS.includes(alg as Algorithm))
+      bad(variable, `a comma-separated list of ${ALL_ALGORITHMS.join(', ')}`, alg)
+  }
+  if (algs.length === 0) bad(variable, 'at least one algorithm', text)
+  return algs as Algorithm[]
 }
 
 function seconds(variable: string, value: string): number {
@@ -162,137 +300,70 @@ export function hasEnvConfig(env: Env = process.env): boolean {
  */
 export function optionsFromEnv(env: Env = process.env): VerifierOptions {
   warnUnknownEnv(env)
-  const get = (name: string) => {
-    const value = env[name]
-    return value === undefined || value.trim() === '' ? undefined : value.trim()
+  const read = reader(env)
+  checkOneIssuerSource(read)
+  const options: Record<string, unknown> = {} // each value typed by its row (envOption)
+  for (const { variable, option, parse, unset } of ENV_OPTIONS) {
+    const text = read(variable)
+    const value = text === undefined ? unset?.(variable, read) : parse(variable, text, read)
+    if (value !== undefined) options[option] = value
   }
-  const options: VerifierOptions = {}
-  const issuer = get('GATEHOUSE_ISSUER')
-  const domain = get('GATEHOUSE_DOMAIN')
-  if (issuer !== undefined && domain !== undefined) {
+  const claims = claimMapping(read)
+  if (claims !== undefined) options.claims = claims
+  checkAsTheVerifierWill(options)
+  return options
+}
+
+/** Blank counts as unset: `GATEHOUSE_X=` in a .env file or a compose file means "not given". */
+function reader(env: Env): Read {
+  return (variable) => {
+    const value = env[variable]?.trim()
+    return value === '' ? undefined : value
+  }
+}
+
+/**
+ * The issuer comes from exactly one of GATEHOUSE_ISSUER and GATEHOUSE_DOMAIN. Checked before any
+ * value, so that with both set the conflict is what is reported.
+ */
+function checkOneIssuerSource(read: Read): void {
+  const domain = read('GATEHOUSE_DOMAIN')
+  if (read('GATEHOUSE_ISSUER') === undefined) {
+    if (domain === undefined)
+      throw new TypeError('GATEHOUSE_ISSUER: expected the issuer URL (or GATEHOUSE_DOMAIN), got nothing')
+  } else if (domain !== undefined) {
     bad(
       'GATEHOUSE_DOMAIN',
       'to be unset when GATEHOUSE_ISSUER is set (the domain only derives the issuer)',
       domain,
     )
   }
-  if (issuer !== undefined) {
-    const issuers = issuer.split(/\s+/)
-    for (const value of issuers) {
-      try {
-        new URL(value)
-      } catch {
-        bad('GATEHOUSE_ISSUER', 'the issuer URL, e.g. https://tenant.example.com/', value)
-      }
-    }
-    options.issuer = issuers.length === 1 ? issuers[0] : issuers
-  } else if (domain !== undefined) {
-    if (/[/:]/.test(domain.replace(/:\d+$/, '')) || /\s/.test(domain)) {
-      bad('GATEHOUSE_DOMAIN', 'a host name such as tenant.example.com (no https://, no path)', domain)
-    }
-    options.domain = domain
-  } else {
-    throw new TypeError('GATEHOUSE_ISSUER: expected the issuer URL (or GATEHOUSE_DOMAIN), got nothing')
-  }
+}
 
-  const audience = get('GATEHOUSE_AUDIENCE')
-  if (audience === undefined)
-    throw new TypeError(
-      'GATEHOUSE_AUDIENCE: expected the API identifier your tokens are issued for, got nothing',
-    )
-  const audiences = list(audience)
-  options.audience = audiences.length === 1 ? audiences[0] : audiences
-
-  const jwksUrl = get('GATEHOUSE_JWKS_URL')
-  if (jwksUrl !== undefined) {
-    try {
-      const url = new URL(jwksUrl)
-      if (!/^https?:$/.test(url.protocol)) throw new Error()
-    } catch {
-      bad('GATEHOUSE_JWKS_URL', 'an absolute https URL', jwksUrl)
-    }
-    options.jwksUri = jwksUrl
-  }
-
-  const discovery = get('GATEHOUSE_DISCOVERY')
-  if (discovery !== undefined) {
-    const value = discovery.toLowerCase()
-    if (value !== 'true' && value !== 'false' && value !== 'auto')
-      bad('GATEHOUSE_DISCOVERY', 'true, false or auto', discovery)
-    options.discovery = value === 'auto' ? 'auto' : value === 'true'
-  }
-  if (jwksUrl === undefined && options.discovery === undefined) options.discovery = 'auto'
-  if (jwksUrl !== undefined && options.discovery)
-    bad('GATEHOUSE_DISCOVERY', 'false or unset when GATEHOUSE_JWKS_URL is set', discovery ?? '')
-  if (jwksUrl !== undefined) delete options.discovery
-
-  const insecure = get('GATEHOUSE_ALLOW_INSECURE_REQUESTS')
-  if (insecure !== undefined)
-    options.allowInsecureRequests = flag('GATEHOUSE_ALLOW_INSECURE_REQUESTS', insecure)
-
-  const algorithms = get('GATEHOUSE_ALGORITHMS')
-  if (algorithms !== undefined) {
-    const algs = list(algorithms)
-    for (const alg of algs) {
-      if (!ALL_ALGORITHMS.includes(alg as Algorithm))
-        bad('GATEHOUSE_ALGORITHMS', `a comma-separated list of ${ALL_ALGORITHMS.join(', ')}`, alg)
-    }
-    if (algs.length === 0) bad('GATEHOUSE_ALGORITHMS', 'at least one algorithm', algorithms)
-    options.algorithms = algs as Algorithm[]
-  }
-
-  const tolerance = get('GATEHOUSE_CLOCK_TOLERANCE')
-  if (tolerance !== undefined) options.clockTolerance = seconds('GATEHOUSE_CLOCK_TOLERANCE', tolerance)
-  const maxAge = get('GATEHOUSE_MAX_TOKEN_AGE')
-  if (maxAge !== undefined) options.maxTokenAge = seconds('GATEHOUSE_MAX_TOKEN_AGE', maxAge)
-  const typ = get('GATEHOUSE_TYP')
-  if (typ !== undefined) options.typ = typ
-  const strict = get('GATEHOUSE_STRICT')
-  if (strict !== undefined) options.strict = flag('GATEHOUSE_STRICT', strict)
-  const required = get('GATEHOUSE_REQUIRED_CLAIMS')
-  if (required !== undefined) options.requiredClaims = list(required)
-
+/** The `claims` option from the GATEHOUSE_*_CLAIM variables; undefined when none is set (the defaults apply). */
+function claimMapping(read: Read): ClaimMapping | undefined {
   const claims: ClaimMapping = {}
-  for (const [variable, member] of [
-    ['GATEHOUSE_SCOPES_CLAIM', 'scopes'],
-    ['GATEHOUSE_ROLES_CLAIM', 'roles'],
-    ['GATEHOUSE_PERMISSIONS_CLAIM', 'permissions'],
-    ['GATEHOUSE_GROUPS_CLAIM', 'groups'],
-  ] as const) {
-    const value = get(variable)
-    if (value === undefined) continue
+  for (const [variable, category] of CLAIM_VARIABLES) {
+    const text = read(variable)
+    if (text === undefined) continue
     // Spaces separate paths: claim names and JSON Pointers never contain one in practice.
-    claims[member] = value.split(/\s+/).map((path) => {
+    claims[category] = text.split(/\s+/).map((path) => {
       parseClaimPath(path, variable)
       return path
     })
   }
-  if (Object.keys(claims).length > 0) options.claims = claims
+  return Object.keys(claims).length > 0 ? claims : undefined
+}
 
-  // The verifier's own validation, reported in the user's terms: the variable, not the option.
+/** The verifier's own validation, now, reported in the user's terms: the variable, not the option. */
+function checkAsTheVerifierWill(options: VerifierOptions): void {
   try {
     normalizeIssuer(options, '')
   } catch (error) {
     const message = (error as Error).message
     const option = /^(\w+):/.exec(message)?.[1]
-    const variable = option === undefined ? undefined : VARIABLE_OF[option]
+    const variable = option === undefined ? undefined : VARIABLE_OF.get(option)
     const named = variable === undefined ? message : message.replace(/^\w+:/, `${variable}:`)
     throw new TypeError(named.replace(/\ballowInsecureRequests\b/, 'GATEHOUSE_ALLOW_INSECURE_REQUESTS=1'))
   }
-  return options
-}
-
-const VARIABLE_OF: Record<string, string> = {
-  issuer: 'GATEHOUSE_ISSUER',
-  domain: 'GATEHOUSE_DOMAIN',
-  audience: 'GATEHOUSE_AUDIENCE',
-  jwksUri: 'GATEHOUSE_JWKS_URL',
-  discovery: 'GATEHOUSE_DISCOVERY',
-  allowInsecureRequests: 'GATEHOUSE_ALLOW_INSECURE_REQUESTS',
-  algorithms: 'GATEHOUSE_ALGORITHMS',
-  clockTolerance: 'GATEHOUSE_CLOCK_TOLERANCE',
-  maxTokenAge: 'GATEHOUSE_MAX_TOKEN_AGE',
-  typ: 'GATEHOUSE_TYP',
-  strict: 'GATEHOUSE_STRICT',
-  requiredClaims: 'GATEHOUSE_REQUIRED_CLAIMS',
 }

@@ -2,10 +2,18 @@
  * Verifier options: their types, their defaults, and their validation, once, at construction. Every
  * failure is a TypeError that names the option and the expected form. A security check is switched off
  * only explicitly (`audience: null`), never by leaving an option out.
+ *
+ * The options of an issuer are its verification policy (who, for whom, which algorithms, which claims)
+ * and where its keys come from. How a key set is fetched (timeouts, cooldown, events, plain http) is
+ * configured where the key set is made: `createRemoteKeySet(url, options)` / `discoverKeySet(issuer,
+ * options)` given as `keys`, or, in the flat form (`jwksUri`, `discovery`, the default URL), the one
+ * member `keySet`, as jose keeps `jwtVerify(token, getKey, policy)` apart from `createRemoteJWKSet(url,
+ * options)`.
  */
 
 import { type ClaimPath, parseClaimPath } from '../authz/claim-path.js'
 import type { ClaimMapping } from '../authz/claims-reader.js'
+import { checkRemoteKeySetOptions, REMOTE_KEY_SET_OPTIONS, type RemoteKeySetOptions } from '../keys/remote.js'
 import { isAllowedUrl, SECURE_URL_RULE } from '../lib/loopback.js'
 import { normalizeTyp } from '../lib/typ.js'
 import {
@@ -14,7 +22,6 @@ import {
   type JWKS,
   type JWTClaims,
   type KeyStore,
-  type KeyStoreEvent,
   type ProtectedHeader,
 } from '../types.js'
 
@@ -25,7 +32,17 @@ export interface IssuerMatcher {
   toString(): string
 }
 
-/** Options of one trusted issuer. */
+/**
+ * How the verifier fetches a key set it builds itself (from `jwksUri`, `discovery` or the default URL):
+ * the options of `createRemoteKeySet`, except `now`, which is the verifier's.
+ */
+export type KeySetOptions = Omit<RemoteKeySetOptions, 'now'>
+
+/**
+ * Options of one trusted issuer: its verification policy and its key source. The key source is one of
+ * `keys` (a key store you built, or a JWK Set), `jwksUri`, `discovery`, or by default
+ * `{issuer}/.well-known/jwks.json`; `keySet` configures how the last three are fetched.
+ */
 export interface IssuerOptions {
   /**
    * The exact `iss` value(s) to accept (RFC 7519 §4.1.1, compared as strings: a trailing slash matters
@@ -37,16 +54,6 @@ export interface IssuerOptions {
   domain?: string
   /** Accepted audience(s); at least one must appear in `aud`. Required: pass `null` to switch the check off. */
   audience?: string | readonly string[] | null
-  /** JWKS URL. Default: discovery if `discovery` is set, else `{issuer}/.well-known/jwks.json`. https only, except loopback. */
-  jwksUri?: string | URL
-  /**
-   * Read `jwks_uri` from the issuer's metadata (OpenID Connect Discovery, then RFC 8414), checking that
-   * the metadata's `issuer` equals ours. `'auto'` falls back to `{issuer}/.well-known/jwks.json` when no
-   * metadata document is found. Default false.
-   */
-  discovery?: boolean | 'auto'
-  /** Keys given in code (a JWK Set) or a key store of your own: no network at all. */
-  keys?: JWKS | KeyStore
   /** Accepted `alg` values. Default: every asymmetric algorithm (RS*, PS*, ES*, EdDSA). */
   algorithms?: readonly Algorithm[]
   /** Seconds of clock skew allowed on exp, nbf and iat. Default 5. */
@@ -73,30 +80,34 @@ export interface IssuerOptions {
   validate?: (claims: JWTClaims, header: ProtectedHeader) => void
   /** Where roles, permissions, groups and scopes are read from (used by policies, not by verification). */
   claims?: ClaimMapping
-  /** Key store: milliseconds per JWKS/metadata request. Default 5000. */
-  timeoutDuration?: number
-  /** Key store: milliseconds between refetches caused by unknown `kid`s. Default 5000. */
-  cooldownDuration?: number
-  /** Key store: milliseconds between background refreshes. Default 600000 (10 min). */
-  refreshInterval?: number
-  /** Key store: milliseconds the last good key set is served while the provider fails. Default 43200000 (12 h). */
-  cacheMaxAge?: number
-  /** Key store: largest JWKS/metadata body accepted, in bytes. Default 1 MiB. */
-  maxResponseSize?: number
-  /** Key store: events for logs and metrics (fetches, failures, key changes). */
-  onEvent?: (event: KeyStoreEvent) => void
-  /** Key store: the fetch to use (proxies, instrumentation). Default `globalThis.fetch`. */
-  fetch?: typeof fetch
   /**
-   * Fetch the issuer's metadata and keys over plain http on any host, not only on loopback hosts: for a
-   * development network (a Keycloak container at http://keycloak:8080) and nothing else, since keys
-   * fetched over http can be replaced in transit by anyone on the way. Each such host is reported once,
-   * at construction, with `process.emitWarning`. Default false: such a URL is a TypeError.
+   * The key source as an object: a key store (`createRemoteKeySet`, `discoverKeySet`, `createLocalKeySet`,
+   * or your own), configured where it is made and left open by `verifier.close()`; or a JWK Set, for keys
+   * given in code (no network at all). Excludes `jwksUri`, `discovery` and `keySet`.
    */
-  allowInsecureRequests?: boolean
+  keys?: JWKS | KeyStore
+  /** JWKS URL. Default: discovery if `discovery` is set, else `{issuer}/.well-known/jwks.json`. https only, except loopback. */
+  jwksUri?: string | URL
+  /**
+   * Read `jwks_uri` from the issuer's metadata (OpenID Connect Discovery, then RFC 8414), checking that
+   * the metadata's `issuer` equals ours. `'auto'` falls back to `{issuer}/.well-known/jwks.json` when no
+   * metadata document is found. Default false.
+   */
+  discovery?: boolean | 'auto'
+  /**
+   * How the key set of `jwksUri`, `discovery` or the default URL is fetched: timeouts, cooldown, refresh,
+   * events, `fetch`, plain http on a development network (`allowInsecureRequests`, which also lets the
+   * URLs above be http). Defaults: those of `createRemoteKeySet` (docs/key-store.md). Refused with `keys`,
+   * whose store has its own.
+   */
+  keySet?: KeySetOptions
 }
 
-/** Options of a verifier: one issuer, or several under `issuers` (top-level members are their defaults). */
+/**
+ * Options of a verifier: one issuer, or several under `issuers`. With `issuers`, the top-level issuer
+ * options are defaults for each issuer; a top-level `keySet` is merged member by member into each
+ * issuer's own, for the issuers without `keys`.
+ */
 export interface VerifierOptions extends IssuerOptions {
   /** Several trusted issuers; the token's `iss` picks one before any network request. */
   issuers?: readonly IssuerOptions[]
@@ -118,7 +129,7 @@ export interface VerifierOptions extends IssuerOptions {
    * for a thread hop, so a lone request is answered later (docs/benchmarks.md). Default false.
    */
   offload?: boolean
-  /** Clock in milliseconds, for tests. Default `Date.now`. */
+  /** Clock in milliseconds, for tests; also the clock of the key sets the verifier builds. Default `Date.now`. */
   now?: () => number
 }
 
@@ -138,15 +149,33 @@ export interface NormalizedIssuer {
   claims: ClaimMapping | undefined
   /** How keys are found: one of these is set. */
   keys:
-    | { kind: 'local'; value: JWKS | KeyStore }
+    | { kind: 'given'; value: JWKS | KeyStore }
     | {
         kind: 'remote'
+        /** Undefined with discovery. */
         url: URL | undefined
         discovery: boolean | 'auto'
+        /** The exact issuer discovery reads, or ''. */
         issuer: string
-        allowInsecureRequests: boolean
+        /** As given (validated); undefined members take the key set's defaults. */
+        options: KeySetOptions
       }
 }
+
+/** The verifier-wide settings, and the options of each trusted issuer with where they came from. */
+export interface VerifierSettings {
+  maxTokenLength: number
+  cache: VerifierOptions['cache']
+  offload: boolean
+  now: () => number
+  /** `where` is '' for the single-issuer form, `issuers[i]` otherwise: the prefix of option names in errors. */
+  issuers: { options: IssuerOptions; where: string }[]
+}
+
+const DEFAULT_MAX_TOKEN_LENGTH = 16_384
+
+/** Options that belong to the verifier as a whole, never to one issuer. */
+const VERIFIER_WIDE: readonly string[] = ['issuers', 'maxTokenLength', 'cache', 'offload', 'now']
 
 export function fail(option: string, expected: string, got?: unknown): never {
   const seen = got === undefined ? '' : `, got ${describe(got)}`
@@ -160,13 +189,265 @@ function describe(value: unknown): string {
   return typeof value
 }
 
-function nonNegative(
-  name: string,
+/**
+ * Split verifier options into the verifier-wide settings and one entry per issuer (top-level issuer
+ * options merged into each). Validates the verifier-wide settings; each entry is for {@link normalizeIssuer}.
+ */
+export function readVerifierOptions(options: VerifierOptions): VerifierSettings {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object')
+  const {
+    issuers: list,
+    maxTokenLength = DEFAULT_MAX_TOKEN_LENGTH,
+    cache,
+    offload = false,
+    now = Date.now,
+    ...shared
+  } = options
+  if (!Number.isInteger(maxTokenLength) || maxTokenLength < 16)
+    fail('maxTokenLength', 'an integer of at least 16 characters', maxTokenLength)
+  if (typeof offload !== 'boolean') fail('offload', 'a boolean', offload)
+  if (typeof now !== 'function') fail('now', 'a function returning milliseconds', now)
+  const settings = { maxTokenLength, cache, offload, now }
+  if (list === undefined) return { ...settings, issuers: [{ options: shared, where: '' }] }
+
+  if (!Array.isArray(list) || list.length === 0) fail('issuers', 'a non-empty array of issuer options', list)
+  // Named at the top level, where they were written, not inside the first issuer they were merged into.
+  checkKnown(shared, '')
+  const issuers = list.map((entry: IssuerOptions, i) => {
+    const where = `issuers[${i}]`
+    if (!isPlainObject(entry)) fail(where, 'an object of issuer options', entry)
+    return { options: withDefaults(shared, entry), where }
+  })
+  return { ...settings, issuers }
+}
+
+/** An issuer's options over the top-level ones; a top-level `keySet` only where the verifier builds the key set. */
+function withDefaults(shared: IssuerOptions, entry: IssuerOptions): IssuerOptions {
+  const merged = { ...shared, ...entry }
+  if (merged.keys !== undefined) {
+    if (entry.keySet === undefined) delete merged.keySet
+  } else if (isPlainObject(shared.keySet) && isPlainObject(entry.keySet)) {
+    merged.keySet = { ...shared.keySet, ...entry.keySet }
+  }
+  return merged
+}
+
+/**
+ * Validate one issuer's options and apply their defaults: each option's step below, in order (a step may
+ * read options checked before it). An option without a step is refused, with where it belongs when it
+ * has a place elsewhere.
+ */
+export function normalizeIssuer(options: IssuerOptions, where: string): NormalizedIssuer {
+  const name = (option: string) => (where ? `${where}.${option}` : option)
+  checkKnown(options, where)
+  const out: NormalizedIssuer = {
+    issuers: [],
+    matcher: undefined,
+    audience: null,
+    algorithms: new Set(ALL_ALGORITHMS),
+    clockTolerance: 5,
+    maxTokenAge: undefined,
+    requiredClaims: [],
+    typ: null,
+    strict: false,
+    validate: undefined,
+    claims: undefined,
+    keys: { kind: 'given', value: { keys: [] } }, // replaced by the `keys` or `jwksUri` step
+  }
+  for (const option of STEP_ORDER) STEPS[option](options[option], out, options, name)
+  return out
+}
+
+/**
+ * One option's step: validate `value` (TypeErrors name `name(option)`), write the result into `out`.
+ * `given` holds the other options, for the checks that involve two.
+ */
+type Step = (
   value: unknown,
-  fallback: number | undefined,
-  unit: string,
-): number | undefined {
-  if (value === undefined) return fallback
+  out: NormalizedIssuer,
+  given: IssuerOptions,
+  name: (option: string) => string,
+) => void
+
+const STEPS: { readonly [K in keyof IssuerOptions]-?: Step } = {
+  issuer(value, out, given, name) {
+    if (value === undefined) {
+      if (given.domain === undefined)
+        fail(name('issuer'), 'the issuer URL (or `domain`), e.g. "https://tenant.example.com/"')
+      return
+    }
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      if (typeof (value as IssuerMatcher).test !== 'function')
+        fail(name('issuer'), 'a string, an array of strings or a matcher with test()', value)
+      // A RegExp with `g` or `y` keeps `lastIndex` between calls: the same `iss` would pass, then fail.
+      if ((value as RegExp).global === true || (value as RegExp).sticky === true)
+        fail(name('issuer'), 'a RegExp without the g or y flag (they make test() stateful)', String(value))
+      out.matcher = value as IssuerMatcher
+    } else {
+      out.issuers = stringList(name('issuer'), value)
+    }
+  },
+
+  domain(value, out, given, name) {
+    if (value === undefined) return
+    if (given.issuer !== undefined)
+      fail(name('domain'), 'to be left out when issuer is given (domain only derives the issuer)', value)
+    if (typeof value !== 'string' || !DOMAIN.test(value))
+      fail(name('domain'), 'a host name such as "tenant.example.com" (no scheme, no path)', value)
+    out.issuers = [`https://${value}`]
+  },
+
+  audience(value, out, _given, name) {
+    if (value === undefined) {
+      fail(
+        name('audience'),
+        'the API identifier(s) your tokens are issued for (or null to switch the audience check off explicitly)',
+      )
+    }
+    out.audience = value === null ? null : new Set(stringList(name('audience'), value))
+  },
+
+  algorithms(value, out, _given, name) {
+    if (value === undefined) return
+    if (!Array.isArray(value) || value.length === 0)
+      fail(name('algorithms'), `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, value)
+    for (const alg of value) {
+      if (!ALL_ALGORITHMS.includes(alg))
+        fail(name('algorithms'), `only asymmetric algorithms (${ALL_ALGORITHMS.join(', ')})`, alg)
+    }
+    out.algorithms = new Set(value)
+  },
+
+  clockTolerance(value, out, _given, name) {
+    if (value !== undefined) out.clockTolerance = nonNegative(name('clockTolerance'), value, 'seconds')
+  },
+
+  maxTokenAge(value, out, _given, name) {
+    if (value !== undefined) out.maxTokenAge = nonNegative(name('maxTokenAge'), value, 'seconds')
+  },
+
+  requiredClaims(value, out, _given, name) {
+    if (value !== undefined) out.requiredClaims = stringList(name('requiredClaims'), value)
+  },
+
+  strict(value, out, _given, name) {
+    if (value !== undefined && typeof value !== 'boolean') fail(name('strict'), 'a boolean', value)
+    out.strict = value === true
+  },
+
+  typ(value, out, _given, name) {
+    const typ = value === undefined ? null : new Set(stringList(name('typ'), value).map(normalizeTyp))
+    if (!out.strict) {
+      out.typ = typ
+      return
+    }
+    // RFC 9068 §2.1, §4: the `at+jwt` media type, with or without `application/`.
+    if (typ !== null && [...typ].some((t) => t !== STRICT_TYP))
+      fail(name('typ'), `only "${STRICT_TYP}" with strict: true (or leave typ out)`, value)
+    out.typ = new Set([STRICT_TYP])
+  },
+
+  claims(value, out, _given, name) {
+    const claims = value as ClaimMapping | undefined
+    if (!out.strict) {
+      out.claims = claims
+      return
+    }
+    // RFC 9068 §2.2.3: scopes are the space-delimited `scope` claim, and nothing else.
+    const scopes = claims?.scopes
+    if (
+      scopes !== undefined &&
+      !(Array.isArray(scopes) && scopes.length === 1 && isScopeClaim(scopes[0], name('claims.scopes[0]')))
+    )
+      fail(name('claims.scopes'), `['scope'] or nothing with strict: true (RFC 9068 §2.2.3)`, scopes)
+    out.claims = { ...claims, scopes: ['scope'] }
+  },
+
+  validate(value, out, _given, name) {
+    if (value !== undefined && typeof value !== 'function') fail(name('validate'), 'a function', value)
+    out.validate = value as NormalizedIssuer['validate']
+  },
+
+  keySet(value, _out, given, name) {
+    if (value === undefined) return
+    if (!isPlainObject(value)) fail(name('keySet'), 'an object of key set options', value)
+    if (given.keys !== undefined) {
+      fail(
+        name('keySet'),
+        'to be left out with keys: a key store given as keys is configured where it is made, e.g. ' +
+          'createRemoteKeySet(url, { timeoutDuration })',
+      )
+    }
+    if (value.now !== undefined)
+      fail(name('keySet.now'), 'to be left out: the verifier’s `now` is the clock of its key sets')
+    try {
+      checkRemoteKeySetOptions(value)
+    } catch (error) {
+      // Its messages start with the member's name: prefixed, they name the option as written here.
+      if (error instanceof TypeError) throw new TypeError(`${name('keySet')}.${error.message}`)
+      throw error
+    }
+  },
+
+  discovery(value, _out, _given, name) {
+    if (value !== undefined && value !== true && value !== false && value !== 'auto')
+      fail(name('discovery'), "true, false or 'auto'", value)
+  },
+
+  keys(value, out, given, name) {
+    if (value === undefined) return
+    if (given.jwksUri !== undefined || (given.discovery ?? false) !== false)
+      fail(name('keys'), 'to be the only key source (leave out jwksUri and discovery)')
+    if (!isKeyStore(value) && !(isPlainObject(value) && Array.isArray(value.keys)))
+      fail(name('keys'), 'a JWK Set ({ keys: [...] }) or a KeyStore', value)
+    out.keys = { kind: 'given', value: value as JWKS | KeyStore }
+  },
+
+  /** The remote key source, when there is no `keys`: `jwksUri`, discovery, or the default URL. */
+  jwksUri(value, out, given, name) {
+    if (given.keys !== undefined) return
+    const options = given.keySet ?? {}
+    const insecure = options.allowInsecureRequests === true
+    const discovery = given.discovery ?? false
+    const first = out.issuers[0]
+    let url: URL | undefined
+    if (value !== undefined) {
+      if (discovery) fail(name('discovery'), 'to be off when jwksUri is given (one key source)')
+      url = parseHttpUrl(name('jwksUri'), value as string | URL, insecure)
+    } else if (first === undefined) {
+      if (discovery) fail(name('discovery'), 'an exact issuer to discover (a matcher names none)')
+      fail(name('jwksUri'), 'a JWKS URL: an issuer matcher cannot derive one')
+    } else if (!discovery) {
+      url = parseHttpUrl(name('issuer'), `${first.replace(/\/+$/, '')}/.well-known/jwks.json`, insecure)
+    } else {
+      // Discovery fetches from the issuer itself: refused here, not at the first request (a 503 for all).
+      parseHttpUrl(name('issuer'), first, insecure)
+    }
+    out.keys = { kind: 'remote', url, discovery, issuer: first ?? '', options }
+  },
+}
+
+/** The order of the steps, hence of the errors: who, for whom, the policy, then the key source. */
+const STEP_ORDER = Object.keys(STEPS) as (keyof IssuerOptions)[]
+
+/** Where an option that is not an issuer option belongs, when it belongs somewhere. */
+function checkKnown(options: object, where: string): void {
+  for (const option of Object.keys(options)) {
+    if (Object.hasOwn(STEPS, option)) continue
+    const named = where ? `${where}.${option}` : option
+    if ((REMOTE_KEY_SET_OPTIONS as readonly string[]).includes(option)) {
+      throw new TypeError(
+        `${named}: a key set option, not an issuer option: put it in keySet (keySet: { ${option} }) beside ` +
+          `jwksUri or discovery, or pass it to createRemoteKeySet(url, { ${option} }) and give the store as keys`,
+      )
+    }
+    if (where && VERIFIER_WIDE.includes(option))
+      throw new TypeError(`${named}: a verifier-wide option: set it at the top level, not in one issuer`)
+    throw new TypeError(`${named}: unknown option (expected ${STEP_ORDER.join(', ')})`)
+  }
+}
+
+function nonNegative(name: string, value: unknown, unit: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     fail(name, `a non-negative number of ${unit}`, value)
   return value
@@ -187,140 +468,8 @@ function isKeyStore(value: unknown): value is KeyStore {
   return typeof value === 'object' && value !== null && typeof (value as KeyStore).get === 'function'
 }
 
-export function normalizeIssuer(options: IssuerOptions, where: string): NormalizedIssuer {
-  const name = (option: string) => (where ? `${where}.${option}` : option)
-
-  let issuers: string[] = []
-  let matcher: IssuerMatcher | undefined
-  if (options.issuer !== undefined) {
-    const { issuer } = options
-    if (typeof issuer === 'object' && issuer !== null && !Array.isArray(issuer)) {
-      if (typeof (issuer as IssuerMatcher).test !== 'function')
-        fail(name('issuer'), 'a string, an array of strings or a matcher with test()', issuer)
-      // A RegExp with `g` or `y` keeps `lastIndex` between calls: the same `iss` would pass, then fail.
-      if ((issuer as RegExp).global === true || (issuer as RegExp).sticky === true)
-        fail(name('issuer'), 'a RegExp without the g or y flag (they make test() stateful)', String(issuer))
-      matcher = issuer as IssuerMatcher
-    } else {
-      issuers = stringList(name('issuer'), issuer)
-    }
-    if (options.domain !== undefined)
-      fail(
-        name('domain'),
-        'to be left out when issuer is given (domain only derives the issuer)',
-        options.domain,
-      )
-  } else if (options.domain !== undefined) {
-    if (typeof options.domain !== 'string' || !DOMAIN.test(options.domain)) {
-      fail(name('domain'), 'a host name such as "tenant.example.com" (no scheme, no path)', options.domain)
-    }
-    issuers = [`https://${options.domain}`]
-  } else {
-    fail(name('issuer'), 'the issuer URL (or `domain`), e.g. "https://tenant.example.com/"')
-  }
-
-  if (!('audience' in options) || options.audience === undefined) {
-    fail(
-      name('audience'),
-      'the API identifier(s) your tokens are issued for (or null to switch the audience check off explicitly)',
-    )
-  }
-  const audience = options.audience === null ? null : new Set(stringList(name('audience'), options.audience))
-
-  let algorithms: Set<Algorithm> = new Set(ALL_ALGORITHMS)
-  if (options.algorithms !== undefined) {
-    const list = options.algorithms
-    if (!Array.isArray(list) || list.length === 0)
-      fail(name('algorithms'), `a non-empty array of ${ALL_ALGORITHMS.join(', ')}`, list)
-    for (const alg of list) {
-      if (!ALL_ALGORITHMS.includes(alg))
-        fail(name('algorithms'), `only asymmetric algorithms (${ALL_ALGORITHMS.join(', ')})`, alg)
-    }
-    algorithms = new Set(list)
-  }
-
-  const clockTolerance = nonNegative(name('clockTolerance'), options.clockTolerance, 5, 'seconds') as number
-  const maxTokenAge = nonNegative(name('maxTokenAge'), options.maxTokenAge, undefined, 'seconds')
-  const requiredClaims =
-    options.requiredClaims === undefined ? [] : stringList(name('requiredClaims'), options.requiredClaims)
-  if (options.strict !== undefined && typeof options.strict !== 'boolean')
-    fail(name('strict'), 'a boolean', options.strict)
-  const strict = options.strict === true
-  let typ = options.typ === undefined ? null : new Set(stringList(name('typ'), options.typ).map(normalizeTyp))
-  let claims = options.claims
-  if (strict) {
-    // RFC 9068 §2.1, §4: the `at+jwt` media type, with or without `application/`.
-    if (typ !== null && [...typ].some((value) => value !== STRICT_TYP))
-      fail(name('typ'), `only "${STRICT_TYP}" with strict: true (or leave typ out)`, options.typ)
-    typ = new Set([STRICT_TYP])
-    // RFC 9068 §2.2.3: scopes are the space-delimited `scope` claim, and nothing else.
-    const scopes = claims?.scopes
-    if (
-      scopes !== undefined &&
-      !(Array.isArray(scopes) && scopes.length === 1 && isScopeClaim(scopes[0], name('claims.scopes[0]')))
-    )
-      fail(name('claims.scopes'), `['scope'] or nothing with strict: true (RFC 9068 §2.2.3)`, scopes)
-    claims = { ...claims, scopes: ['scope'] }
-  }
-  if (options.validate !== undefined && typeof options.validate !== 'function')
-    fail(name('validate'), 'a function', options.validate)
-
-  let keys: NormalizedIssuer['keys']
-  const { allowInsecureRequests = false } = options
-  if (typeof allowInsecureRequests !== 'boolean')
-    fail(name('allowInsecureRequests'), 'a boolean', allowInsecureRequests)
-  const discovery = options.discovery ?? false
-  if (discovery !== true && discovery !== false && discovery !== 'auto')
-    fail(name('discovery'), "true, false or 'auto'", discovery)
-  if (options.keys !== undefined) {
-    if (options.jwksUri !== undefined || discovery)
-      fail(name('keys'), 'to be the only key source (leave out jwksUri and discovery)')
-    if (
-      !isKeyStore(options.keys) &&
-      !(
-        typeof options.keys === 'object' &&
-        options.keys !== null &&
-        Array.isArray((options.keys as JWKS).keys)
-      )
-    ) {
-      fail(name('keys'), 'a JWK Set ({ keys: [...] }) or a KeyStore', options.keys)
-    }
-    keys = { kind: 'local', value: options.keys }
-  } else {
-    const first = issuers[0]
-    let url: URL | undefined
-    if (options.jwksUri !== undefined) {
-      if (discovery) fail(name('discovery'), 'to be off when jwksUri is given (one key source)')
-      url = parseHttpUrl(name('jwksUri'), options.jwksUri, allowInsecureRequests)
-    } else if (first === undefined) {
-      fail(name('jwksUri'), 'a JWKS URL: an issuer matcher cannot derive one')
-    } else if (!discovery) {
-      url = parseHttpUrl(
-        name('issuer'),
-        `${first.replace(/\/+$/, '')}/.well-known/jwks.json`,
-        allowInsecureRequests,
-      )
-    }
-    if (discovery && first === undefined) fail(name('discovery'), 'an exact issuer to discover')
-    // Discovery fetches from the issuer itself: refused here, not at the first request (a 503 for all).
-    if (discovery && first !== undefined) parseHttpUrl(name('issuer'), first, allowInsecureRequests)
-    keys = { kind: 'remote', url, discovery, issuer: first ?? '', allowInsecureRequests }
-  }
-
-  return {
-    issuers,
-    matcher,
-    audience,
-    algorithms,
-    clockTolerance,
-    maxTokenAge,
-    requiredClaims,
-    typ,
-    strict,
-    validate: options.validate,
-    claims,
-    keys,
-  }
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 const STRICT_TYP = 'at+jwt'

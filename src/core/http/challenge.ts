@@ -1,6 +1,7 @@
 /**
  * The one `WWW-Authenticate` builder (RFC 6750 §3, RFC 7235 §4.1) and the one error response shape.
- * Adapters render what `errorResponse` returns; they never build a challenge or a body themselves.
+ * Adapters render what `errorResponse` returns (through `gate.reject`, which adds the gate's `realm` and
+ * reports to `onRejection`); they never build a challenge or a body themselves.
  */
 import type { ErrorCode, GatehouseError, Requirement } from '../errors.js'
 
@@ -58,21 +59,27 @@ export interface ErrorBody {
   required?: Requirement
 }
 
+/** A refusal's HTTP response as data (what `errorResponse` and `gate.reject` return); adapters send it. */
 export interface ErrorResponse {
   status: 400 | 401 | 403 | 503
   headers: Record<string, string>
   body: ErrorBody
 }
 
+/** Options of {@link errorResponse}. */
 export interface ErrorResponseOptions {
   /** `realm` of the challenge. Default: none. */
   realm?: string
 }
 
 /**
- * The HTTP response for a GatehouseError: status, headers (`WWW-Authenticate` for 400/401/403,
+ * The HTTP response for a GatehouseError, as data: status, headers (`WWW-Authenticate` for 400/401/403,
  * `Cache-Control: no-store`) and the JSON body. 503 carries `Retry-After` and no challenge: the
- * client's token is not at fault.
+ * client's token is not at fault. It reports nothing: `gate.reject(error, request)` is the same answer
+ * with the gate's `realm`, reported to `onRejection` first. It is not a Web `Response`
+ * (`errorToResponse` of gatehouse/web makes one).
+ *
+ * @example const { status, headers, body } = errorResponse(error) // RFC 6750 status, WWW-Authenticate, JSON
  */
 export function errorResponse(error: GatehouseError, options: ErrorResponseOptions = {}): ErrorResponse {
   const headers: Record<string, string> = {

@@ -3,9 +3,9 @@
  * extract the bearer token → verify it → authorize against the route's rule → map the principal.
  *
  * An adapter translates its framework's request into a {@link GateRequest}, calls `gate.check()`, and on
- * a GatehouseError renders `gate.errorResponse(err, request)`, which reports it to `onRejection`: the one
- * place where an application sees every request the gate refused. Any other error comes from the
- * application (the principal hook) and goes to the framework's own error handling.
+ * a GatehouseError renders `gate.reject(err, request)`, which reports it to `onRejection` (the one place
+ * where an application sees every request the gate refused) and returns the response to send. Any other
+ * error comes from the application (the principal hook) and goes to the framework's own error handling.
  */
 
 import { type ClaimSets, createClaimsReader } from '../authz/claims-reader.js'
@@ -13,7 +13,7 @@ import { type AccessRule, type AuthContext, type CompiledRule, compileRule } fro
 import { fail, type VerifierOptions } from '../config/options.js'
 import { GatehouseError, isGatehouseError } from '../errors.js'
 import type { JWTClaims, ProtectedHeader, VerifiedToken } from '../types.js'
-import { createVerifier, type Trust, type Verifier } from '../verify/verifier.js'
+import { createVerifier, PENDING, type Pending, type Trust, type Verifier } from '../verify/verifier.js'
 import { type BearerRequest, extractBearer, type TokenLocation } from './bearer.js'
 import { type ErrorResponse, errorResponse } from './challenge.js'
 
@@ -61,7 +61,7 @@ export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> exten
    */
   principal?: PrincipalResolver<P, C>
   /**
-   * Called for every refusal rendered through the gate (`errorResponse`, which every adapter uses): 400,
+   * Called for every refusal rendered through the gate (`gate.reject`, which every adapter uses): 400,
    * 401, 403 and 503, with the GatehouseError (its `cause` names what was checked and the values
    * involved), the method and the path. The one place to log why a request was refused; it never
    * receives the token. Synchronous; whatever it throws is ignored, so a logging bug cannot turn a 401
@@ -82,18 +82,22 @@ export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
   check(request: GateRequest, rule?: AccessRule | CompiledRule): Promise<AuthContext<P, C> | null>
   /**
    * The same pipeline without waiting, when nothing needs waiting for: the token is cached or its key is
-   * loaded (see `Verifier.verifySync`) and there is no `principal` hook. Returns undefined when only
-   * `check` can answer; throws what `check` rejects with. Adapters try it first, so that most requests are
-   * answered in the tick that read them (a promise per request costs measurably behind a fast server).
+   * loaded (see `Verifier.verifySync`) and there is no `principal` hook. Returns what `check` resolves
+   * with (`null`: an anonymous request the rule allows), or {@link PENDING} when only `check` can answer;
+   * throws what `check` rejects with. Adapters try it first, so that most requests are answered in the
+   * tick that read them (a promise per request costs measurably behind a fast server).
    */
-  checkSync(request: GateRequest, rule?: AccessRule | CompiledRule): AuthContext<P, C> | null | undefined
+  checkSync(request: GateRequest, rule?: AccessRule | CompiledRule): AuthContext<P, C> | null | Pending
   /** Authorize an already authenticated request under another rule (route-level rules after a global check). */
   authorize(auth: AuthContext<P, C> | null, method: string, rule: AccessRule | CompiledRule): void
   /**
-   * Status, headers and JSON body for a GatehouseError, reported first to `onRejection` with `request`'s
-   * method and path. Adapters pass the request; without it the event has neither.
+   * Refuse a request: report `error` to `onRejection` with `request`'s method and path, then return the
+   * response to send (status, headers, JSON body: `errorResponse(error, { realm })`). Adapters pass the
+   * request; without it the event has neither. It sends nothing itself.
+   *
+   * @example const { status, headers, body } = gate.reject(error, { method: req.method, url: req.url })
    */
-  errorResponse(error: GatehouseError, request?: RejectedRequest): ErrorResponse
+  reject(error: GatehouseError, request?: RejectedRequest): ErrorResponse
   /**
    * Load every trusted issuer's keys now (discovery included), so that a wrong issuer URL, metadata
    * document or key set stops the start instead of answering the first requests 503. Resolves when all
@@ -109,10 +113,24 @@ export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
   close(): void
 }
 
+/**
+ * Whether an adapter was given a gate rather than the options to build one. Internal: every adapter that
+ * accepts both asks it here.
+ */
+export function isGate<P, C extends JWTClaims>(value: Gate<P, C> | GateOptions<P, C>): value is Gate<P, C> {
+  return (
+    typeof (value as Gate<P, C> | undefined)?.check === 'function' &&
+    typeof (value as Gate<P, C>).reject === 'function'
+  )
+}
+
 const compiled = new WeakMap<object, CompiledRule>()
 const DEFAULT_RULE = compileRule({})
 
-/** Compile once per rule object: adapters pass the same rule object on every request. */
+/**
+ * Compile once per rule object: adapters pass the same rule object on every request. Internal (adapters);
+ * applications use `compileRule`.
+ */
 export function toCompiledRule(rule: AccessRule | CompiledRule | undefined): CompiledRule {
   if (rule === undefined) return DEFAULT_RULE
   if (typeof (rule as CompiledRule).authorize === 'function') return rule as CompiledRule
@@ -258,11 +276,16 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     compiledRule.authorize(auth as AuthContext, method)
   }
 
-  /** The token of the request, or null for an anonymous request the rule allows (throws otherwise). */
+  /**
+   * The token of the request, or null for an anonymous request the rule allows (throws otherwise). On a
+   * `public` method the token is not read at all, as where no adapter runs: anonymous whatever is sent.
+   */
   function tokenOf(request: GateRequest, rule: CompiledRule): string | null {
+    const access = rule.access(request.method)
+    if (access === 'public') return null
     const token = extractBearer(request, tokenLocations, extractOptions)
     if (token !== undefined) return token
-    if (rule.requiresToken(request.method)) throw new GatehouseError('ERR_NO_TOKEN')
+    if (access === 'required') throw new GatehouseError('ERR_NO_TOKEN')
     return null
   }
 
@@ -292,15 +315,15 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       return auth
     },
     checkSync(request, rule) {
-      if (principal) return undefined
+      if (principal) return PENDING
       const compiledRule = toCompiledRule(rule)
       const token = tokenOf(request, compiledRule)
       if (token === null) return null
       const verified = verifier.verifySync(token)
-      return verified === undefined ? undefined : contextFor(token, verified, compiledRule, request.method)
+      return verified === PENDING ? PENDING : contextFor(token, verified, compiledRule, request.method)
     },
     authorize,
-    errorResponse(error, request) {
+    reject(error, request) {
       if (onRejection !== undefined) {
         try {
           onRejection({ error, method: request?.method, path: pathOf(request?.url) })

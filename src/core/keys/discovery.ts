@@ -13,6 +13,7 @@
 import { GatehouseError } from '../errors.js'
 import { isAllowedUrl, SECURE_URL_RULE } from '../lib/loopback.js'
 import { checkFetchOptions, type FetchOptions, fetchJson } from './fetch-json.js'
+import { createRemoteKeySet, type RemoteKeySetOptions, type RemoteKeyStore } from './remote.js'
 
 /** Authorization server metadata (RFC 8414 §2). Only `issuer` and `jwks_uri` are checked. */
 export interface AuthorizationServerMetadata {
@@ -121,6 +122,50 @@ export async function discover(
       `no metadata for issuer ${issuer}: ${failures.map((f) => f.message).join('; ')}`,
     ),
   })
+}
+
+/** Options of {@link discoverKeySet}: those of the remote key set, which discovery's fetches use too. */
+export interface DiscoveredKeySetOptions extends RemoteKeySetOptions {
+  /**
+   * When neither metadata location gives a document (AuthAction, plain JWKS hosts), fetch
+   * `{issuer}/.well-known/jwks.json` instead: what `discovery: 'auto'` does. A document that answers but
+   * fails a check (an issuer mismatch) is never papered over. Default false: no document is a failure.
+   */
+  fallback?: boolean
+}
+
+/**
+ * A remote key store whose JWKS URL is the issuer's metadata `jwks_uri` (see {@link discover}): the
+ * explicit form of the verifier's `discovery` option, for a store you configure, share or close yourself.
+ * Nothing is fetched here: discovery runs at the store's first fetch, within twice `timeoutDuration`,
+ * and its failures are fetch failures (503, cooldown included). The URL found is kept once a key set was
+ * fetched from it.
+ *
+ * @example
+ * ```ts
+ * const keys = discoverKeySet('https://id.example.com/realms/shop', { timeoutDuration: 2_000 })
+ * const verifier = createVerifier({ issuer: 'https://id.example.com/realms/shop', audience, keys })
+ * ```
+ * @throws TypeError for a malformed `issuer` (see {@link discoveryUrls}), `fallback`, or key set option.
+ */
+export function discoverKeySet(issuer: string, options: DiscoveredKeySetOptions = {}): RemoteKeyStore {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object')
+  const { fallback = false, ...transport } = options
+  if (typeof fallback !== 'boolean') throw new TypeError('fallback: expected a boolean')
+  const store = createRemoteKeySet(() => discoveredJwksUri(issuer, fallback, transport), transport)
+  // Checked now, after the options (allowInsecureRequests among them): a wrong issuer stops construction.
+  discoveryUrls(issuer, { allowInsecureRequests: transport.allowInsecureRequests === true })
+  return store
+}
+
+async function discoveredJwksUri(issuer: string, fallback: boolean, options: DiscoveryOptions): Promise<URL> {
+  try {
+    return new URL((await discover(issuer, options)).jwks_uri)
+  } catch (error) {
+    if (fallback && error instanceof GatehouseError && error.cause instanceof NoMetadataError)
+      return new URL(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`)
+    throw error
+  }
 }
 
 function checkMetadata(

@@ -76,11 +76,8 @@ export function checkFetchOptions(options: FetchOptions): CheckedFetchOptions {
 }
 
 /**
- * GET `url` and parse its body as JSON.
- *
- * The request uses `redirect: 'error'` (a key set that moved is a configuration change, not something to
- * follow silently) and one AbortSignal whose timer covers the whole exchange; each body read also races
- * the timer, so a `fetch` implementation that ignores the signal cannot hang us either.
+ * GET `url` and parse its body as JSON: {@link send}, {@link checkHead}, {@link readBody},
+ * {@link parseJson}, all within one deadline ({@link openExchange}).
  *
  * @param accept the `accept` header, unless `options.headers` sets one.
  * @param codes which GatehouseError code each failure becomes.
@@ -92,8 +89,41 @@ export async function fetchJson(
   options: CheckedFetchOptions,
   codes: Readonly<Record<FetchFailure, ErrorCode>>,
 ): Promise<unknown> {
-  const fail = (failure: FetchFailure, cause: unknown) =>
-    new GatehouseError(codes[failure], undefined, { cause })
+  const exchange = openExchange(url, options, codes)
+  let completed = false
+  try {
+    const response = await send(exchange, accept)
+    checkHead(exchange, response)
+    const document = parseJson(exchange, await readBody(exchange, response))
+    completed = true
+    return document
+  } finally {
+    exchange.close(completed)
+  }
+}
+
+/** One GET in flight: its URL and limits, its deadline, and how its failures are reported. */
+interface Exchange {
+  readonly url: URL
+  readonly options: CheckedFetchOptions
+  /** Aborted when the deadline passes, or when the exchange is closed before completing. */
+  readonly signal: AbortSignal
+  /** `step`, or the deadline, whichever comes first: a `fetch` that ignores the signal cannot hang us. */
+  within<T>(step: Promise<T>): Promise<T>
+  /** The GatehouseError for `failure`, with what the provider did in `cause`. */
+  fail(failure: FetchFailure, cause: unknown): GatehouseError
+  /** An error from `fetch` or the body stream: `timeout` once the deadline has passed, else `failed`. */
+  broken(cause: unknown): GatehouseError
+  /** Stop the timer; unless `completed`, also drop the connection. */
+  close(completed: boolean): void
+}
+
+/** Start the exchange's one timer, which covers the whole exchange: headers and body. */
+function openExchange(
+  url: URL,
+  options: CheckedFetchOptions,
+  codes: Readonly<Record<FetchFailure, ErrorCode>>,
+): Exchange {
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -105,77 +135,121 @@ export async function fetchJson(
     controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true })
   })
   aborted.catch(() => {})
-  const bounded = <T>(step: Promise<T>) => Promise.race([step, aborted])
-  const timeoutError = () =>
-    fail('timeout', new Error(`no complete answer from ${url.href} within ${options.timeoutDuration} ms`))
+  const fail = (failure: FetchFailure, cause: unknown) =>
+    new GatehouseError(codes[failure], undefined, { cause })
+  return {
+    url,
+    options,
+    signal: controller.signal,
+    within: <T>(step: Promise<T>) => Promise.race([step, aborted]),
+    fail,
+    broken: (cause) =>
+      timedOut
+        ? fail(
+            'timeout',
+            new Error(`no complete answer from ${url.href} within ${options.timeoutDuration} ms`),
+          )
+        : fail('failed', cause),
+    close(completed) {
+      clearTimeout(timer)
+      // On any failure, drop the connection: a half-read body must not keep a socket (or its memory) alive.
+      if (!completed) controller.abort(new Error('cancelled'))
+    },
+  }
+}
 
-  let done = false
+/**
+ * Send the GET with `redirect: 'manual'`: a key set that moved is a configuration change, not something
+ * to follow silently, so {@link checkHead} refuses the redirect. (`redirect: 'error'` would refuse it
+ * too, but workerd rejects that value outright.)
+ */
+async function send(exchange: Exchange, accept: string): Promise<Response> {
+  const { url, options } = exchange
+  const headers = new Headers(options.headers)
+  if (!headers.has('accept')) headers.set('accept', accept)
+  const doFetch = options.fetch ?? globalThis.fetch
   try {
-    const headers = new Headers(options.headers)
-    if (!headers.has('accept')) headers.set('accept', accept)
-    const doFetch = options.fetch ?? globalThis.fetch
-    let response: Response
-    try {
-      response = await bounded(
-        doFetch(url.href, { method: 'GET', headers, redirect: 'error', signal: controller.signal }),
-      )
-    } catch (cause) {
-      throw timedOut ? timeoutError() : fail('failed', cause)
-    }
-    const discard = () => void response.body?.cancel().catch(() => {})
-    if (response.status !== 200) {
-      discard()
-      throw fail('failed', new Error(`${url.href} answered HTTP ${response.status} (expected 200)`))
-    }
-    // A declared length over the limit is refused before reading a byte.
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-    if (declared > options.maxResponseSize) {
-      discard()
-      throw tooLarge()
-    }
+    return await exchange.within(
+      doFetch(url.href, { method: 'GET', headers, redirect: 'manual', signal: exchange.signal }),
+    )
+  } catch (cause) {
+    throw exchange.broken(cause)
+  }
+}
 
-    const chunks: Uint8Array[] = []
-    let size = 0
-    const reader = response.body?.getReader()
-    if (reader) {
-      try {
-        for (;;) {
-          const { done: end, value } = await bounded(reader.read())
-          if (end) break
-          size += value.byteLength
-          if (size > options.maxResponseSize) throw tooLarge()
-          chunks.push(value)
-        }
-      } catch (cause) {
-        // Release the stream even if the fetch implementation ignores the abort signal.
-        reader.cancel().catch(() => {})
-        if (cause instanceof GatehouseError) throw cause
-        throw timedOut ? timeoutError() : fail('failed', cause)
+/** Status and declared length, before reading a byte: only a 200 carries the document. */
+function checkHead(exchange: Exchange, response: Response): void {
+  const discard = () => void response.body?.cancel().catch(() => {})
+  // `manual` hands back the redirect itself (Node, Bun, Deno, workerd), or an opaque one in browsers.
+  if (response.type === 'opaqueredirect' || REDIRECT_STATUSES.has(response.status)) {
+    discard()
+    const status = response.status === 0 ? '' : ` HTTP ${response.status},` // an opaque one has none
+    throw exchange.fail(
+      'failed',
+      new Error(`${exchange.url.href} answered${status} a redirect, which is not followed`),
+    )
+  }
+  if (response.status !== 200) {
+    discard()
+    throw exchange.fail(
+      'failed',
+      new Error(`${exchange.url.href} answered HTTP ${response.status} (expected 200)`),
+    )
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > exchange.options.maxResponseSize) {
+    discard()
+    throw tooLarge(exchange)
+  }
+}
+
+/** The body, counted while it streams and cut off past the size limit: never buffered whole. */
+async function readBody(exchange: Exchange, response: Response): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = response.body?.getReader()
+  if (reader) {
+    try {
+      for (;;) {
+        const { done, value } = await exchange.within(reader.read())
+        if (done) break
+        size += value.byteLength
+        if (size > exchange.options.maxResponseSize) throw tooLarge(exchange)
+        chunks.push(value)
       }
-    }
-    let text: string
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(concat(chunks, size))
     } catch (cause) {
-      throw fail('invalid', new Error(`${url.href} sent a body that is not UTF-8`, { cause }))
+      // Release the stream even if the fetch implementation ignores the abort signal.
+      reader.cancel().catch(() => {})
+      if (cause instanceof GatehouseError) throw cause
+      throw exchange.broken(cause)
     }
-    let document: unknown
-    try {
-      document = JSON.parse(text)
-    } catch (cause) {
-      throw fail('invalid', new Error(`${url.href} sent a body that is not JSON`, { cause }))
-    }
-    done = true
-    return document
-  } finally {
-    clearTimeout(timer)
-    // On any failure, drop the connection: a half-read body must not keep a socket (or its memory) alive.
-    if (!done) controller.abort(new Error('cancelled'))
   }
+  return concat(chunks, size)
+}
 
-  function tooLarge() {
-    return fail('too-large', new Error(`${url.href} sent more than ${options.maxResponseSize} bytes`))
+/** The body as JSON text: UTF-8 (RFC 8259 §8.1), then a JSON value; anything else is `invalid`. */
+function parseJson(exchange: Exchange, body: Uint8Array): unknown {
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body)
+  } catch (cause) {
+    throw exchange.fail('invalid', new Error(`${exchange.url.href} sent a body that is not UTF-8`, { cause }))
   }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw exchange.fail('invalid', new Error(`${exchange.url.href} sent a body that is not JSON`, { cause }))
+  }
+}
+
+/** The redirect statuses of the Fetch standard (§2.2.6). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308])
+
+function tooLarge(exchange: Exchange): GatehouseError {
+  return exchange.fail(
+    'too-large',
+    new Error(`${exchange.url.href} sent more than ${exchange.options.maxResponseSize} bytes`),
+  )
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -74,6 +74,20 @@ export interface RemoteKeyStore extends KeyStore {
   readonly lastSuccessAt: number | undefined
 }
 
+/** The members of {@link RemoteKeySetOptions}: any other is a TypeError. */
+export const REMOTE_KEY_SET_OPTIONS = Object.freeze([
+  'timeoutDuration',
+  'cooldownDuration',
+  'refreshInterval',
+  'cacheMaxAge',
+  'maxResponseSize',
+  'headers',
+  'fetch',
+  'onEvent',
+  'now',
+  'allowInsecureRequests',
+] as const satisfies readonly (keyof RemoteKeySetOptions)[])
+
 /** Every default of {@link RemoteKeySetOptions}. */
 export const REMOTE_KEY_SET_DEFAULTS = Object.freeze({
   ...FETCH_DEFAULTS,
@@ -99,32 +113,35 @@ const CODES: Readonly<Record<FetchFailure, ErrorCode>> = {
 /**
  * A key store that fetches a JWK Set over https.
  *
- * `url` may be a function resolving the URL lazily (discovery): it is called at the first fetch, may take
- * up to twice `timeoutDuration` (discovery's two locations, each with its own timeout), its result is
- * checked like a literal URL, cached once a key set was fetched from it, and its failures count as fetch
- * failures.
+ * Nothing is fetched here: the first `get` (or `refresh`) fetches. `url` may be a function resolving the
+ * URL lazily ({@link discoverKeySet} passes one): it is called at the first fetch, may take up to twice
+ * `timeoutDuration` (discovery's two locations, each with its own timeout), its result is checked like a
+ * literal URL, cached once a key set was fetched from it, and its failures count as fetch failures.
  *
- * Does NOT check the document's `content-type`, nor follow redirects (`redirect: 'error'`).
+ * Does NOT check the document's `content-type`, nor follow redirects (a 3xx is refused). Closing it is
+ * the caller's job: a verifier given it as `keys` leaves it open.
  *
  * @example
  * ```ts
  * const keys = createRemoteKeySet('https://id.example.com/.well-known/jwks.json', {
+ *   timeoutDuration: 2_000,
  *   onEvent: (event) => logger.info(event),
  * })
  * const verifier = createVerifier({ issuer, audience, keys })
  * ```
- * @throws TypeError when `url` is not https (http only on loopback hosts, unless `allowInsecureRequests`)
- *   or an option is malformed.
+ * @throws TypeError when `url` is not https (http only on loopback hosts, unless `allowInsecureRequests`),
+ *   or an option is malformed or unknown.
  */
 export function createRemoteKeySet(
   url: string | URL | (() => Promise<URL>),
   options: RemoteKeySetOptions = {},
 ): RemoteKeyStore {
-  const checked = checkOptions(options)
+  const checked = checkRemoteKeySetOptions(options)
   return new RemoteKeySet(checkUrl(url, checked.allowInsecureRequests), checked)
 }
 
-interface Checked extends CheckedFetchOptions {
+/** {@link RemoteKeySetOptions} with defaults applied. */
+export interface CheckedRemoteKeySetOptions extends CheckedFetchOptions {
   cooldownDuration: number
   refreshInterval: number
   cacheMaxAge: number
@@ -139,7 +156,7 @@ const noop = () => {}
 
 class RemoteKeySet implements RemoteKeyStore {
   readonly #source: URL | (() => Promise<URL>)
-  readonly #options: Checked
+  readonly #options: CheckedRemoteKeySetOptions
   #url: URL | undefined
   #set: KeySet | undefined
   /** Imported keys by alg then kid: `peek` answers a repeated header with two Map lookups. */
@@ -153,7 +170,7 @@ class RemoteKeySet implements RemoteKeyStore {
   #cooldownTimer: Timer | undefined
   #closed = false
 
-  constructor(source: URL | (() => Promise<URL>), options: Checked) {
+  constructor(source: URL | (() => Promise<URL>), options: CheckedRemoteKeySetOptions) {
     this.#source = source
     this.#options = options
     if (source instanceof URL) this.#url = source
@@ -458,8 +475,17 @@ function checkUrl(url: unknown, allowInsecureRequests: boolean): URL | (() => Pr
   return parsed
 }
 
-function checkOptions(options: RemoteKeySetOptions): Checked {
+/**
+ * Validate {@link RemoteKeySetOptions} and apply their defaults.
+ * @throws TypeError naming the option: a malformed value, or a member that is not an option (a misspelt
+ *   `cooldown` would otherwise leave the default on in silence).
+ */
+export function checkRemoteKeySetOptions(options: RemoteKeySetOptions): CheckedRemoteKeySetOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options: expected an object')
+  for (const name of Object.keys(options)) {
+    if (!(REMOTE_KEY_SET_OPTIONS as readonly string[]).includes(name))
+      throw new TypeError(`${name}: unknown option (expected ${REMOTE_KEY_SET_OPTIONS.join(', ')})`)
+  }
   const d = REMOTE_KEY_SET_DEFAULTS
   const {
     cooldownDuration = d.cooldownDuration,

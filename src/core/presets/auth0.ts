@@ -28,9 +28,8 @@ import {
   defined,
   guard,
   hostName,
-  knownKeys,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -48,8 +47,7 @@ const CLAIMS: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, scopes: ['scope'], perm
  * @throws TypeError naming the option.
  */
 export function auth0(input: Auth0Options): PresetResult {
-  const given = options('auth0', input)
-  knownKeys('auth0', given, ['domain', 'audience', 'clientIds', 'claims', 'algorithms', 'validate'])
+  const given = presetOptions('auth0', input, ['domain', 'audience', 'clientIds'])
   const domain = hostName('auth0.domain', given.domain)
   const aud = audience('auth0.audience', given.audience, false)
   for (const value of typeof aud === 'string' ? [aud] : (aud ?? [])) {

@@ -22,9 +22,8 @@ import {
   defined,
   guard,
   hostName,
-  knownKeys,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -42,8 +41,7 @@ const CLAIMS: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, scopes: ['scope'] }
  * @throws TypeError naming the option.
  */
 export function authaction(input: AuthActionOptions): PresetResult {
-  const given = options('authaction', input)
-  knownKeys('authaction', given, ['domain', 'audience', 'clientIds', 'claims', 'algorithms', 'validate'])
+  const given = presetOptions('authaction', input, ['domain', 'audience', 'clientIds'])
   const domain = hostName('authaction.domain', given.domain)
   const aud = audience('authaction.audience', given.audience, false)
   return defined({

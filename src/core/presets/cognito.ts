@@ -24,10 +24,9 @@ import {
   claimMapping,
   claimMissing,
   defined,
-  knownKeys,
-  options,
+  distinctStrings,
   type PresetResult,
-  stringList,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -51,16 +50,7 @@ const CLAIMS: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, scopes: ['scope'], grou
  * @throws TypeError naming the option.
  */
 export function cognito(input: CognitoOptions): PresetResult {
-  const given = options('cognito', input)
-  knownKeys('cognito', given, [
-    'region',
-    'userPoolId',
-    'clientId',
-    'clientIds',
-    'claims',
-    'algorithms',
-    'validate',
-  ])
+  const given = presetOptions('cognito', input, ['region', 'userPoolId', 'clientId', 'clientIds'])
   const { region, userPoolId } = given
   if (typeof region !== 'string' || !REGION.test(region)) {
     throw new TypeError(
@@ -83,8 +73,8 @@ export function cognito(input: CognitoOptions): PresetResult {
   }
   const clients = new Set(
     given.clientId !== undefined
-      ? stringList('cognito.clientId', given.clientId)
-      : stringList('cognito.clientIds', given.clientIds),
+      ? distinctStrings('cognito.clientId', given.clientId)
+      : distinctStrings('cognito.clientIds', given.clientIds),
   )
 
   const cognitoChecks = (claims: JWTClaims) => {

@@ -28,6 +28,7 @@
 import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import type { IssuerMatcher } from '../config/options.js'
 import { GatehouseError } from '../errors.js'
+import { booleanOption } from '../lib/values.js'
 import type { JWTClaims } from '../types.js'
 import {
   algorithms,
@@ -40,9 +41,8 @@ import {
   claimMissing,
   defined,
   guard,
-  knownKeys,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -98,25 +98,19 @@ function tenantId(option: string, value: unknown): string {
  * @throws TypeError naming the option.
  */
 export function entra(input: EntraOptions): PresetResult {
-  const given = options('entra', input)
-  knownKeys('entra', given, [
+  const given = presetOptions('entra', input, [
     'tenantId',
     'tenants',
     'allowAnyTenant',
     'audience',
     'version',
     'clientIds',
-    'claims',
-    'algorithms',
-    'validate',
   ])
   const version = given.version ?? 2
   if (version !== 1 && version !== 2 && version !== 'both')
     throw new TypeError(`entra.version: expected 1, 2 or 'both', got ${JSON.stringify(version)}`)
   const versions: (1 | 2)[] = version === 'both' ? [2, 1] : [version]
-  if (given.allowAnyTenant !== undefined && typeof given.allowAnyTenant !== 'boolean')
-    throw new TypeError('entra.allowAnyTenant: expected a boolean')
-  const anyTenant = given.allowAnyTenant === true
+  const anyTenant = booleanOption('entra.allowAnyTenant', given.allowAnyTenant)
   const modes = [given.tenantId !== undefined, given.tenants !== undefined, anyTenant].filter(Boolean).length
   if (modes !== 1)
     throw new TypeError(

@@ -10,6 +10,7 @@
 import { DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import { idTokenGuard } from '../authz/token-guard.js'
 import type { IssuerMatcher } from '../config/options.js'
+import { isPlainObject } from '../lib/values.js'
 import {
   algorithms,
   allOf,
@@ -19,13 +20,13 @@ import {
   type CommonPresetOptions,
   claimMapping,
   defined,
+  distinctStrings,
   type InsecureRequestsOption,
+  insecureKeySet,
   insecureRequests,
-  knownKeys,
   optionalStringList,
-  options,
   type PresetResult,
-  stringList,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -50,8 +51,7 @@ export interface GenericOptions extends CommonPresetOptions, ClientIdsOption, In
  * @throws TypeError naming the option (URLs are checked by the verifier).
  */
 export function generic(input: GenericOptions): PresetResult {
-  const given = options('generic', input)
-  knownKeys('generic', given, [
+  const given = presetOptions('generic', input, [
     'issuer',
     'audience',
     'jwksUri',
@@ -59,19 +59,16 @@ export function generic(input: GenericOptions): PresetResult {
     'allowInsecureRequests',
     'typ',
     'clientIds',
-    'claims',
-    'algorithms',
-    'validate',
   ])
-  const matcher = typeof given.issuer === 'object' && given.issuer !== null && !Array.isArray(given.issuer)
-  const issuer = matcher ? (given.issuer as IssuerMatcher) : stringList('generic.issuer', given.issuer)
+  const matcher = isPlainObject(given.issuer)
+  const issuer = matcher ? (given.issuer as IssuerMatcher) : distinctStrings('generic.issuer', given.issuer)
   const aud = audience('generic.audience', given.audience, true)
   if (matcher && given.jwksUri === undefined) {
     throw new TypeError(
       'generic.jwksUri: required with an issuer matcher (there is no single issuer to discover)',
     )
   }
-  const typ = given.typ === undefined ? undefined : stringList('generic.typ', given.typ)
+  const typ = given.typ === undefined ? undefined : distinctStrings('generic.typ', given.typ)
   const clientIds = optionalStringList('generic.clientIds', given.clientIds).filter(
     (id) => !audienceList(aud).includes(id),
   )
@@ -84,7 +81,7 @@ export function generic(input: GenericOptions): PresetResult {
     audience: aud,
     jwksUri: given.jwksUri as string | undefined,
     discovery,
-    allowInsecureRequests: insecureRequests('generic', given.allowInsecureRequests),
+    keySet: insecureKeySet(insecureRequests('generic', given.allowInsecureRequests)),
     typ,
     algorithms: algorithms('generic', given.algorithms, undefined),
     validate: allOf(idTokenGuard({ clientIds, typ }), userValidate('generic', given.validate)),

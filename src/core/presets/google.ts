@@ -18,6 +18,7 @@
  */
 import { DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import { GatehouseError } from '../errors.js'
+import { booleanOption } from '../lib/values.js'
 import type { JWTClaims } from '../types.js'
 import {
   algorithms,
@@ -26,10 +27,9 @@ import {
   type CommonPresetOptions,
   claimMapping,
   defined,
-  knownKeys,
   optionalStringList,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -51,16 +51,12 @@ export interface GoogleOptions extends CommonPresetOptions {
  * @throws TypeError naming the option.
  */
 export function google(input: GoogleOptions): PresetResult {
-  const given = options('google', input)
-  knownKeys('google', given, [
+  const given = presetOptions('google', input, [
     'audience',
     'emails',
     'subjects',
     'hostedDomains',
     'allowAnyAccount',
-    'claims',
-    'algorithms',
-    'validate',
   ])
   const emails = new Set(
     optionalStringList('google.emails', given.emails).map((email) => email.toLowerCase()),
@@ -69,9 +65,7 @@ export function google(input: GoogleOptions): PresetResult {
   const domains = new Set(
     optionalStringList('google.hostedDomains', given.hostedDomains).map((domain) => domain.toLowerCase()),
   )
-  if (given.allowAnyAccount !== undefined && typeof given.allowAnyAccount !== 'boolean')
-    throw new TypeError('google.allowAnyAccount: expected a boolean')
-  const anyAccount = given.allowAnyAccount === true
+  const anyAccount = booleanOption('google.allowAnyAccount', given.allowAnyAccount)
   const lists = emails.size + subjects.size + domains.size > 0
   if (anyAccount === lists) {
     throw new TypeError(

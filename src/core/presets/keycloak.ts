@@ -24,6 +24,7 @@
  */
 import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
 import { GatehouseError } from '../errors.js'
+import { booleanOption } from '../lib/values.js'
 import type { JWTClaims } from '../types.js'
 import {
   algorithms,
@@ -39,11 +40,11 @@ import {
   defined,
   guard,
   type InsecureRequestsOption,
+  insecureKeySet,
   insecureRequests,
-  knownKeys,
   nonEmptyString,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -70,8 +71,7 @@ export interface KeycloakOptions extends CommonPresetOptions, ClientIdsOption, I
  * @throws TypeError naming the option.
  */
 export function keycloak(input: KeycloakOptions): PresetResult {
-  const given = options('keycloak', input)
-  knownKeys('keycloak', given, [
+  const given = presetOptions('keycloak', input, [
     'url',
     'baseUrl',
     'realm',
@@ -80,9 +80,6 @@ export function keycloak(input: KeycloakOptions): PresetResult {
     'discovery',
     'allowInsecureRequests',
     'clientIds',
-    'claims',
-    'algorithms',
-    'validate',
   ])
   if (given.url !== undefined && given.baseUrl !== undefined)
     throw new TypeError('keycloak.baseUrl: give url or baseUrl, not both')
@@ -94,9 +91,7 @@ export function keycloak(input: KeycloakOptions): PresetResult {
     throw new TypeError(`keycloak.realm: expected a realm name, not a path, got ${JSON.stringify(realm)}`)
   const clientId = nonEmptyString('keycloak.clientId', given.clientId)
   const aud = given.audience === undefined ? null : audience('keycloak.audience', given.audience, false)
-  if (given.discovery !== undefined && typeof given.discovery !== 'boolean')
-    throw new TypeError('keycloak.discovery: expected a boolean')
-  const discovery = given.discovery === true
+  const discovery = booleanOption('keycloak.discovery', given.discovery)
 
   const keycloakChecks = (claims: JWTClaims) => {
     if (claims.typ !== undefined && claims.typ !== 'Bearer') {
@@ -121,7 +116,7 @@ export function keycloak(input: KeycloakOptions): PresetResult {
     audience: aud,
     jwksUri: discovery ? undefined : `${issuer}/protocol/openid-connect/certs`,
     discovery: discovery ? true : undefined,
-    allowInsecureRequests: insecure,
+    keySet: insecureKeySet(insecure),
     algorithms: algorithms('keycloak', given.algorithms, undefined),
     validate: allOf(
       keycloakChecks,

@@ -14,6 +14,7 @@
  * client id, access tokens carry it in `cid`).
  */
 import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
+import { booleanOption } from '../lib/values.js'
 import {
   algorithms,
   allOf,
@@ -28,10 +29,10 @@ import {
   hostName,
   httpsOnly,
   type InsecureRequestsOption,
+  insecureKeySet,
   insecureRequests,
-  knownKeys,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -59,8 +60,7 @@ const CLAIMS: ClaimMapping = { ...DEFAULT_CLAIM_MAPPING, scopes: ['scp'], groups
  * @throws TypeError naming the option.
  */
 export function okta(input: OktaOptions): PresetResult {
-  const given = options('okta', input)
-  knownKeys('okta', given, [
+  const given = presetOptions('okta', input, [
     'domain',
     'authorizationServerId',
     'issuer',
@@ -68,9 +68,6 @@ export function okta(input: OktaOptions): PresetResult {
     'discovery',
     'allowInsecureRequests',
     'clientIds',
-    'claims',
-    'algorithms',
-    'validate',
   ])
   const insecure = insecureRequests('okta', given.allowInsecureRequests)
   let issuer: string
@@ -95,16 +92,14 @@ export function okta(input: OktaOptions): PresetResult {
     }
     issuer = `https://${domain}/oauth2/${server}`
   }
-  if (given.discovery !== undefined && typeof given.discovery !== 'boolean')
-    throw new TypeError('okta.discovery: expected a boolean')
-  const discovery = given.discovery === true
+  const discovery = booleanOption('okta.discovery', given.discovery)
   const aud = audience('okta.audience', given.audience, false)
   return defined({
     issuer,
     audience: aud,
     jwksUri: discovery ? undefined : `${issuer}/v1/keys`,
     discovery: discovery ? true : undefined,
-    allowInsecureRequests: insecure,
+    keySet: insecureKeySet(insecure),
     algorithms: algorithms('okta', given.algorithms, ['RS256']),
     validate: allOf(
       guard('okta', given.clientIds, { exclude: audienceList(aud) }),

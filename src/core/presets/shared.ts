@@ -4,8 +4,10 @@
  */
 import { type ClaimMapping, createClaimsReader } from '../authz/claims-reader.js'
 import { idTokenGuard } from '../authz/token-guard.js'
-import { type IssuerOptions, parseHttpUrl } from '../config/options.js'
+import { type IssuerOptions, type KeySetOptions, parseHttpUrl } from '../config/options.js'
 import { GatehouseError } from '../errors.js'
+import { isHostName } from '../lib/hosts.js'
+import { booleanOption, isPlainObject, stringList } from '../lib/values.js'
 import type { Algorithm, JWTClaims, ProtectedHeader } from '../types.js'
 
 type Validate = (claims: JWTClaims, header: ProtectedHeader) => void
@@ -16,7 +18,7 @@ type Validate = (claims: JWTClaims, header: ProtectedHeader) => void
  */
 export type PresetResult = Pick<
   IssuerOptions,
-  'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims' | 'allowInsecureRequests'
+  'jwksUri' | 'discovery' | 'algorithms' | 'typ' | 'requiredClaims' | 'keySet'
 > &
   Required<Pick<IssuerOptions, 'issuer' | 'validate'>> & {
     audience: string | readonly string[] | null
@@ -47,22 +49,32 @@ export interface InsecureRequestsOption {
   /**
    * Accept a plain-http URL on any host, not only on loopback hosts: for a development network (a
    * Keycloak container at `http://keycloak:8080`) and nothing else, since keys fetched over http can be
-   * replaced in transit by anyone on the way. Passed on to the verifier; each such host is reported once
-   * per process with `process.emitWarning`. Default false: an http URL off loopback is a TypeError.
+   * replaced in transit by anyone on the way. Passed on to the verifier as `keySet.allowInsecureRequests`;
+   * each such host is reported once per process with `process.emitWarning`. Default false: an http URL
+   * off loopback is a TypeError.
    */
   allowInsecureRequests?: boolean
 }
 
-const HOST =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
+/** The members of {@link CommonPresetOptions}, which every preset accepts after its own. */
+const COMMON_KEYS = ['claims', 'algorithms', 'validate'] as const
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-export function options(preset: string, value: unknown): Record<string, unknown> {
-  if (!isPlainObject(value)) throw new TypeError(`${preset}: expected an options object`)
-  return value
+/**
+ * A preset's input: an object whose members are all known, the preset's `own` then the common ones.
+ * Unknown members are refused: a misspelt `clientId` must not silently switch a check off.
+ */
+export function presetOptions(
+  preset: string,
+  input: unknown,
+  own: readonly string[],
+): Record<string, unknown> {
+  if (!isPlainObject(input)) throw new TypeError(`${preset}: expected an options object`)
+  const known = [...own, ...COMMON_KEYS]
+  for (const key of Object.keys(input)) {
+    if (!known.includes(key))
+      throw new TypeError(`${preset}.${key}: unknown option (expected ${known.join(', ')})`)
+  }
+  return input
 }
 
 /** A bare host name, e.g. `tenant.us.auth0.com` (no scheme, no path). */
@@ -72,7 +84,7 @@ export function hostName(option: string, value: unknown): string {
       `${option}: expected a host name without scheme, e.g. "${value.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')}"`,
     )
   }
-  if (typeof value !== 'string' || !HOST.test(value)) {
+  if (!isHostName(value)) {
     throw new TypeError(
       `${option}: expected a host name such as "tenant.example.com" (no scheme, no path), got ${JSON.stringify(value)}`,
     )
@@ -96,9 +108,12 @@ export function baseUrl(option: string, value: unknown, allowInsecureRequests = 
 
 /** The `allowInsecureRequests` option: a boolean, or undefined when left out. */
 export function insecureRequests(preset: string, value: unknown): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean')
-    throw new TypeError(`${preset}.allowInsecureRequests: expected a boolean, got ${typeof value}`)
-  return value
+  return value === undefined ? undefined : booleanOption(`${preset}.allowInsecureRequests`, value)
+}
+
+/** The preset's `keySet`: only the opt-out, and only when it is on (transport is otherwise the caller's). */
+export function insecureKeySet(allowInsecureRequests: boolean | undefined): KeySetOptions | undefined {
+  return allowInsecureRequests === true ? { allowInsecureRequests } : undefined
 }
 
 /** `allowInsecureRequests: true` beside a `domain`, which always gives an https issuer: it would do nothing. */
@@ -114,12 +129,9 @@ export function nonEmptyString(option: string, value: unknown): string {
   return value
 }
 
-export function stringList(option: string, value: unknown): string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
-    throw new TypeError(`${option}: expected a non-empty string or a non-empty array of non-empty strings`)
-  }
-  return [...new Set(list as string[])]
+/** A string or a non-empty list of strings ({@link stringList}), each value once: a preset's output repeats nothing. */
+export function distinctStrings(option: string, value: unknown): string[] {
+  return [...new Set(stringList(option, value))]
 }
 
 /** `audience` is required: a string, a list, or explicit `null` only where the preset allows it. */
@@ -128,12 +140,12 @@ export function audience(option: string, value: unknown, allowNull: boolean): st
   if (value === undefined || value === null) {
     throw new TypeError(`${option}: expected your API's identifier (the "aud" its access tokens carry)`)
   }
-  const list = stringList(option, value)
+  const list = distinctStrings(option, value)
   return list.length === 1 ? list[0]! : list
 }
 
 export function optionalStringList(option: string, value: unknown): string[] {
-  return value === undefined ? [] : stringList(option, value)
+  return value === undefined ? [] : distinctStrings(option, value)
 }
 
 /** The preset's mapping with the caller's categories replacing the preset's. */
@@ -199,11 +211,3 @@ export const claimMissing = (claim: string) =>
   new GatehouseError('ERR_JWT_CLAIM_MISSING', `"${claim}" claim is missing`)
 export const claimInvalid = (claim: string, why: string) =>
   new GatehouseError('ERR_JWT_CLAIM_INVALID', `"${claim}" claim ${why}`)
-
-/** Reject unknown options: a misspelt `clientId` must not silently switch a check off. */
-export function knownKeys(preset: string, given: Record<string, unknown>, known: readonly string[]): void {
-  for (const key of Object.keys(given)) {
-    if (!known.includes(key))
-      throw new TypeError(`${preset}.${key}: unknown option (expected ${known.join(', ')})`)
-  }
-}

@@ -17,6 +17,7 @@
  * ids), so `clientIds` is not offered; consider `typ` if your instance sets one.
  */
 import { type ClaimMapping, DEFAULT_CLAIM_MAPPING } from '../authz/claims-reader.js'
+import { booleanOption } from '../lib/values.js'
 import {
   algorithms,
   allOf,
@@ -29,10 +30,10 @@ import {
   hostName,
   httpsOnly,
   type InsecureRequestsOption,
+  insecureKeySet,
   insecureRequests,
-  knownKeys,
-  options,
   type PresetResult,
+  presetOptions,
   userValidate,
 } from './shared.js'
 
@@ -59,17 +60,13 @@ const PROJECT_ROLES = 'urn:zitadel:iam:org:project:roles'
  * @throws TypeError naming the option.
  */
 export function zitadel(input: ZitadelOptions): PresetResult {
-  const given = options('zitadel', input)
-  knownKeys('zitadel', given, [
+  const given = presetOptions('zitadel', input, [
     'domain',
     'issuer',
     'audience',
     'projectId',
     'discovery',
     'allowInsecureRequests',
-    'claims',
-    'algorithms',
-    'validate',
   ])
   if ((given.domain === undefined) === (given.issuer === undefined))
     throw new TypeError('zitadel.domain: give exactly one of domain or issuer')
@@ -87,9 +84,7 @@ export function zitadel(input: ZitadelOptions): PresetResult {
       `zitadel.projectId: expected a project id such as "263928437372190123", got ${JSON.stringify(given.projectId)}`,
     )
   }
-  if (given.discovery !== undefined && typeof given.discovery !== 'boolean')
-    throw new TypeError('zitadel.discovery: expected a boolean')
-  const discovery = given.discovery === true
+  const discovery = booleanOption('zitadel.discovery', given.discovery)
   const roles =
     given.projectId === undefined
       ? [PROJECT_ROLES]
@@ -100,7 +95,7 @@ export function zitadel(input: ZitadelOptions): PresetResult {
     audience: audience('zitadel.audience', given.audience, false),
     jwksUri: discovery ? undefined : `${issuer}/oauth/v2/keys`,
     discovery: discovery ? true : undefined,
-    allowInsecureRequests: insecure,
+    keySet: insecureKeySet(insecure),
     algorithms: algorithms('zitadel', given.algorithms, undefined),
     validate: allOf(guard('zitadel', undefined), userValidate('zitadel', given.validate)),
     claims: claimMapping('zitadel', claims, given.claims),

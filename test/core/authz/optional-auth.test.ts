@@ -62,17 +62,27 @@ describe('optional authentication through the gate', () => {
     expect(await rejection(gate.check(request('GET', 'not.a.jwt'), rule))).toMatchObject({ status: 401 })
   })
 
+  it("a 'public' method does not read the token: garbage, expired or valid, the request is anonymous", async () => {
+    const expired = await mint({ exp: NOW - 60 })
+    for (const token of ['not.a.jwt', expired, await mint({ roles: ['admin'] })]) {
+      expect(await gate.check(request('OPTIONS', token), rule)).toBeNull()
+      expect(gate.checkSync(request('OPTIONS', token), rule)).toBeNull()
+    }
+    // A malformed Authorization header is not even parsed.
+    expect(await gate.check({ method: 'OPTIONS', headers: { authorization: 'Bearer a b' } }, rule)).toBeNull()
+  })
+
   it('no token on a required method → 401 with a bare Bearer challenge', async () => {
     const error = (await rejection(gate.check(request('POST'), rule))) as GatehouseError
     expect(error.code).toBe('ERR_NO_TOKEN')
-    expect(gate.errorResponse(error).headers['www-authenticate']).toBe('Bearer')
+    expect(gate.reject(error).headers['www-authenticate']).toBe('Bearer')
   })
 
   it('the base rule and per-method rules apply to required methods, with the exact 403 challenge', async () => {
     const error = (await rejection(
       gate.check(request('POST', await mint({ scope: 'read' })), rule),
     )) as GatehouseError
-    const response = gate.errorResponse(error)
+    const response = gate.reject(error)
     expect(response.status).toBe(403)
     expect(response.headers['www-authenticate']).toBe(
       'Bearer error="insufficient_scope", error_description="Insufficient scope", scope="write:posts"',

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { AuthContext } from '../../../src/core/authz/context.js'
 import type { Match } from '../../../src/core/authz/match.js'
-import {
-  type AccessRule,
-  compileRule,
-  requireGroups,
-  requirePermissions,
-  requireRoles,
-  requireScopes,
-} from '../../../src/core/authz/rule.js'
+import { type AccessRule, compileRule } from '../../../src/core/authz/rule.js'
 import { GatehouseError } from '../../../src/core/errors.js'
 import { errorResponse } from '../../../src/core/http/challenge.js'
 import { auth, denial } from './helpers.js'
@@ -359,29 +352,5 @@ describe('rule validation', () => {
 
   it('skips undefined method entries', () => {
     expect(compileRule({ methods: { GET: undefined } }).requiresToken('GET')).toBe(true)
-  })
-})
-
-describe('factories', () => {
-  it.each([
-    [requireScopes, 'scopes', 'read:messages', 'ERR_POLICY_SCOPE'],
-    [requireRoles, 'roles', { any: ['admin', 'editor'] }, 'ERR_POLICY_ROLE'],
-    [requirePermissions, 'permissions', ['read:users', 'write:users'], 'ERR_POLICY_PERMISSION'],
-    [requireGroups, 'groups', 'staff', 'ERR_POLICY_GROUP'],
-  ] as const)('%o builds { %s }', (factory, key, match, code) => {
-    const rule = factory(match as Match)
-    expect(rule).toEqual({ [key]: match })
-    expect(denial(() => compileRule(rule).authorize(nothing, 'GET')).code).toBe(code)
-  })
-
-  it('validates where the literal is written', () => {
-    expect(() => requireScopes([])).toThrow(/^requireScopes: /)
-    expect(() => requireRoles({ any: [] })).toThrow(/^requireRoles\.any: /)
-  })
-
-  it('composes by spreading', () => {
-    const rule = compileRule({ ...requireScopes('read:data'), ...requireRoles('admin') })
-    expect(() => rule.authorize(everything, 'GET')).not.toThrow()
-    expect(denial(() => rule.authorize(auth({ scope: 'read:data' }), 'GET')).code).toBe('ERR_POLICY_ROLE')
   })
 })

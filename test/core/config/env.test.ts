@@ -224,6 +224,40 @@ describe('optionsFromEnv: an invalid value names its variable', () => {
     expect(() => startUp(variables)).toThrow(new RegExp(`^${variable}:`))
   })
 
+  it.each<[string, Record<string, string | undefined>, RegExp]>([
+    [
+      'issuer and domain both, the issuer invalid too: the conflict',
+      { GATEHOUSE_ISSUER: 'not a url', GATEHOUSE_DOMAIN: 'tenant.example.com', GATEHOUSE_AUDIENCE: 'api' },
+      /^GATEHOUSE_DOMAIN: expected to be unset/,
+    ],
+    [
+      'no audience and a bad algorithm: the audience',
+      { GATEHOUSE_ISSUER: BASE.GATEHOUSE_ISSUER, GATEHOUSE_ALGORITHMS: 'HS256' },
+      /^GATEHOUSE_AUDIENCE:/,
+    ],
+    [
+      'a bad JWKS URL and a bad discovery: the URL',
+      env({ GATEHOUSE_JWKS_URL: 'ftp://x', GATEHOUSE_DISCOVERY: 'yes' }),
+      /^GATEHOUSE_JWKS_URL:/,
+    ],
+    [
+      'discovery beside a JWKS URL and a bad tolerance: discovery',
+      env({
+        GATEHOUSE_JWKS_URL: 'https://k.example.com',
+        GATEHOUSE_DISCOVERY: 'auto',
+        GATEHOUSE_CLOCK_TOLERANCE: '-1',
+      }),
+      /^GATEHOUSE_DISCOVERY: expected false or unset/,
+    ],
+    [
+      'a bad algorithm and a bad tolerance: the algorithm',
+      env({ GATEHOUSE_ALGORITHMS: 'HS256', GATEHOUSE_CLOCK_TOLERANCE: '-1' }),
+      /^GATEHOUSE_ALGORITHMS:/,
+    ],
+  ])('several invalid, the first in the table is reported: %s', (_why, variables, message) => {
+    expect(() => optionsFromEnv(variables)).toThrow(message)
+  })
+
   it('shows at most 80 characters of a bad value', () => {
     try {
       optionsFromEnv(env({ GATEHOUSE_CLOCK_TOLERANCE: 'x'.repeat(500) }))
@@ -299,7 +333,8 @@ describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest kn
     const read = new Set<string>()
     const patterns = [
       /\benv(?:\.|\[\s*['"`])(GATEHOUSE_[A-Z0-9_]+)/g, // process.env.X, ctx.env.X, env['X']
-      /\bget\(\s*['"](GATEHOUSE_[A-Z0-9_]+)['"]/g, // optionsFromEnv's reader
+      /\benvOption\(\s*['"](GATEHOUSE_[A-Z0-9_]+)['"]/g, // optionsFromEnv's table
+      /\[\s*['"](GATEHOUSE_[A-Z0-9_]+)['"],\s*['"]\w+['"]\]/g, // its claim-mapping variables
       /\$\{?(GATEHOUSE_[A-Z0-9_]+)/g, // shell: $X, ${X:-default}
       /\bexport\s+(GATEHOUSE_[A-Z0-9_]+)=/g, // shell
     ]

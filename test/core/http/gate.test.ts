@@ -56,10 +56,10 @@ describe('onRejection', () => {
         .catch((e) => e),
     ]
     const [none, old, weak] = (await Promise.all(refusals)) as GatehouseError[]
-    gate.errorResponse(none!, { method: 'GET', url: `/api/me?access_token=${token}` })
-    gate.errorResponse(old!, { method: 'GET', url: new URL(`https://api.example.com/a/b?x=${expired}#f`) })
-    gate.errorResponse(weak!, { method: 'POST', url: '/messages' })
-    gate.errorResponse(new GatehouseError('ERR_JWKS_UNAVAILABLE'))
+    gate.reject(none!, { method: 'GET', url: `/api/me?access_token=${token}` })
+    gate.reject(old!, { method: 'GET', url: new URL(`https://api.example.com/a/b?x=${expired}#f`) })
+    gate.reject(weak!, { method: 'POST', url: '/messages' })
+    gate.reject(new GatehouseError('ERR_JWKS_UNAVAILABLE'))
 
     expect(events.map(({ error, method, path }) => [error.code, error.status, method, path])).toEqual([
       ['ERR_NO_TOKEN', 401, 'GET', '/api/me'],
@@ -77,7 +77,7 @@ describe('onRejection', () => {
         throw new Error('logger down')
       },
     })
-    expect(gate.errorResponse(new GatehouseError('ERR_NO_TOKEN'), { method: 'GET' }).status).toBe(401)
+    expect(gate.reject(new GatehouseError('ERR_NO_TOKEN'), { method: 'GET' }).status).toBe(401)
   })
 
   it('must be a function', async () => {

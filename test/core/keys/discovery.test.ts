@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../../src/core/errors.js'
-import { discover, discoveryUrls, NoMetadataError } from '../../../src/core/keys/discovery.js'
+import { discover, discoverKeySet, discoveryUrls, NoMetadataError } from '../../../src/core/keys/discovery.js'
 import { createRemoteKeySet } from '../../../src/core/keys/remote.js'
 import { createVerifier } from '../../../src/core/verify/verifier.js'
 import { type JwksServer, startJwksServer } from '../../helpers/jwks-server.js'
@@ -210,7 +210,7 @@ describe('discover', () => {
       issuer,
       audience: AUDIENCE,
       discovery: true,
-      timeoutDuration: 500,
+      keySet: { timeoutDuration: 500 },
       now: () => NOW * 1000,
     })
     try {
@@ -252,5 +252,81 @@ describe('discover', () => {
     } finally {
       keys.close()
     }
+  })
+})
+
+describe('discoverKeySet', () => {
+  const edKey = () => ({ ...generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }), kid: 'k1' })
+
+  it('discovers at the first fetch, once, and serves a verifier given it as keys', async () => {
+    const server = await serve()
+    const issuer = `${server.origin}/tenant`
+    const key = await testKey('ES256', 'discovered')
+    server.set(`/tenant${OIDC}`, { json: { issuer, jwks_uri: `${issuer}/certs` } })
+    server.set('/tenant/certs', { json: jwksOf(key) })
+    const keys = discoverKeySet(issuer, { timeoutDuration: 500 })
+    const verifier = createVerifier({ issuer, audience: AUDIENCE, keys, now: () => NOW * 1000 })
+    try {
+      expect(server.requests).toHaveLength(0)
+      await verifier.verify(await mint({ iss: issuer }, {}, key))
+      await keys.refresh()
+      expect(server.hits(`/tenant${OIDC}`)).toBe(1)
+      expect(server.hits('/tenant/certs')).toBe(2)
+    } finally {
+      verifier.close()
+      keys.close()
+    }
+  })
+
+  it('with fallback, uses {issuer}/.well-known/jwks.json when no metadata document exists', async () => {
+    const server = await serve()
+    server.set('/.well-known/jwks.json', { json: { keys: [edKey()] } })
+    const strict = discoverKeySet(server.origin)
+    const lenient = discoverKeySet(server.origin, { fallback: true })
+    try {
+      const error = (await strict.get({ alg: 'EdDSA', kid: 'k1' }).catch((e: unknown) => e)) as GatehouseError
+      expect(error.code).toBe('ERR_JWKS_UNAVAILABLE')
+      expect((error.cause as GatehouseError).code).toBe('ERR_DISCOVERY_FAILED')
+      expect((await lenient.get({ alg: 'EdDSA', kid: 'k1' })).kid).toBe('k1')
+    } finally {
+      strict.close()
+      lenient.close()
+    }
+  })
+
+  it('with fallback, still fails on a document naming another issuer', async () => {
+    const server = await serve()
+    server.set(OIDC, { json: { issuer: `${server.origin}/`, jwks_uri: `${server.origin}/certs` } })
+    server.set('/.well-known/jwks.json', { json: { keys: [edKey()] } })
+    const keys = discoverKeySet(server.origin, { fallback: true })
+    try {
+      const error = (await keys.get({ alg: 'EdDSA', kid: 'k1' }).catch((e: unknown) => e)) as GatehouseError
+      expect(error.code).toBe('ERR_JWKS_UNAVAILABLE')
+      expect(server.hits('/.well-known/jwks.json')).toBe(0)
+    } finally {
+      keys.close()
+    }
+  })
+
+  it.each<[string, () => unknown, RegExp]>([
+    [
+      'fallback not a boolean',
+      () => discoverKeySet('https://id.example.com', { fallback: 'auto' as never }),
+      /^fallback:/,
+    ],
+    [
+      'a malformed key set option',
+      () => discoverKeySet('https://id.example.com', { cooldownDuration: -1 }),
+      /^cooldownDuration:/,
+    ],
+    [
+      'an unknown option',
+      () => discoverKeySet('https://id.example.com', { timeout: 5 } as never),
+      /^timeout: unknown option/,
+    ],
+    ['an issuer with a query', () => discoverKeySet('https://id.example.com/?x=1'), /^issuer:.*query/],
+  ])('refuses %s with a TypeError naming it', (_why, make, message) => {
+    expect(make).toThrow(TypeError)
+    expect(make).toThrow(message)
   })
 })

@@ -10,7 +10,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { optionsFromEnv } from '../../../src/core/config/env.js'
 import type { VerifierOptions } from '../../../src/core/config/options.js'
-import { discover } from '../../../src/core/keys/discovery.js'
+import { discover, discoverKeySet } from '../../../src/core/keys/discovery.js'
 import { createRemoteKeySet } from '../../../src/core/keys/remote.js'
 import { createVerifier } from '../../../src/core/verify/verifier.js'
 import { type JwksServer, startJwksServer } from '../../helpers/jwks-server.js'
@@ -80,8 +80,8 @@ describe('refused at construction', () => {
     ],
     [
       'allowInsecureRequests that is not a boolean',
-      { issuer: http, discovery: true, allowInsecureRequests: 'yes' as never },
-      /^allowInsecureRequests: expected a boolean/,
+      { issuer: http, discovery: true, keySet: { allowInsecureRequests: 'yes' as never } },
+      /^keySet\.allowInsecureRequests: expected a boolean/,
     ],
   ])('%s', (_why, options, message) => {
     const make = () => createVerifier({ audience: AUDIENCE, ...options })
@@ -112,8 +112,9 @@ describe('refused at construction', () => {
     }
   })
 
-  it('createRemoteKeySet and discover refuse it too', async () => {
+  it('createRemoteKeySet, discoverKeySet and discover refuse it too', async () => {
     expect(() => createRemoteKeySet(`${http}/certs`)).toThrow(/^url: expected an https URL/)
+    expect(() => discoverKeySet(http)).toThrow(/^issuer: expected an https URL/)
     await expect(discover(http)).rejects.toThrow(/^issuer: expected an https URL/)
   })
 })
@@ -127,8 +128,7 @@ describe('allowInsecureRequests: the explicit opt-out for a development network'
       issuer,
       audience: AUDIENCE,
       discovery: true,
-      allowInsecureRequests: true,
-      fetch,
+      keySet: { allowInsecureRequests: true, fetch },
       now: () => NOW * 1000,
     }
     const verifier = createVerifier(options)
@@ -155,17 +155,18 @@ describe('allowInsecureRequests: the explicit opt-out for a development network'
         GATEHOUSE_AUDIENCE: AUDIENCE,
         GATEHOUSE_ALLOW_INSECURE_REQUESTS: on,
       })
-      expect(options.allowInsecureRequests).toBe(true)
+      expect(options.keySet).toEqual({ allowInsecureRequests: true })
       expect(options.discovery).toBe('auto')
     }
     expect(said().filter((message) => message.includes(host))).toHaveLength(1)
+    const fromEnv = optionsFromEnv({
+      GATEHOUSE_ISSUER: issuer,
+      GATEHOUSE_AUDIENCE: AUDIENCE,
+      GATEHOUSE_ALLOW_INSECURE_REQUESTS: '1',
+    })
     const verifier = createVerifier({
-      ...optionsFromEnv({
-        GATEHOUSE_ISSUER: issuer,
-        GATEHOUSE_AUDIENCE: AUDIENCE,
-        GATEHOUSE_ALLOW_INSECURE_REQUESTS: '1',
-      }),
-      fetch,
+      ...fromEnv,
+      keySet: { ...fromEnv.keySet, fetch },
       now: () => NOW * 1000,
     })
     cleanup.push(() => verifier.close())

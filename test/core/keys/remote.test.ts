@@ -91,6 +91,7 @@ describe('construction', () => {
     ['fetch', 'fetch', 'fetch: expected a function'],
     ['onEvent', {}, 'onEvent: expected a function'],
     ['now', 1, 'now: expected a function'],
+    ['cooldown', 1_000, 'cooldown: unknown option (expected timeoutDuration, cooldownDuration,'],
   ])('rejects %s = %j with a TypeError naming it', (name, value, message) => {
     const make = () =>
       createRemoteKeySet('https://id.example.com/jwks', { [name]: value } as RemoteKeySetOptions)

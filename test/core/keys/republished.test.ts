@@ -7,7 +7,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { GatehouseError } from '../../../src/core/errors.js'
 import type { JWK, KeyStoreEvent } from '../../../src/core/types.js'
-import { createVerifier, type Verifier } from '../../../src/core/verify/verifier.js'
+import { createVerifier, PENDING, type Verifier } from '../../../src/core/verify/verifier.js'
 import { type JwksServer, startJwksServer } from '../../helpers/jwks-server.js'
 import { AUDIENCE, codeOf, ISSUER, mint, NOW, type TestKey, testKey } from '../../helpers/tokens.js'
 
@@ -37,7 +37,7 @@ function verifierOn(server: JwksServer, cache: boolean, events: KeyStoreEvent[] 
     jwksUri: server.url(PATH),
     now: () => NOW * 1000, // the helpers' tokens are minted for this clock; the cooldown never ends
     cache,
-    onEvent: (event) => events.push(event),
+    keySet: { onEvent: (event) => events.push(event) },
   })
   cleanup.push(() => verifier.close())
   return verifier
@@ -46,7 +46,7 @@ function verifierOn(server: JwksServer, cache: boolean, events: KeyStoreEvent[] 
 /** What the synchronous path says: 'OK', 'LATER' (only `verify` can answer) or the error code. */
 function syncCode(verifier: Verifier, token: string): string {
   try {
-    return verifier.verifySync(token) === undefined ? 'LATER' : 'OK'
+    return verifier.verifySync(token) === PENDING ? 'LATER' : 'OK'
   } catch (error) {
     if (!(error instanceof GatehouseError)) throw error
     return error.code

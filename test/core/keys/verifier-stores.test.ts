@@ -1,10 +1,11 @@
 /**
- * How a verifier builds, shares and closes key stores: issuers with one JWKS URL share one store only when
- * they ask for the same store options, and `close()` (of a verifier or a gate) closes only what it built,
- * never a key store or verifier passed in, which may serve others. Real JWKS server on 127.0.0.1.
+ * How a verifier builds, shares, warms and closes key stores: issuers with one JWKS URL share one store
+ * only when they ask for the same `keySet` options, `warmUp()` loads every remote store (passed in or
+ * built), and `close()` (of a verifier or a gate) closes only what it built, never a key store or
+ * verifier passed in, which may serve others. Real JWKS server on 127.0.0.1.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { IssuerOptions } from '../../../src/core/config/options.js'
+import type { KeySetOptions } from '../../../src/core/config/options.js'
 import { createGate } from '../../../src/core/http/gate.js'
 import { createRemoteKeySet } from '../../../src/core/keys/remote.js'
 import type { KeyStoreEvent } from '../../../src/core/types.js'
@@ -53,12 +54,12 @@ async function hitsDuring(ms: number): Promise<number> {
 }
 
 describe('issuers sharing a JWKS URL', () => {
-  const twoIssuers = (first: IssuerOptions, second: IssuerOptions) => ({
+  const twoIssuers = (first: KeySetOptions, second: KeySetOptions) => ({
     audience: AUDIENCE,
     now,
     issuers: [
-      { issuer: V1, jwksUri: server.url(PATH), ...first },
-      { issuer: V2, jwksUri: server.url(PATH), ...second },
+      { issuer: V1, jwksUri: server.url(PATH), keySet: first },
+      { issuer: V2, jwksUri: server.url(PATH), keySet: second },
     ],
   })
 
@@ -66,8 +67,11 @@ describe('issuers sharing a JWKS URL', () => {
     await serve()
     const onEvent = (_event: KeyStoreEvent) => {}
     const verifier = createVerifier({
-      ...twoIssuers({ cooldownDuration: 1_000 }, { cooldownDuration: 1_000, timeoutDuration: 5_000 }),
-      onEvent, // top level: the same function for both
+      ...twoIssuers(
+        { cooldownDuration: 1_000, headers: { a: '1', b: '2' } },
+        { cooldownDuration: 1_000, timeoutDuration: 5_000, headers: { b: '2', a: '1' } },
+      ),
+      keySet: { onEvent }, // top level: merged into each issuer's keySet, the same function for both
     })
     cleanup.push(() => verifier.close())
     expect(verifier.trusts[0]?.keys).toBe(verifier.trusts[1]?.keys)
@@ -76,7 +80,7 @@ describe('issuers sharing a JWKS URL', () => {
     expect(server.hits(PATH)).toBe(1)
   })
 
-  it.each<[string, IssuerOptions, IssuerOptions, RegExp]>([
+  it.each<[string, KeySetOptions, KeySetOptions, RegExp]>([
     ['cooldownDuration', { cooldownDuration: 1_000 }, { cooldownDuration: 60_000 }, /1000 and 60000/],
     ['refreshInterval', {}, { refreshInterval: 60_000 }, /600000 and 60000/],
     ['cacheMaxAge', { cacheMaxAge: 1_000 }, {}, /1000 and 43200000/],
@@ -85,14 +89,56 @@ describe('issuers sharing a JWKS URL', () => {
     ['onEvent', { onEvent: () => {} }, { onEvent: () => {} }, /two different functions/],
     ['onEvent', { onEvent: () => {} }, {}, /a function and nothing/],
     ['fetch', {}, { fetch: (input, init) => fetch(input, init) }, /nothing and a function/],
+    ['headers', { headers: { 'x-api-key': 'one-secret' } }, {}, /different headers\. /],
   ])('refuse different %s with a TypeError naming both issuers', async (name, first, second, values) => {
     await serve()
     const make = () => createVerifier(twoIssuers(first, second))
     expect(make).toThrow(TypeError)
-    expect(make).toThrow(new RegExp(`^issuers\\[1\\]\\.${name}: `))
+    expect(make).toThrow(new RegExp(`^issuers\\[1\\]\\.keySet\\.${name}: `))
     expect(make).toThrow(`issuers "${V1}" and "${V2}" share the key set ${server.url(PATH)}`)
     expect(make).toThrow(values)
+    expect(make).not.toThrow(/one-secret/) // header values may be credentials
     expect(server.requests).toHaveLength(0)
+  })
+
+  it('a top-level keySet applies to the issuers whose key set the verifier builds, not to keys stores', async () => {
+    await serve()
+    const keys = createRemoteKeySet(server.url(PATH))
+    cleanup.push(() => keys.close())
+    const events: KeyStoreEvent[] = []
+    const verifier = createVerifier({
+      audience: AUDIENCE,
+      now,
+      keySet: { onEvent: (event) => events.push(event) },
+      issuers: [
+        { issuer: V1, keys },
+        { issuer: V2, jwksUri: `${server.url(PATH)}?built` },
+      ],
+    })
+    cleanup.push(() => verifier.close())
+    await verifier.verify(await mint({ iss: V2, aud: AUDIENCE }, {}, key))
+    expect(events.map((event) => event.type)).toContain('fetch-success')
+  })
+})
+
+describe('warmUp()', () => {
+  it('loads every remote key set, a store passed in as keys included', async () => {
+    await serve()
+    const keys = createRemoteKeySet(server.url(PATH))
+    cleanup.push(() => keys.close())
+    const verifier = createVerifier({
+      audience: AUDIENCE,
+      now,
+      issuers: [
+        { issuer: V1, keys },
+        { issuer: V2, jwksUri: `${server.url(PATH)}?built` },
+      ],
+    })
+    cleanup.push(() => verifier.close())
+    expect(keys.state).toBe('empty')
+    await verifier.warmUp()
+    expect(keys.state).toBe('fresh')
+    expect(server.hits(PATH)).toBe(2)
   })
 })
 
@@ -119,7 +165,7 @@ describe('close() closes only what was built', () => {
       issuer: V1,
       audience: AUDIENCE,
       jwksUri: server.url(PATH),
-      refreshInterval: 50,
+      keySet: { refreshInterval: 50 },
       now,
     })
     await verifier.verify(await mint({ iss: V1, aud: AUDIENCE }, {}, key))
@@ -132,7 +178,13 @@ describe('close() closes only what was built', () => {
 
   it('gate.close() leaves open a verifier passed in, and closes a verifier it built', async () => {
     await serve()
-    const options = { issuer: V1, audience: AUDIENCE, jwksUri: server.url(PATH), refreshInterval: 50, now }
+    const options = {
+      issuer: V1,
+      audience: AUDIENCE,
+      jwksUri: server.url(PATH),
+      keySet: { refreshInterval: 50 },
+      now,
+    }
     const shared = createVerifier(options)
     cleanup.push(() => shared.close())
     const token = await mint({ iss: V1, aud: AUDIENCE }, {}, key)

@@ -64,7 +64,7 @@ function warnings(): () => string[] {
 }
 
 function verifierOf(preset: PresetResult, fetch: typeof globalThis.fetch) {
-  const verifier = createVerifier({ ...preset, fetch, now: () => NOW * 1000 })
+  const verifier = createVerifier({ ...preset, keySet: { ...preset.keySet, fetch }, now: () => NOW * 1000 })
   cleanup.push(() => verifier.close())
   return verifier
 }
@@ -144,7 +144,7 @@ describe('refused when the preset is called, without allowInsecureRequests', () 
     })
     cleanup.push(() => server.close())
     const preset = keycloak({ url: server.origin, realm: 'dev', clientId: 'api' })
-    expect(preset).not.toHaveProperty('allowInsecureRequests')
+    expect(preset).not.toHaveProperty('keySet')
     const verifier = verifierOf(preset, fetch)
     const iss = `${server.origin}/realms/dev`
     expect((await verifier.verify(await mint({ iss, azp: 'api', typ: 'Bearer' }, {}, key))).claims.iss).toBe(
@@ -169,7 +169,7 @@ describe('allowInsecureRequests: true on a development network', () => {
     expect(preset).toMatchObject({
       issuer: iss,
       jwksUri: `${iss}/protocol/openid-connect/certs`,
-      allowInsecureRequests: true,
+      keySet: { allowInsecureRequests: true },
     })
     expect(said()).toHaveLength(1)
     expect(said()[0]).toContain(host)
@@ -266,7 +266,7 @@ describe('allowInsecureRequests: true on a development network', () => {
     const host = devHost(name.split(' ')[0]!)
     const said = warnings()
     const { preset, iss, keysPath, metadata } = make(host)
-    expect(preset.allowInsecureRequests).toBe(true)
+    expect(preset.keySet).toEqual({ allowInsecureRequests: true })
     const { server, fetch } = await devServer(host, keysPath, metadata ? iss : undefined)
     const verifier = verifierOf(preset, fetch)
     expect((await verifier.verify(await mint({ iss }, {}, key))).claims.iss).toBe(iss)
@@ -289,7 +289,11 @@ describe('from the environment', () => {
     }
     expect(() => optionsFromEnv(env)).toThrow(/^GATEHOUSE_ISSUER: .*GATEHOUSE_ALLOW_INSECURE_REQUESTS=1/)
     const options = optionsFromEnv({ ...env, GATEHOUSE_ALLOW_INSECURE_REQUESTS: '1' })
-    const verifier = createVerifier({ ...options, fetch, now: () => NOW * 1000 })
+    const verifier = createVerifier({
+      ...options,
+      keySet: { ...options.keySet, fetch },
+      now: () => NOW * 1000,
+    })
     cleanup.push(() => verifier.close())
     const { claims } = await verifier.verify(await mint({ iss, realm_access: { roles: ['admin'] } }, {}, key))
     expect([...createClaimsReader(options.claims)(claims).roles]).toEqual(['admin'])

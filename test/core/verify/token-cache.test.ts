@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { VerifierOptions } from '../../../src/core/config/options.js'
 import { GatehouseError } from '../../../src/core/errors.js'
 import { createGate } from '../../../src/core/http/gate.js'
+import type { VerifiedToken } from '../../../src/core/types.js'
 import { type CachedToken, TokenCache } from '../../../src/core/verify/token-cache.js'
 import type { Trust } from '../../../src/core/verify/verifier.js'
 import { createVerifier } from '../../../src/core/verify/verifier.js'
@@ -181,7 +182,7 @@ describe('through the verifier', () => {
 
     revoked.delete('session-1')
     expect(await codeOf(verifier.verify(token))).toBe('OK')
-    expect(verifier.verifySync(token)?.claims.jti).toBe('session-1')
+    expect((verifier.verifySync(token) as VerifiedToken).claims.jti).toBe('session-1')
   })
 
   it('the hook sees the cached claims and header on a hit, as on the first verification', async () => {

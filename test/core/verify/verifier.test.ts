@@ -14,8 +14,8 @@ import { type CheckCause, GatehouseError } from '../../../src/core/errors.js'
 import { createGate } from '../../../src/core/http/gate.js'
 import { ALL_ALGORITHMS, type Algorithm, type JWK, type KeyStore } from '../../../src/core/types.js'
 import { createVerifier } from '../../../src/core/verify/verifier.js'
-import { auth as expressAuth } from '../../../src/express/index.js'
-import { createNodeHandler } from '../../../src/node/index.js'
+import { authenticate as expressAuth } from '../../../src/express/index.js'
+import { withAuth } from '../../../src/node/index.js'
 import { type JwksServer, startJwksServer } from '../../helpers/jwks-server.js'
 import {
   AUDIENCE,
@@ -1060,7 +1060,7 @@ describe('nesting: no client input is anything but a GatehouseError', () => {
       [
         'node:http',
         () =>
-          createNodeHandler(createGate(gateOptions()), (_req, res) => {
+          withAuth(createGate(gateOptions()), (_req, res) => {
             res.end('{"ok":true}')
           }),
       ],

@@ -31,8 +31,8 @@ import { badRequest, notFound } from '../errors.js'
 import { subOf } from '../principal.js'
 import { linkNext, pageOf } from './paging.js'
 
-const read = { config: { auth: { scopes: 'read:messages' } } }
-const write = { config: { auth: { scopes: 'write:messages' } } }
+const read = { config: { access: { scopes: 'read:messages' } } }
+const write = { config: { access: { scopes: 'write:messages' } } }
 const NO_SUCH_MESSAGE = 'No message with this id'
 
 type WithId = FastifyRequest<{ Params: { id: string } }>

@@ -12,7 +12,7 @@ import { linkNext, pageOf } from './paging.js'
 export function userRoutes(app: FastifyInstance, db: Database): void {
   app.get('/api/users/me', async (request) => toUserJson(userOf(request)))
 
-  app.get('/api/users', { config: { auth: { roles: 'admin' } } }, async (request, reply) => {
+  app.get('/api/users', { config: { access: { roles: 'admin' } } }, async (request, reply) => {
     const paging = pageOf(request)
     if ('problem' in paging) return badRequest(reply, paging.problem)
     const result = await pageUsers(db, paging.page)

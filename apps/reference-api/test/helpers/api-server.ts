@@ -115,7 +115,7 @@ export async function startTestApi(backend: Backend): Promise<TestApi> {
       issuer: issuer.issuer,
       audience: issuer.audience,
       jwksUri: issuer.jwksUri,
-      cooldownDuration: 50,
+      keySet: { cooldownDuration: 50 },
     }
     app = await buildApp({ db: opened.db, auth, logLevel: 'trace', logStream: logs })
     const url = await app.listen({ port: 0, host: '127.0.0.1' })

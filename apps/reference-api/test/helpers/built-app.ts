@@ -1,16 +1,14 @@
-import { execFile, spawn } from 'node:child_process'
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
+import { cp, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { STEP_MS } from './timeouts.js'
 
-const run = promisify(execFile)
-const NO_DECLARATIONS = ['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false']
 const appDir = fileURLToPath(new URL('../../', import.meta.url))
 const rootNodeModules = fileURLToPath(new URL('../../../../node_modules', import.meta.url))
+/** Written by every build of the app (tsconfig.build.json), so its time is the time of the last build. */
+const BUILD_STATE = join(appDir, 'dist/reference-api.tsbuildinfo')
 
 /** How a child process ended. */
 export interface ChildResult {
@@ -20,7 +18,7 @@ export interface ChildResult {
   signal: NodeJS.Signals | null
 }
 
-/** A copy of the app compiled by tsc into a temporary folder laid out like the real one. */
+/** A copy of the app's build in a temporary folder laid out like the real one. */
 export interface BuiltApp {
   /** The folder holding `dist/`, `drizzle/`, `package.json` and a `node_modules` link. */
   dir: string
@@ -30,30 +28,18 @@ export interface BuiltApp {
 }
 
 /**
- * Compiles `apps/reference-api` with its own tsconfig.json into `<tmp>/dist` and copies the committed
- * migrations and db-child.mjs beside it, so a test can check what the build really needs at runtime (the
- * migrations folder, PGlite's wasm and data files) without touching the shared `dist/`.
+ * Copies what `npm run build` compiled from `apps/reference-api` (its `dist/`), the committed migrations
+ * and db-child.mjs into a temporary folder, so a test can check what the build really needs at runtime
+ * (the migrations folder, PGlite's wasm and data files) from another place, without touching the shared
+ * `dist/`. Throws when the build is missing or older than a source file: `npm test` builds first, a single
+ * test file run by hand needs `npm run build`.
  */
-export async function buildApp(): Promise<BuiltApp> {
+export async function copyBuiltApp(): Promise<BuiltApp> {
+  await assertBuiltFromCurrentSources()
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-refapi-build-'))
   try {
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-    await run(
-      process.execPath,
-      // --noCheck: emit only, in a second rather than several; the app's build and typecheck check the types.
-      [
-        tsc,
-        '-p',
-        join(appDir, 'tsconfig.json'),
-        '--outDir',
-        join(dir, 'dist'),
-        '--noCheck',
-        ...NO_DECLARATIONS,
-      ],
-      { timeout: STEP_MS.compile },
-    ).catch((err: Error & { stdout?: string }) => {
-      throw new Error(`tsc failed: ${err.stdout ?? ''}${err.message}`)
-    })
+    const notBuildState = (source: string) => !source.endsWith('.tsbuildinfo')
+    await cp(join(appDir, 'dist'), join(dir, 'dist'), { recursive: true, filter: notBuildState })
     await cp(join(appDir, 'drizzle'), join(dir, 'drizzle'), { recursive: true })
     await cp(join(appDir, 'test/helpers/db-child.mjs'), join(dir, 'db-child.mjs'))
     await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n')
@@ -90,5 +76,19 @@ export async function buildApp(): Promise<BuiltApp> {
       })
     },
     remove: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+/** Throws unless the app's last build is newer than every file under `src/`. */
+async function assertBuiltFromCurrentSources(): Promise<void> {
+  const built = await stat(BUILD_STATE).catch(() => undefined)
+  if (built === undefined)
+    throw new Error(`${BUILD_STATE} is missing: run "npm run build" first (npm test does)`)
+  const src = join(appDir, 'src')
+  for (const entry of await readdir(src, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue
+    const source = join(entry.parentPath, entry.name)
+    if ((await stat(source)).mtimeMs > built.mtimeMs)
+      throw new Error(`${source} changed after the last build: run "npm run build" first (npm test does)`)
   }
 }

@@ -15,8 +15,6 @@ export const STEP_MS = {
   pgliteReopen: 90_000,
   /** A child process's exit after SIGTERM, or after a refused configuration. */
   exit: 30_000,
-  /** Compile the app with tsc into a temporary folder. */
-  compile: 120_000,
   /** Start or stop a dev issuer, an app without a database, a request or a few. */
   quick: 30_000,
 } as const
