@@ -80,7 +80,7 @@ async function sanity(name, verify, token) {
 
 /**
  * Measure each algorithm: `rounds` interleaved slices of `sliceMs` per contender after one warm-up slice,
- * median reported. `gatehouse` is the built package's root module, `cryptoPath` the signature path it took.
+ * median reported, and the median of the rounds' ratios. `gatehouse` is the built package's root module.
  *
  * @returns {Promise<{ rows: { alg: string, subtle: number, gatehouse: number, ratio: number }[], skipped: string[] }>}
  */
@@ -135,9 +135,10 @@ export async function measure({
         await sanity(name, verify, tokens[0])
         await rate(verify, tokens, sliceMs) // warm-up: JIT, key import, header cache
       }
+      // The order alternates each round, so a change in load falls on both contenders alike.
       for (let round = 0; round < rounds; round++) {
-        for (const [name, verify] of Object.entries(contenders))
-          samples[name].push(await rate(verify, tokens, sliceMs))
+        const order = round % 2 === 0 ? ['subtle', 'gatehouse'] : ['gatehouse', 'subtle']
+        for (const name of order) samples[name].push(await rate(contenders[name], tokens, sliceMs))
       }
     } finally {
       verifier.close()

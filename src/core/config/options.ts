@@ -14,8 +14,10 @@
 import { type ClaimPath, parseClaimPath } from '../authz/claim-path.js'
 import type { ClaimMapping } from '../authz/claims-reader.js'
 import { checkRemoteKeySetOptions, REMOTE_KEY_SET_OPTIONS, type RemoteKeySetOptions } from '../keys/remote.js'
+import { isHostName } from '../lib/hosts.js'
 import { isAllowedUrl, SECURE_URL_RULE } from '../lib/loopback.js'
 import { normalizeTyp } from '../lib/typ.js'
+import { describe, isPlainObject, stringList } from '../lib/values.js'
 import {
   ALL_ALGORITHMS,
   type Algorithm,
@@ -182,13 +184,6 @@ export function fail(option: string, expected: string, got?: unknown): never {
   throw new TypeError(`${option}: expected ${expected}${seen}`)
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value
-}
-
 /**
  * Split verifier options into the verifier-wide settings and one entry per issuer (top-level issuer
  * options merged into each). Validates the verifier-wide settings; each entry is for {@link normalizeIssuer}.
@@ -292,7 +287,7 @@ const STEPS: { readonly [K in keyof IssuerOptions]-?: Step } = {
     if (value === undefined) return
     if (given.issuer !== undefined)
       fail(name('domain'), 'to be left out when issuer is given (domain only derives the issuer)', value)
-    if (typeof value !== 'string' || !DOMAIN.test(value))
+    if (!isHostName(value))
       fail(name('domain'), 'a host name such as "tenant.example.com" (no scheme, no path)', value)
     out.issuers = [`https://${value}`]
   },
@@ -453,23 +448,8 @@ function nonNegative(name: string, value: unknown, unit: string): number {
   return value
 }
 
-function stringList(name: string, value: unknown): string[] {
-  const list = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string' && v !== '')) {
-    fail(name, 'a non-empty string or a non-empty array of non-empty strings', value)
-  }
-  return list as string[]
-}
-
-const DOMAIN =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::\d{1,5})?$/
-
 function isKeyStore(value: unknown): value is KeyStore {
   return typeof value === 'object' && value !== null && typeof (value as KeyStore).get === 'function'
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 const STRICT_TYP = 'at+jwt'
