@@ -638,7 +638,10 @@ describe('events and lifecycle', () => {
 
   it('close() stops background refresh, is idempotent, and schedules nothing afterwards', async () => {
     const server = await serve(jwks(A))
-    const keys = store(server, { refreshInterval: 50, cooldownDuration: 30 })
+    // A frozen clock keeps the unknown kid inside the cooldown however slow the machine, so it schedules a
+    // refetch (30 ms of real time) instead of fetching at once.
+    const t0 = Date.now()
+    const keys = store(server, { refreshInterval: 50, cooldownDuration: 30, now: () => t0 })
     await keys.get(header('a'))
     expect((await failure(keys.get(header('other')))).code).toBe('ERR_JWKS_NO_MATCHING_KEY') // schedules one
     keys.close()
