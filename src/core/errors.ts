@@ -9,9 +9,12 @@
 /** The RFC 6750 §3.1 error codes, plus `undefined` when the request carried no token at all. */
 export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
 
+/** The RFC 9449 §7.1 and §9 error codes of the DPoP scheme: a faulty proof, or a nonce to use. */
+export type DpopErrorCode = 'invalid_dpop_proof' | 'use_dpop_nonce'
+
 interface CodeInfo {
   status: 400 | 401 | 403 | 503
-  error: BearerErrorCode | undefined
+  error: BearerErrorCode | DpopErrorCode | undefined
   /** Default description, safe to show a client. */
   description: string
 }
@@ -65,6 +68,87 @@ const codes = {
     description: 'Token is not an access token',
   },
 
+  // ── the DPoP proof (RFC 9449 §4.3): invalid_dpop_proof; a missing or stale nonce: use_dpop_nonce ───
+  /** The request uses DPoP but carries no `DPoP` header. */
+  ERR_DPOP_PROOF_MISSING: { status: 401, error: 'invalid_dpop_proof', description: 'DPoP proof is missing' },
+  /** More than one `DPoP` header field, or several proofs in one (RFC 9449 §4.3 check 1). */
+  ERR_DPOP_PROOF_MULTIPLE: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'More than one DPoP proof',
+  },
+  /** Not a compact JWS with JSON header and claims, or a required claim missing or of the wrong type. */
+  ERR_DPOP_PROOF_MALFORMED: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof is not a well-formed JWT',
+  },
+  ERR_DPOP_PROOF_TYP_INVALID: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof typ is not dpop+jwt',
+  },
+  ERR_DPOP_PROOF_ALG_NOT_ALLOWED: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof algorithm is not allowed',
+  },
+  /** The `jwk` header is missing, holds a private or symmetric key, or a key unusable with `alg`. */
+  ERR_DPOP_PROOF_KEY_INVALID: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof jwk is not an acceptable public key',
+  },
+  ERR_DPOP_PROOF_SIGNATURE_INVALID: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof signature is invalid',
+  },
+  ERR_DPOP_PROOF_HTM_MISMATCH: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof htm does not match the request method',
+  },
+  ERR_DPOP_PROOF_HTU_MISMATCH: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof htu does not match the request URL',
+  },
+  ERR_DPOP_PROOF_TOO_OLD: { status: 401, error: 'invalid_dpop_proof', description: 'DPoP proof is too old' },
+  ERR_DPOP_PROOF_NOT_YET_VALID: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof iat is in the future',
+  },
+  ERR_DPOP_PROOF_REPLAYED: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof was already used',
+  },
+  /** `ath` missing or not the hash of the presented access token: a proof made for another token. */
+  ERR_DPOP_PROOF_ATH_MISMATCH: {
+    status: 401,
+    error: 'invalid_dpop_proof',
+    description: 'DPoP proof ath does not match the access token',
+  },
+  /**
+   * The token is not bound to the proof's key: its `cnf.jkt` is another key's thumbprint, or it has none
+   * (RFC 9449 §6.1, §7.1: `invalid_token`, the token is what cannot be used with this key).
+   */
+  ERR_DPOP_BINDING_MISMATCH: { status: 401, error: 'invalid_token', description: 'Invalid DPoP key binding' },
+  /** Nonces are required and the proof has none (RFC 9449 §9); the error carries one in `dpopNonce`. */
+  ERR_DPOP_NONCE_MISSING: {
+    status: 401,
+    error: 'use_dpop_nonce',
+    description: 'Resource server requires nonce in DPoP proof',
+  },
+  /** The proof's nonce is not one this server issued, or is too old; the error carries a fresh one. */
+  ERR_DPOP_NONCE_INVALID: {
+    status: 401,
+    error: 'use_dpop_nonce',
+    description: 'DPoP proof nonce is invalid or expired',
+  },
+
   // ── the provider: the client's token is not at fault, so 503 and no invalid_token ─────────────────
   ERR_JWKS_UNAVAILABLE: {
     status: 503,
@@ -79,6 +163,15 @@ const codes = {
     status: 503,
     error: undefined,
     description: 'Reading the authorization server metadata failed',
+  },
+  /**
+   * The shared store (Redis) did not answer within its `timeoutDuration`, or is unreachable: a replay
+   * check could not be made, so the proof is not accepted; the client may retry.
+   */
+  ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    error: undefined,
+    description: 'The shared store is temporarily unavailable',
   },
 
   // ── authorization (policies) ───────────────────────────────────────────────────────────────────
@@ -98,7 +191,7 @@ const codes = {
 export type ErrorCode = keyof typeof codes
 
 /** What a policy required, shown in 403 bodies (never what the token held). */
-export interface Requirement {
+export interface RequirementSummary {
   scopes?: { any?: readonly string[]; all?: readonly string[] }
   roles?: { any?: readonly string[]; all?: readonly string[] }
   permissions?: { any?: readonly string[]; all?: readonly string[] }
@@ -112,7 +205,9 @@ export interface GatehouseErrorOptions {
   /** Space-separated scopes the resource needs (RFC 6750 §3, `scope` attribute of the challenge). */
   scope?: string
   /** What a policy required, for 403 bodies. */
-  required?: Requirement
+  required?: RequirementSummary
+  /** A fresh DPoP nonce for the `DPoP-Nonce` response header (RFC 9449 §8, §9), with `use_dpop_nonce`. */
+  dpopNonce?: string
 }
 
 /**
@@ -183,14 +278,19 @@ export class GatehouseError extends Error {
   readonly code: ErrorCode
   /** The HTTP status this failure maps to. */
   readonly status: 400 | 401 | 403 | 503
-  /** The RFC 6750 `error` attribute, or undefined when none applies (no token, provider failures). */
-  readonly error: BearerErrorCode | undefined
+  /**
+   * The RFC 6750 (or RFC 9449 §7.1) `error` attribute, or undefined when none applies (no token,
+   * provider failures).
+   */
+  readonly error: BearerErrorCode | DpopErrorCode | undefined
   /** A description safe to show a client (no token content, no provider detail). */
   readonly description: string
   /** Required scopes for `insufficient_scope`, space-separated. */
   readonly scope: string | undefined
   /** What a policy required. */
-  readonly required: Requirement | undefined
+  readonly required: RequirementSummary | undefined
+  /** The nonce to send in `DPoP-Nonce` (RFC 9449 §8, §9), or undefined. Not a secret: any client may have one. */
+  readonly dpopNonce: string | undefined
 
   constructor(code: ErrorCode, description?: string, options: GatehouseErrorOptions = {}) {
     const info: CodeInfo = codes[code]
@@ -201,6 +301,7 @@ export class GatehouseError extends Error {
     this.description = description ?? info.description
     this.scope = options.scope
     this.required = options.required
+    this.dpopNonce = options.dpopNonce
   }
 }
 

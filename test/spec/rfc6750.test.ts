@@ -240,8 +240,14 @@ describe('RFC 6750 §3.1: error responses', () => {
     (code) => {
       const info = errorCodes[code]
       expect([400, 401, 403, 503]).toContain(info.status)
-      // The RFC 6750 error follows from the status; the one exception is "no token": 401 without error code.
-      expect(info.error).toBe(code === 'ERR_NO_TOKEN' ? undefined : expectedError[info.status])
+      // The RFC 6750 error follows from the status; the one exception is "no token": 401 without error code,
+      // and RFC 9449 §7.1's own codes for a faulty DPoP proof or a nonce to use.
+      const dpopError = code.startsWith('ERR_DPOP_PROOF_')
+        ? 'invalid_dpop_proof'
+        : code.startsWith('ERR_DPOP_NONCE_')
+          ? 'use_dpop_nonce'
+          : undefined
+      expect(info.error).toBe(code === 'ERR_NO_TOKEN' ? undefined : (dpopError ?? expectedError[info.status]))
       expect(info.description.length).toBeGreaterThan(0)
       expect(describeCode(code)).toBe(info.description)
 

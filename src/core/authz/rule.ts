@@ -20,7 +20,7 @@
  * What a rule does NOT check: the token itself (verification comes first), object ownership (see
  * owner.ts: the application loads the object, then asserts), or anything about the request but its method.
  */
-import { type ErrorCode, GatehouseError, type Requirement } from '../errors.js'
+import { type ErrorCode, GatehouseError, type RequirementSummary } from '../errors.js'
 import { isPlainObject } from '../lib/values.js'
 import type { AuthContext } from './context.js'
 import { type Match, type NormalizedMatch, normalizeMatch, satisfies, scopeAttribute } from './match.js'
@@ -70,7 +70,7 @@ export type Access = 'required' | 'optional' | 'public'
 export interface MethodSummary {
   readonly access: Access
   /** What the method requires (empty when it requires only a valid token, or nothing). */
-  readonly required: Requirement
+  readonly required: RequirementSummary
   /** Whether a `check` predicate also runs. */
   readonly check: boolean
 }
@@ -96,7 +96,7 @@ export interface CompiledRule {
    */
   authorize(auth: AuthContext | null | undefined, method: string): void
   /** The effective requirements, for docs and framework metadata. */
-  readonly requirement: RuleSummary
+  readonly summary: RuleSummary
 }
 
 const CATEGORIES = ['scopes', 'roles', 'permissions', 'groups'] as const
@@ -175,7 +175,7 @@ function methodName(value: unknown, option: string): string {
 }
 
 function summarize(resolved: Resolved): MethodSummary {
-  const required: Requirement = {}
+  const required: RequirementSummary = {}
   for (const { category, match } of resolved.requirements.matches) required[category] = match
   return Object.freeze({
     access: resolved.access,
@@ -351,6 +351,6 @@ function evaluator(decisions: Decisions): CompiledRule {
       if (auth === null || auth === undefined) throw new GatehouseError('ERR_NO_TOKEN')
       enforce(requirements, auth)
     },
-    requirement: summarizeRule(decisions),
+    summary: summarizeRule(decisions),
   })
 }

@@ -3,7 +3,7 @@
  * Adapters render what `errorResponse` returns (through `gate.reject`, which adds the gate's `realm` and
  * reports to `onRejection`); they never build a challenge or a body themselves.
  */
-import type { ErrorCode, GatehouseError, Requirement } from '../errors.js'
+import type { ErrorCode, GatehouseError, RequirementSummary } from '../errors.js'
 
 export interface ChallengeParams {
   realm?: string
@@ -56,7 +56,7 @@ export interface ErrorBody {
   /** Stable Gatehouse code, e.g. ERR_JWT_EXPIRED. */
   code: ErrorCode
   /** 403 only: what the resource required. */
-  required?: Requirement
+  required?: RequirementSummary
 }
 
 /** A refusal's HTTP response as data (what `errorResponse` and `gate.reject` return); adapters send it. */

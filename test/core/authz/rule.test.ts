@@ -227,23 +227,23 @@ describe('per-method rules (methods REPLACE the base requirements)', () => {
   })
 
   it('summarizes the effective requirements for docs and framework metadata', () => {
-    expect(rule.requirement.default).toEqual({
+    expect(rule.summary.default).toEqual({
       access: 'required',
       required: { scopes: { all: ['admin'] } },
       check: false,
     })
-    expect(rule.requirement.methods.GET).toEqual({
+    expect(rule.summary.methods.GET).toEqual({
       access: 'required',
       required: { scopes: { all: ['read:messages'] } },
       check: false,
     })
-    expect(rule.requirement.methods.HEAD).toEqual(rule.requirement.methods.GET)
-    expect(rule.requirement.methods.POST?.required).toEqual({
+    expect(rule.summary.methods.HEAD).toEqual(rule.summary.methods.GET)
+    expect(rule.summary.methods.POST?.required).toEqual({
       scopes: { all: ['write:messages'] },
       roles: { all: ['editor'] },
     })
-    expect(rule.requirement.methods.OPTIONS).toEqual({ access: 'public', required: {}, check: false })
-    expect(Object.keys(rule.requirement.methods).sort()).toEqual([
+    expect(rule.summary.methods.OPTIONS).toEqual({ access: 'public', required: {}, check: false })
+    expect(Object.keys(rule.summary.methods).sort()).toEqual([
       'DELETE',
       'GET',
       'HEAD',
@@ -271,13 +271,13 @@ describe('optional authentication per method', () => {
     const rule = compileRule({ scopes: 'write', optional: ['GET'] })
     expect(() => rule.authorize(nothing, 'GET')).not.toThrow()
     expect(denial(() => rule.authorize(nothing, 'PUT')).code).toBe('ERR_POLICY_SCOPE')
-    expect(rule.requirement.methods.GET).toEqual({ access: 'optional', required: {}, check: false })
+    expect(rule.summary.methods.GET).toEqual({ access: 'optional', required: {}, check: false })
   })
 
   it('optional: true makes every method optional', () => {
     const rule = compileRule({ optional: true })
     for (const method of ['GET', 'POST', 'DELETE', 'X-CUSTOM']) expect(rule.requiresToken(method)).toBe(false)
-    expect(rule.requirement.default.access).toBe('optional')
+    expect(rule.summary.default.access).toBe('optional')
   })
 
   it('optional: false and [] change nothing', () => {
