@@ -7,12 +7,13 @@
  * Method and results: docs/benchmarks.md, section "Other runtimes".
  *
  *   node bench/runtimes.js [--runtime node,bun,deno,workerd] [--alg RS256,ES256,EdDSA] [--rounds N]
- *                          [--time MS] [--pool N] [--json FILE]
+ *                          [--time MS] [--pool N] [--clock cpu|wall] [--json FILE]
  *
  * Markdown goes to stdout, progress to stderr. Nothing leaves the machine: Miniflare's workerd listens on
  * 127.0.0.1 only. Each child is bounded in time (CHILD_TIMEOUT_MS).
  */
 import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -27,8 +28,14 @@ const CHILD_TIMEOUT_MS = 120_000
 
 // ── child: measure in this process, print one JSON line ─────────────────────────────────────────────
 
+/** CPU milliseconds of this process, all threads (Node, Bun and Deno implement `process.cpuUsage`). */
+function processCpu() {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 /** Runs inside `node|bun|deno bench/runtimes.js --child <default|web> <options JSON>`. */
-async function child(signaturePath, options) {
+async function child(signaturePath, { clock, ...options }) {
   if (signaturePath === 'web') {
     // What a Worker has: no node:crypto. Gatehouse decides its path when it loads, so hide it first.
     globalThis.process.getBuiltinModule = undefined
@@ -36,7 +43,7 @@ async function child(signaturePath, options) {
   const gatehouse = await import('../dist/index.js')
   const { cryptoRuntime } = await import('../dist/core/crypto/signature.js')
   const { measure } = await import('./lib/runtime-measure.js')
-  const result = await measure({ gatehouse, ...options })
+  const result = await measure({ gatehouse, ...options, clock: clock === 'cpu' ? processCpu : undefined })
   process.stdout.write(`${JSON.stringify({ ...result, cryptoPath: cryptoRuntime })}\n`)
 }
 
@@ -55,6 +62,7 @@ function parseOptions() {
       rounds: { type: 'string', default: '5' },
       time: { type: 'string', default: '200' },
       pool: { type: 'string', default: '300' },
+      clock: { type: 'string', default: 'cpu' },
       json: { type: 'string' },
     },
   })
@@ -76,6 +84,7 @@ function parseOptions() {
       rounds: count(values.rounds, 'rounds'),
       sliceMs: count(values.time, 'time'),
       pool: count(values.pool, 'pool'),
+      clock: list(values.clock, ['cpu', 'wall'], 'clock')[0],
     },
     json: values.json,
   }
@@ -104,8 +113,27 @@ function runChild(command, args) {
   })
 }
 
-/** The measurement inside a Worker on workerd: bundled with esbuild, run by Miniflare, asked once. */
-async function runWorkerd(options) {
+/**
+ * CPU milliseconds of the workerd process Miniflare started (a child of this one), all its threads, from
+ * Linux's schedstat (nanoseconds).
+ */
+function workerdCpu() {
+  const children = readdirSync(`/proc/${process.pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean),
+  )
+  const pid = children.find((id) => readFileSync(`/proc/${id}/comm`, 'utf8').trim() === 'workerd')
+  if (pid === undefined) throw new Error('no workerd process under this one')
+  let ns = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+  return ns / 1e6
+}
+
+/**
+ * The measurement inside a Worker on workerd: bundled with esbuild, run by Miniflare, asked once. With the
+ * CPU clock the Worker reads workerd's CPU time through a service binding answered here.
+ */
+async function runWorkerd({ clock, ...options }) {
   const { build } = await import('esbuild')
   const { Miniflare } = await import('miniflare')
   const { outputFiles } = await build({
@@ -113,8 +141,10 @@ async function runWorkerd(options) {
       contents: `import * as gatehouse from '../dist/index.js'
 import { measure } from './lib/runtime-measure.js'
 export default {
-  async fetch(request) {
-    const result = await measure({ gatehouse, ...(await request.json()) })
+  async fetch(request, env) {
+    const { clock, ...options } = await request.json()
+    const cpu = async () => Number(await (await env.CLOCK.fetch('http://clock/')).text())
+    const result = await measure({ gatehouse, ...options, clock: clock === 'cpu' ? cpu : undefined })
     return Response.json({ ...result, cryptoPath: 'webcrypto' })
   },
 }`,
@@ -133,11 +163,12 @@ export default {
     modules: true,
     script: outputFiles[0].text,
     compatibilityDate: '2026-04-01', // no nodejs_compat: Web APIs only
+    serviceBindings: { CLOCK: () => new Response(String(workerdCpu())) },
   })
   try {
     const response = await mf.dispatchFetch('http://127.0.0.1/', {
       method: 'POST',
-      body: JSON.stringify(options),
+      body: JSON.stringify({ clock, ...options }),
       signal: AbortSignal.timeout(CHILD_TIMEOUT_MS),
     })
     if (response.status !== 200)

@@ -2,7 +2,8 @@
  * The one place that touches a crypto API. On Node (and Bun / Deno, which implement it) the hot path uses
  * `node:crypto` directly: `crypto.verify` with a KeyObject is the measured floor (see docs/benchmarks.md),
  * and WebCrypto's `subtle.verify` costs several times more per call on Node. Elsewhere (Workers-style
- * runtimes) it falls back to WebCrypto through jose's JWK import.
+ * runtimes), and where `node:crypto` refuses the calls made here (workerd with `nodejs_compat`), it falls
+ * back to WebCrypto through jose's JWK import.
  *
  * `node:crypto` is reached with `process.getBuiltinModule` (Node >= 20.16) instead of a static import, so
  * this module loads on runtimes that have no `node:` modules at all.
@@ -18,13 +19,38 @@ import { openSignaturePool, type PoolDriver } from './offload.js'
 
 type NodeCryptoModule = typeof NodeCrypto
 
+/** RFC 7515 §A.3's P-256 public key: what {@link takesKeyOptions} verifies with. */
+const PROBE_JWK = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+}
+
+/**
+ * Whether `crypto.verify` takes a KeyObject inside its options, the form used here for ECDSA
+ * (`dsaEncoding`) and RSA-PSS (`padding`). workerd's `node:crypto` throws a TypeError for it; Node, Bun
+ * and Deno answer false for the all-zero signature. About a millisecond, once, at load.
+ */
+function takesKeyOptions(crypto: NodeCryptoModule): boolean {
+  try {
+    const key = crypto.createPublicKey({ key: PROBE_JWK, format: 'jwk' })
+    crypto.verify('sha256', new Uint8Array(1), { key, dsaEncoding: 'ieee-p1363' }, new Uint8Array(64))
+    return true
+  } catch {
+    return false
+  }
+}
+
 const nodeCrypto: NodeCryptoModule | undefined = (() => {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  let crypto: NodeCryptoModule | undefined
   try {
-    return proc?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined
+    crypto = proc?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined
   } catch {
     return undefined
   }
+  return crypto !== undefined && takesKeyOptions(crypto) ? crypto : undefined
 })()
 
 /** Which implementation is in use: 'node' (KeyObject + crypto.verify) or 'webcrypto'. */
