@@ -49,7 +49,7 @@ export interface Store {
  * @throws TypeError when it is not a positive finite number: a caller's mistake, never a client's.
  */
 export function ttlMilliseconds(ttlSeconds: number): number {
-  if (!(ttlSeconds > 0) || ttlSeconds === Number.POSITIVE_INFINITY)
+  if (typeof ttlSeconds !== 'number' || !(ttlSeconds > 0) || ttlSeconds === Number.POSITIVE_INFINITY)
     throw new TypeError(`ttlSeconds: expected a positive finite number of seconds, got ${ttlSeconds}`)
   return Math.max(1, Math.ceil(ttlSeconds * 1000))
 }
