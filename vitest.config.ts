@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
+import { NODE_FLAGS } from './apps/reference-api/test/helpers/node-flags.js'
 import SlowestFilesReporter from './test/helpers/slowest-reporter.js'
 
 /** Reporters that write for a person on the terminal; the slowest-files list goes after theirs. */
@@ -24,9 +25,12 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'examples/*/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // Processes, not worker threads: threads refuse the V8 flag of execArgv.
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: a single worker on a 2-core machine, one core
     // idle while the slow files wait for their child processes and embedded databases. Two at least.
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    // For the files that open PGlite in the worker (why: apps/reference-api/test/helpers/node-flags.ts).
+    execArgv: [...NODE_FLAGS],
   },
 })

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from '../../apps/reference-api/test/helpers/node-flags.js'
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 
@@ -32,7 +33,10 @@ function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
 /** Run to completion; rejects if it takes longer than `timeoutMs` (default 15 s). */
 export function runCli(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env) })
+    const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
+      cwd: options.cwd,
+      env: cleanEnv(options.env),
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
@@ -67,7 +71,10 @@ export interface Running {
 }
 
 export function startCli(args: string[], options: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: cleanEnv(options.env) })
+  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+  })
   let output = ''
   const listeners = new Set<() => void>()
   const onData = (chunk: Buffer) => {

@@ -61,8 +61,10 @@ async function freePort(): Promise<number> {
 function bash(script: string, dir: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('bash', ['-c', script], { cwd: dir, timeout: CURL_SCRIPT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`))
-      else resolve(stdout)
+      if (error === null) return resolve(stdout)
+      // The exit code (the last curl's, e.g. 7: could not connect) and the output, to see which command failed.
+      const ended = error.killed ? `killed after ${CURL_SCRIPT_MS} ms` : `exit code ${error.code}`
+      reject(new Error(`${error.message.trimEnd()}\n${ended}\nstdout:\n${stdout}\nstderr:\n${stderr}`))
     })
   })
 }

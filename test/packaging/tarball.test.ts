@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { tarballProblems } from '../../scripts/tarball-contents.js'
+import { BUILD_TIMEOUT, withDistLock } from './dist-lock.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
@@ -18,13 +19,16 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 let files: string[] = []
 
 beforeAll(async () => {
-  // Scripts off: `prepare` would rebuild everything; npm test has just built.
-  const { stdout } = await promisify(execFile)(NPM, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
-    cwd: ROOT,
-    timeout: 60_000,
-  })
+  // Scripts off: `prepare` would rebuild everything; npm test has just built. The lock: build.test.ts adds
+  // a stale output to dist/ while it builds, maybe in another worker.
+  const pack = () =>
+    promisify(execFile)(NPM, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    })
+  const { stdout } = await withDistLock(BUILD_TIMEOUT, pack)
   files = (JSON.parse(stdout)[0] as { files: { path: string }[] }).files.map((file) => file.path)
-}, 90_000)
+}, BUILD_TIMEOUT + 90_000)
 
 describe('the tarball', () => {
   it('holds the compiled modules with their sources and maps, the docs, README, LICENSE and nothing else', () => {

@@ -18,7 +18,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type ReferenceApiOptions, type RunningApi, startReferenceApi } from '../src/index.js'
 import { call, LogCapture } from './helpers/api-server.js'
 import { modesUnder } from './helpers/modes.js'
-import { timeoutFor } from './helpers/timeouts.js'
+import { STEP_MS, timeoutFor } from './helpers/timeouts.js'
 
 let issuer: DevIssuer
 let root: string
@@ -124,7 +124,7 @@ describe('startReferenceApi', () => {
       const before = routed()
       const inFlight = slowPost(api.url, 'finished during shutdown')
       // Close only once the server has routed the request: it is then in flight, waiting for its body.
-      for (const deadline = Date.now() + 10_000; routed() === before && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + STEP_MS.quick; routed() === before && Date.now() < deadline; ) {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       expect(routed()).toBe(before + 1)

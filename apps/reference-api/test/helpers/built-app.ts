@@ -3,6 +3,7 @@ import { cp, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from './node-flags.js'
 import { STEP_MS } from './timeouts.js'
 
 const appDir = fileURLToPath(new URL('../../', import.meta.url))
@@ -52,7 +53,7 @@ export async function copyBuiltApp(): Promise<BuiltApp> {
     dir,
     node(script, args, cwd) {
       return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [join(dir, script), ...args], {
+        const child = spawn(process.execPath, [...NODE_FLAGS, join(dir, script), ...args], {
           cwd,
           stdio: ['ignore', 'pipe', 'pipe'],
         })

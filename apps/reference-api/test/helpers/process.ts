@@ -5,6 +5,7 @@
  * and data folder do not outlive it.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { NODE_FLAGS } from './node-flags.js'
 import { STEP_MS } from './timeouts.js'
 
 /** The reference API's ready line (start.ts) gives its URL, so PORT may be 0. */
@@ -33,7 +34,7 @@ export function spawnNode(args: string[], env: Record<string, string>, cwd: stri
   const base: Record<string, string | undefined> = { ...process.env }
   for (const name of Object.keys(base))
     if (name.startsWith('GATEHOUSE_') || name === 'DATABASE_URL') delete base[name]
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...args], {
     cwd,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
