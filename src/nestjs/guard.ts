@@ -81,10 +81,7 @@ function level(reflector: Reflector, target: Function, where: string): AccessRul
 
 /** Methods a handler rule lets through without a token while its class rule requires one. */
 function unreachable(handler: CompiledRule, cls: CompiledRule): string[] {
-  const named = new Set([
-    ...Object.keys(handler.summary.methods),
-    ...Object.keys(cls.summary.methods),
-  ])
+  const named = new Set([...Object.keys(handler.summary.methods), ...Object.keys(cls.summary.methods)])
   const found = [...named].filter((m) => !handler.requiresToken(m) && cls.requiresToken(m))
   if (handler.summary.default.access !== 'required' && cls.summary.default.access === 'required') {
     found.push('every other method')

@@ -37,10 +37,7 @@ describe('examples/nestjs (CommonJS build)', () => {
   it('loads its module graph with require() (Node >= 20.19 require(esm))', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [
-        '-e',
-        `const m = require(${JSON.stringify(`${OUT}app.module.js`)}); console.log(typeof m.AppModule)`,
-      ],
+      ['-e', `const m = require(${JSON.stringify(`${OUT}app.module.js`)}); console.log(typeof m.AppModule)`],
       {
         timeout: 30_000,
         env: { ...process.env, GATEHOUSE_ISSUER: 'https://issuer.example/', GATEHOUSE_AUDIENCE: 'api' },
