@@ -7,7 +7,12 @@
 import type { KeySetOptions, NormalizedIssuer } from '../config/options.js'
 import { discoverKeySet } from '../keys/discovery.js'
 import { createLocalKeySet } from '../keys/local.js'
-import { createRemoteKeySet, REMOTE_KEY_SET_DEFAULTS, type RemoteKeyStore } from '../keys/remote.js'
+import {
+  createRemoteKeySet,
+  REMOTE_KEY_SET_DEFAULTS,
+  REMOTE_KEY_SET_OPTIONS,
+  type RemoteKeyStore,
+} from '../keys/remote.js'
 import type { JWKS, KeyStore } from '../types.js'
 
 /** A remote store this verifier built, the options it was built with, and the first issuer that uses it. */
@@ -18,17 +23,9 @@ interface SharedStore {
 }
 
 /** The options two issuers sharing a store must agree on: every key set option but the clock. */
-const SHARED_OPTIONS = [
-  'timeoutDuration',
-  'cooldownDuration',
-  'refreshInterval',
-  'cacheMaxAge',
-  'maxResponseSize',
-  'headers',
-  'fetch',
-  'onEvent',
-  'allowInsecureRequests',
-] as const satisfies readonly (keyof KeySetOptions)[]
+const SHARED_OPTIONS = REMOTE_KEY_SET_OPTIONS.filter(
+  (name): name is Exclude<typeof name, 'now'> => name !== 'now',
+) satisfies readonly (keyof KeySetOptions)[]
 
 const DEFAULTS: Readonly<Partial<Record<keyof KeySetOptions, unknown>>> = {
   ...REMOTE_KEY_SET_DEFAULTS,
