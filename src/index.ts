@@ -10,9 +10,32 @@ export type { ClaimMapping, ClaimSets } from './core/authz/claims-reader.js'
 export { createClaimsReader } from './core/authz/claims-reader.js'
 export * from './core/authz/index.js'
 export { idTokenGuard } from './core/authz/token-guard.js'
+export type { EnvOptions } from './core/config/env.js'
 export { hasEnvConfig, optionsFromEnv } from './core/config/env.js'
-export type { IssuerMatcher, IssuerOptions, KeySetOptions, VerifierOptions } from './core/config/options.js'
-export type { BearerErrorCode, ErrorCode, GatehouseErrorOptions, RequirementSummary } from './core/errors.js'
+export type {
+  DpopMode,
+  IssuerMatcher,
+  IssuerOptions,
+  KeySetOptions,
+  VerifierOptions,
+} from './core/config/options.js'
+export type {
+  DpopChecker,
+  DpopOptions,
+  DpopRequest,
+  DpopResult,
+} from './core/dpop/checker.js'
+export { createDpopChecker } from './core/dpop/checker.js'
+export type { DpopNonceOptions } from './core/dpop/nonce.js'
+export { boundThumbprint } from './core/dpop/proof.js'
+export { jwkThumbprint } from './core/dpop/thumbprint.js'
+export type {
+  BearerErrorCode,
+  DpopErrorCode,
+  ErrorCode,
+  GatehouseErrorOptions,
+  RequirementSummary,
+} from './core/errors.js'
 export { describeCode, errorCodes, GatehouseError, isGatehouseError } from './core/errors.js'
 export type { BearerRequest, HeaderSource, TokenLocation } from './core/http/bearer.js'
 export { extractBearer, parseAuthorization, readAuthorization } from './core/http/bearer.js'
@@ -24,6 +47,7 @@ export type {
 } from './core/http/challenge.js'
 export { errorResponse, formatChallenge } from './core/http/challenge.js'
 export type {
+  DpopProofOptions,
   Gate,
   GateOptions,
   GateRequest,
@@ -42,6 +66,11 @@ export { createLocalKeySet } from './core/keys/local.js'
 export type { RemoteKeySetOptions, RemoteKeyStore } from './core/keys/remote.js'
 export { createRemoteKeySet } from './core/keys/remote.js'
 export * as presets from './core/presets/index.js'
+export type { MemoryStore, MemoryStoreOptions } from './core/store/memory.js'
+export { createMemoryStore } from './core/store/memory.js'
+export type { RedisClientLike, RedisStoreOptions } from './core/store/redis.js'
+export { createRedisStore } from './core/store/redis.js'
+export type { Store } from './core/store/store.js'
 export type * from './core/types.js'
 export { ALL_ALGORITHMS } from './core/types.js'
 export type { Pending, Trust, Verifier } from './core/verify/verifier.js'

@@ -110,7 +110,14 @@ export function readConfig(
 
   let options: VerifierOptions
   try {
-    options = optionsFromEnv(merged)
+    // The CLI verifies tokens only: the request options (DPoP proofs, public URL) are an API's.
+    const {
+      dpopProof: _proof,
+      publicUrl: _url,
+      trustForwardedHeaders: _trust,
+      ...verifier
+    } = optionsFromEnv(merged)
+    options = verifier
   } catch (error) {
     throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }

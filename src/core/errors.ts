@@ -149,6 +149,26 @@ const codes = {
     description: 'DPoP proof nonce is invalid or expired',
   },
 
+  // ── how the token was presented (RFC 9449 §7): the token is fine, the scheme is not ─────────────
+  /** The issuer's `dpop` mode is `required` and the token came as Bearer (RFC 9449 §7.2). */
+  ERR_DPOP_REQUIRED: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'This resource requires a DPoP-bound token presented with the DPoP scheme',
+  },
+  /** A DPoP-bound token (`cnf.jkt`) presented as Bearer: without its proof it is refused (RFC 9449 §7.2). */
+  ERR_DPOP_BOUND_TOKEN_AS_BEARER: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'DPoP-bound token presented as a bearer token',
+  },
+  /** The token came with the DPoP scheme from an issuer whose `dpop` mode is `off`. */
+  ERR_DPOP_NOT_ALLOWED: {
+    status: 401,
+    error: 'invalid_token',
+    description: 'The DPoP scheme is not accepted for this token',
+  },
+
   // ── the provider: the client's token is not at fault, so 503 and no invalid_token ─────────────────
   ERR_JWKS_UNAVAILABLE: {
     status: 503,

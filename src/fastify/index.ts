@@ -162,7 +162,13 @@ const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, optio
       done()
       return
     }
-    const input = { method: request.method, headers: headersOf(request.raw), url: request.url }
+    const input = {
+      method: request.method,
+      headers: headersOf(request.raw),
+      url: request.url,
+      // Fastify's `protocol` and `host` follow its `trustProxy` option, the application's own choice.
+      origin: `${request.protocol}://${request.host}`,
+    }
     // Nothing is returned from this hook: a returned reply is a thenable that Fastify would wait on.
     const failed = (error: unknown) => {
       if (isGatehouseError(error)) sendError(reply, error)
@@ -177,11 +183,13 @@ const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, optio
     }
     if (now !== PENDING) {
       request.auth = now
+      if (now?.dpopNonce !== undefined) reply.header('dpop-nonce', now.dpopNonce)
       done()
       return
     }
     gate.check(input, rule).then((auth) => {
       request.auth = auth
+      if (auth?.dpopNonce !== undefined) reply.header('dpop-nonce', auth.dpopNonce)
       done()
     }, failed)
   })

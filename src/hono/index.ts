@@ -110,6 +110,8 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
     c.set('auth', result)
     c.set('gatehouse', gate)
     await next()
+    // A fresh DPoP nonce for the client's next proof (RFC 9449 §8.2).
+    if (result?.dpopNonce !== undefined) c.header('DPoP-Nonce', result.dpopNonce)
   }
   return Object.assign(middleware, { gate })
 }

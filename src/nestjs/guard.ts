@@ -23,7 +23,7 @@ import { type AccessRule, type AuthContext, type CompiledRule, compileRule } fro
 import { type GatehouseError, isGatehouseError } from '../core/errors.js'
 import type { ErrorBody } from '../core/http/challenge.js'
 import type { Gate } from '../core/http/gate.js'
-import { headersOf } from '../node/headers.js'
+import { headersOf, originOf } from '../node/headers.js'
 import { GATEHOUSE_GATE, METADATA } from './decorators.js'
 
 const KINDS = ['scopes', 'roles', 'permissions', 'groups'] as const
@@ -49,6 +49,9 @@ interface HttpRequest extends Pick<IncomingMessage, 'headers' | 'rawHeaders'> {
   body?: unknown
   raw?: IncomingMessage
   auth?: AuthContext | null
+  /** Express's and Fastify's, each following its own trusted-proxy setting. */
+  protocol?: string
+  socket?: IncomingMessage['socket']
 }
 
 /** A route's rules: `public`, or the outer rule (the class's, or the only one) and the handler's, both to pass. */
@@ -140,12 +143,19 @@ export class GatehouseGuard implements CanActivate {
     try {
       // Every Authorization value that was sent, not only the first that Node keeps (see node/headers.ts).
       const headers = headersOf(request.raw ?? request)
+      const origin =
+        typeof request.protocol === 'string'
+          ? `${request.protocol}://${request.headers.host ?? ''}`
+          : originOf(request.raw ?? (request as IncomingMessage))
       const auth = await this.gate.check(
-        { method: request.method, headers, url, body: request.body },
+        { method: request.method, headers, url, origin, body: request.body },
         rules.outer,
       )
       if (rules.inner !== undefined) this.gate.authorize(auth, request.method, rules.inner)
       request.auth = auth
+      // A fresh DPoP nonce for the client's next proof (RFC 9449 §8.2).
+      if (auth?.dpopNonce !== undefined)
+        this.adapterHost.httpAdapter.setHeader(http.getResponse(), 'dpop-nonce', auth.dpopNonce)
       return true
     } catch (error) {
       if (!isGatehouseError(error)) throw error

@@ -29,3 +29,13 @@ export function headersOf(req: Pick<IncomingMessage, 'headers' | 'rawHeaders'>):
     if (raw[i]!.toLowerCase() === 'authorization') values.push(raw[i + 1]!)
   return { ...req.headers, authorization: values.join(', ') }
 }
+
+/**
+ * Scheme and host of a request as this server received it (`http://127.0.0.1:3000`): https when the
+ * socket is TLS, and the `Host` header. What DPoP's `htu` is compared with when the gate has no
+ * `publicUrl` (a proxy's `X-Forwarded-*` only with the gate's `trustForwardedHeaders`).
+ */
+export function originOf(req: Pick<IncomingMessage, 'headers' | 'socket'>): string {
+  const tls = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true
+  return `${tls ? 'https' : 'http'}://${req.headers.host ?? ''}`
+}

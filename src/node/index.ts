@@ -19,7 +19,7 @@ import type { AccessRule, AuthContext, CompiledRule } from '../core/authz/index.
 import { type GatehouseError, isGatehouseError } from '../core/errors.js'
 import type { Gate } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
-import { headersOf } from './headers.js'
+import { headersOf, originOf } from './headers.js'
 
 export { headersOf } from './headers.js'
 
@@ -53,7 +53,13 @@ export async function authenticate<P, C extends JWTClaims>(
   rule?: AccessRule | CompiledRule,
 ): Promise<AuthContext<P, C> | null | undefined> {
   try {
-    return await gate.check({ method: req.method ?? 'GET', headers: headersOf(req), url: req.url }, rule)
+    const auth = await gate.check(
+      { method: req.method ?? 'GET', headers: headersOf(req), url: req.url, origin: originOf(req) },
+      rule,
+    )
+    // A fresh DPoP nonce for the client's next proof (RFC 9449 §8.2).
+    if (auth?.dpopNonce !== undefined && !res.headersSent) res.setHeader('dpop-nonce', auth.dpopNonce)
+    return auth
   } catch (error) {
     if (!isGatehouseError(error) || res.headersSent) throw error
     sendError(gate as unknown as Gate, res, error)

@@ -78,6 +78,20 @@ export function withAuth<P, C extends JWTClaims>(
   return async (request: Request): Promise<Response> => {
     const result = await authenticate(gate, request, options.rule)
     if (result.response) return result.response
-    return handler(request, result.auth)
+    const response = await handler(request, result.auth)
+    const nonce = result.auth?.dpopNonce
+    return nonce === undefined ? response : withHeader(response, 'dpop-nonce', nonce)
+  }
+}
+
+/** The response with one more header; a copy when its headers are immutable (a `fetch` response's). */
+function withHeader(response: Response, name: string, value: string): Response {
+  try {
+    response.headers.set(name, value)
+    return response
+  } catch {
+    const copy = new Response(response.body, response)
+    copy.headers.set(name, value)
+    return copy
   }
 }

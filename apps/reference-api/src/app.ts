@@ -9,7 +9,7 @@
  * principal hook (token `sub` → user row), its routes, and the rendering of non-Gatehouse errors.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { KeyStoreEvent, VerifierOptions } from 'gatehouse'
+import type { EnvOptions, KeyStoreEvent } from 'gatehouse'
 import gatehouse from 'gatehouse/fastify'
 import type { Database } from './db/index.js'
 import { errorHandler, frameworkErrors, notFound, sendApiError } from './errors.js'
@@ -27,8 +27,8 @@ export const BODY_LIMIT = 64 * 1024
 export interface BuildAppOptions {
   /** The open database. Not closed by the app: whoever opened it closes it (start.ts does on close). */
   db: Database
-  /** How tokens are verified: issuer, audience, keys… (gatehouse's VerifierOptions). */
-  auth: VerifierOptions
+  /** How tokens are verified and presented: issuer, audience, keys, DPoP… (what gatehouse's `optionsFromEnv` returns). */
+  auth: EnvOptions
   /** Pino level. Default `'info'`. */
   logLevel?: LogLevel
   /** Where log lines go. Default: standard output. */

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import type { VerifierOptions } from 'gatehouse'
+import type { EnvOptions } from 'gatehouse'
 import { buildApp } from './app.js'
 import { type Database, openDatabase } from './db/index.js'
 import { LOG_LEVELS, type LogLevel, type LogStream } from './logging.js'
@@ -24,7 +24,7 @@ export interface ReferenceApiOptions {
   /** Address to listen on. Default 127.0.0.1. */
   host?: string
   /** How tokens are verified (issuer, audience, keys…), as for gatehouse's `createVerifier`. */
-  auth: VerifierOptions
+  auth: EnvOptions
   /** A PostgreSQL server URL; when set and not empty, `dataDir` is ignored. */
   databaseUrl?: string
   /** Folder of the embedded database (PGlite), created if missing. Default `.gatehouse/data`. */

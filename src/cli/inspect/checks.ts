@@ -233,7 +233,16 @@ function checkScopes(verified: VerifiedToken, verifier: Verifier, scopes: readon
   const sets = createClaimsReader(trust.options.claims)(verified.claims)
   try {
     compileRule({ scopes: [...scopes] }).authorize(
-      { ...sets, token: '', claims: verified.claims, header: verified.header, principal: undefined },
+      {
+        ...sets,
+        token: '',
+        claims: verified.claims,
+        header: verified.header,
+        principal: undefined,
+        tokenType: 'bearer',
+        jkt: undefined,
+        dpopNonce: undefined,
+      },
       'GET',
     )
     return undefined

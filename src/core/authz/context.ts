@@ -28,4 +28,16 @@ export interface AuthContext<P = unknown, C extends JWTClaims = JWTClaims> exten
   readonly header: ProtectedHeader
   /** What the application's principal hook returned for these claims (e.g. a local user row); undefined without one. */
   readonly principal: P
+  /**
+   * How the token was presented: `'bearer'` (`Authorization: Bearer`, or a query or form parameter), or
+   * `'dpop'` (`Authorization: DPoP` with a valid proof, RFC 9449 §7.1).
+   */
+  readonly tokenType: 'bearer' | 'dpop'
+  /** With DPoP: the RFC 7638 thumbprint of the proof's key, which the token is bound to; else undefined. */
+  readonly jkt: string | undefined
+  /**
+   * With DPoP nonces: a fresh nonce to send as `DPoP-Nonce` with the response, when the proof's was about
+   * to expire (RFC 9449 §8.2); the adapters send it. Undefined otherwise.
+   */
+  readonly dpopNonce: string | undefined
 }

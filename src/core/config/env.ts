@@ -17,14 +17,29 @@
  * | GATEHOUSE_STRICT | strict | 1/true or 0/false: RFC 9068's profile |
  * | GATEHOUSE_REQUIRED_CLAIMS | requiredClaims | comma-separated claim names |
  * | GATEHOUSE_SCOPES_CLAIM, _ROLES_CLAIM, _PERMISSIONS_CLAIM, _GROUPS_CLAIM | claims.scopes, .roles, … | space-separated claim paths in priority order: a name (`https://example.com/roles` is one name) or a JSON Pointer (`/realm_access/roles`) |
+ * | GATEHOUSE_DPOP | dpop | off, allowed or required (default off): how tokens may be presented (RFC 9449) |
+ * | GATEHOUSE_REDIS_URL | dpopProof.store | redis:// or rediss:// URL: DPoP replay records shared by every instance |
+ * | GATEHOUSE_DPOP_NONCE_SECRET | dpopProof.nonce.secret | at least 32 bytes: DPoP server nonces on, the same on every instance |
+ * | GATEHOUSE_PUBLIC_URL | publicUrl | the URL clients use (https://api.example.com), for DPoP's htu |
+ * | GATEHOUSE_TRUST_FORWARDED_HEADERS | trustForwardedHeaders | 1/true or 0/false: htu from Forwarded / X-Forwarded-* (behind a proxy that sets them) |
  */
 import { parseClaimPath } from '../authz/claim-path.js'
 import type { ClaimMapping } from '../authz/claims-reader.js'
 import { describe } from '../lib/values.js'
 import { ALL_ALGORITHMS, type Algorithm } from '../types.js'
-import { normalizeIssuer, type VerifierOptions } from './options.js'
+import { DPOP_MODES, type DpopMode, normalizeIssuer, type VerifierOptions } from './options.js'
 
 type Env = Record<string, string | undefined>
+
+/**
+ * What the environment configures: verifier options, and the gate's request options (DPoP proofs and
+ * the public URL), which `createGate` takes and `createVerifier` refuses.
+ */
+export interface EnvOptions extends VerifierOptions {
+  dpopProof?: { store?: string; nonce?: { secret: string } }
+  publicUrl?: string
+  trustForwardedHeaders?: boolean
+}
 
 /**
  * Every GATEHOUSE_* variable something in this repository reads: the table above, then the CLI, the
@@ -48,6 +63,11 @@ export const ENV_VARIABLES: readonly string[] = Object.freeze([
   'GATEHOUSE_ROLES_CLAIM',
   'GATEHOUSE_PERMISSIONS_CLAIM',
   'GATEHOUSE_GROUPS_CLAIM',
+  'GATEHOUSE_DPOP',
+  'GATEHOUSE_REDIS_URL',
+  'GATEHOUSE_DPOP_NONCE_SECRET',
+  'GATEHOUSE_PUBLIC_URL',
+  'GATEHOUSE_TRUST_FORWARDED_HEADERS',
   // Tests and CI (.ci/run, .ci/postgres.sh, apps/reference-api/test).
   'GATEHOUSE_REQUIRE_POSTGRES',
   'GATEHOUSE_PG_PORT',
@@ -133,7 +153,7 @@ type Read = (variable: string) => string | undefined
 /** How one variable becomes one option. */
 interface EnvOption {
   readonly variable: string
-  readonly option: keyof VerifierOptions
+  readonly option: keyof EnvOptions
   /** The option's value from the variable's text; undefined leaves the option out. */
   readonly parse: (variable: string, text: string, read: Read) => unknown
   /** What an unset variable means: a default, a TypeError when it is required, or (absent) nothing. */
@@ -141,11 +161,11 @@ interface EnvOption {
 }
 
 /** One row of {@link ENV_OPTIONS}, typed so that each parser returns what its option takes. */
-function envOption<K extends keyof VerifierOptions>(
+function envOption<K extends keyof EnvOptions>(
   variable: string,
   option: K,
-  parse: (variable: string, text: string, read: Read) => VerifierOptions[K] | undefined,
-  unset?: (variable: string, read: Read) => VerifierOptions[K] | undefined,
+  parse: (variable: string, text: string, read: Read) => EnvOptions[K] | undefined,
+  unset?: (variable: string, read: Read) => EnvOptions[K] | undefined,
 ): EnvOption {
   return { variable, option, parse, unset }
 }
@@ -174,6 +194,15 @@ const ENV_OPTIONS: readonly EnvOption[] = [
   envOption('GATEHOUSE_TYP', 'typ', (_variable, text) => text),
   envOption('GATEHOUSE_STRICT', 'strict', flag),
   envOption('GATEHOUSE_REQUIRED_CLAIMS', 'requiredClaims', (_variable, text) => list(text)),
+  envOption('GATEHOUSE_DPOP', 'dpop', dpopMode),
+  envOption(
+    'GATEHOUSE_REDIS_URL',
+    'dpopProof',
+    (_variable, _text, read) => dpopProof(read),
+    (_variable, read) => dpopProof(read),
+  ),
+  envOption('GATEHOUSE_PUBLIC_URL', 'publicUrl', publicUrl),
+  envOption('GATEHOUSE_TRUST_FORWARDED_HEADERS', 'trustForwardedHeaders', flag),
 ]
 
 /** The claim-mapping variables, each one category of the `claims` option. */
@@ -286,6 +315,51 @@ function seconds(variable: string, value: string): number {
   return Number(value)
 }
 
+/** GATEHOUSE_DPOP: one of the modes, in any case. */
+function dpopMode(variable: string, text: string): DpopMode {
+  const mode = text.toLowerCase() as DpopMode
+  if (!DPOP_MODES.includes(mode)) bad(variable, 'off, allowed or required', text)
+  return mode
+}
+
+/**
+ * The `dpopProof` option from GATEHOUSE_REDIS_URL and GATEHOUSE_DPOP_NONCE_SECRET (read together
+ * whichever is set); undefined when neither is.
+ */
+function dpopProof(read: Read): EnvOptions['dpopProof'] {
+  const url = read('GATEHOUSE_REDIS_URL')
+  const secret = read('GATEHOUSE_DPOP_NONCE_SECRET')
+  const out: NonNullable<EnvOptions['dpopProof']> = {}
+  if (url !== undefined) {
+    if (!/^rediss?:\/\/[^\s]+$/i.test(url)) bad('GATEHOUSE_REDIS_URL', 'a redis:// or rediss:// URL', url)
+    out.store = url
+  }
+  if (secret !== undefined) {
+    // HMAC-SHA256 keys shorter than the hash weaken it (RFC 2104 §3).
+    if (new TextEncoder().encode(secret).length < 32)
+      bad(
+        'GATEHOUSE_DPOP_NONCE_SECRET',
+        'a secret of at least 32 bytes (e.g. `openssl rand -base64 32`)',
+        '…',
+      )
+    out.nonce = { secret }
+  }
+  return url === undefined && secret === undefined ? undefined : out
+}
+
+/** GATEHOUSE_PUBLIC_URL: an absolute http(s) URL, an origin with an optional path. */
+function publicUrl(variable: string, text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return bad(variable, 'an absolute URL such as https://api.example.com', text)
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username)
+    bad(variable, 'an http(s) origin with an optional path (no query, fragment or credentials)', text)
+  return text
+}
+
 /** Whether the environment configures a verifier at all (GATEHOUSE_ISSUER or GATEHOUSE_DOMAIN set). */
 export function hasEnvConfig(env: Env = process.env): boolean {
   return Boolean(env.GATEHOUSE_ISSUER?.trim() || env.GATEHOUSE_DOMAIN?.trim())
@@ -295,10 +369,10 @@ export function hasEnvConfig(env: Env = process.env): boolean {
  * Read verifier options from the environment. Without GATEHOUSE_JWKS_URL it uses discovery `'auto'`:
  * the issuer's metadata when it publishes some, else `{issuer}/.well-known/jwks.json`.
  *
- * @example const verifier = createVerifier(optionsFromEnv())
+ * @example const gate = createGate(optionsFromEnv()) // DPoP and public URL variables are gate options
  * @throws TypeError naming the variable when a value is missing or invalid.
  */
-export function optionsFromEnv(env: Env = process.env): VerifierOptions {
+export function optionsFromEnv(env: Env = process.env): EnvOptions {
   warnUnknownEnv(env)
   const read = reader(env)
   checkOneIssuerSource(read)
@@ -356,9 +430,10 @@ function claimMapping(read: Read): ClaimMapping | undefined {
 }
 
 /** The verifier's own validation, now, reported in the user's terms: the variable, not the option. */
-function checkAsTheVerifierWill(options: VerifierOptions): void {
+function checkAsTheVerifierWill(options: EnvOptions): void {
+  const { dpopProof: _proof, publicUrl: _url, trustForwardedHeaders: _trust, ...issuer } = options
   try {
-    normalizeIssuer(options, '')
+    normalizeIssuer(issuer, '')
   } catch (error) {
     const message = (error as Error).message
     const option = /^(\w+):/.exec(message)?.[1]

@@ -83,6 +83,13 @@ export interface IssuerOptions {
   /** Where roles, permissions, groups and scopes are read from (used by policies, not by verification). */
   claims?: ClaimMapping
   /**
+   * How this issuer's tokens may be presented (RFC 9449 §7): `'off'` (the default, as before DPoP)
+   * accepts `Authorization: Bearer` only and ignores `cnf`; `'allowed'` accepts Bearer and
+   * `Authorization: DPoP` with a proof, and refuses a DPoP-bound token (`cnf.jkt`) sent as Bearer;
+   * `'required'` accepts DPoP only. Proof checks (store, nonces, windows) are the gate's `dpopProof`.
+   */
+  dpop?: DpopMode
+  /**
    * The key source as an object: a key store (`createRemoteKeySet`, `discoverKeySet`, `createLocalKeySet`,
    * or your own), configured where it is made and left open by `verifier.close()`; or a JWK Set, for keys
    * given in code (no network at all). Excludes `jwksUri`, `discovery` and `keySet`.
@@ -135,6 +142,11 @@ export interface VerifierOptions extends IssuerOptions {
   now?: () => number
 }
 
+/** How an issuer's tokens may be presented: see {@link IssuerOptions.dpop}. */
+export type DpopMode = 'off' | 'allowed' | 'required'
+
+export const DPOP_MODES: readonly DpopMode[] = ['off', 'allowed', 'required']
+
 export interface NormalizedIssuer {
   /** Exact issuers (the fast path), or a matcher. */
   issuers: readonly string[]
@@ -149,6 +161,7 @@ export interface NormalizedIssuer {
   strict: boolean
   validate: ((claims: JWTClaims, header: ProtectedHeader) => void) | undefined
   claims: ClaimMapping | undefined
+  dpop: DpopMode
   /** How keys are found: one of these is set. */
   keys:
     | { kind: 'given'; value: JWKS | KeyStore }
@@ -175,6 +188,18 @@ export interface VerifierSettings {
 }
 
 const DEFAULT_MAX_TOKEN_LENGTH = 16_384
+
+/** Options of the gate around a verifier, which name a request's parts rather than a token's. */
+const GATE_OPTIONS: readonly string[] = [
+  'dpopProof',
+  'publicUrl',
+  'trustForwardedHeaders',
+  'tokenLocations',
+  'realm',
+  'principal',
+  'onRejection',
+  'verifier',
+]
 
 /** Options that belong to the verifier as a whole, never to one issuer. */
 const VERIFIER_WIDE: readonly string[] = ['issuers', 'maxTokenLength', 'cache', 'offload', 'now']
@@ -247,6 +272,7 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
     strict: false,
     validate: undefined,
     claims: undefined,
+    dpop: 'off',
     keys: { kind: 'given', value: { keys: [] } }, // replaced by the `keys` or `jwksUri` step
   }
   for (const option of STEP_ORDER) STEPS[option](options[option], out, options, name)
@@ -358,6 +384,12 @@ const STEPS: { readonly [K in keyof IssuerOptions]-?: Step } = {
     out.claims = { ...claims, scopes: ['scope'] }
   },
 
+  dpop(value, out, _given, name) {
+    if (value === undefined) return
+    if (!DPOP_MODES.includes(value as DpopMode)) fail(name('dpop'), "'off', 'allowed' or 'required'", value)
+    out.dpop = value as DpopMode
+  },
+
   validate(value, out, _given, name) {
     if (value !== undefined && typeof value !== 'function') fail(name('validate'), 'a function', value)
     out.validate = value as NormalizedIssuer['validate']
@@ -436,6 +468,10 @@ function checkKnown(options: object, where: string): void {
           `jwksUri or discovery, or pass it to createRemoteKeySet(url, { ${option} }) and give the store as keys`,
       )
     }
+    if (GATE_OPTIONS.includes(option))
+      throw new TypeError(
+        `${named}: a gate option (request handling): pass it to createGate, not to a verifier`,
+      )
     if (where && VERIFIER_WIDE.includes(option))
       throw new TypeError(`${named}: a verifier-wide option: set it at the top level, not in one issuer`)
     throw new TypeError(`${named}: unknown option (expected ${STEP_ORDER.join(', ')})`)

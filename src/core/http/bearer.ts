@@ -31,17 +31,24 @@ export interface BearerRequest {
 
 const invalid = (why: string) => new GatehouseError('ERR_INVALID_REQUEST', why)
 
-/** The Authorization header's value; several values (repeated headers) are `invalid_request`. */
-export function readAuthorization(headers: HeaderSource): string | undefined {
-  if (typeof (headers as Headers).get === 'function') {
-    return (headers as Headers).get('authorization') ?? undefined
-  }
+/**
+ * A header's value as the platform gives it: a string (Fetch's `Headers` and Node join repeated fields
+ * with `, `), an array for fields Node keeps apart, or undefined. `name` in lower case.
+ */
+export function readHeader(headers: HeaderSource, name: string): string | readonly string[] | undefined {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
   const record = headers as Record<string, string | readonly string[] | undefined>
-  let value = record.authorization
+  let value = record[name]
   if (value === undefined) {
     // Plain records may keep the sender's casing.
-    for (const name of Object.keys(record)) if (name.toLowerCase() === 'authorization') value = record[name]
+    for (const key of Object.keys(record)) if (key.toLowerCase() === name) value = record[key]
   }
+  return value
+}
+
+/** The Authorization header's value; several values (repeated headers) are `invalid_request`. */
+export function readAuthorization(headers: HeaderSource): string | undefined {
+  const value = readHeader(headers, 'authorization')
   if (Array.isArray(value)) {
     if (value.length > 1) throw invalid('Several Authorization headers')
     return value[0]
@@ -55,30 +62,55 @@ export function readAuthorization(headers: HeaderSource): string | undefined {
  * Bearer credentials that are malformed or repeated.
  */
 export function parseAuthorization(value: string | undefined | null): string | undefined {
+  return parseCredentials(value, false)?.token
+}
+
+/** How a token was presented: `Authorization: Bearer` (or a query or form parameter), or `Authorization: DPoP`. */
+export type TokenScheme = 'bearer' | 'dpop'
+
+/** A token and the scheme it came with. */
+export interface PresentedToken {
+  token: string
+  scheme: TokenScheme
+}
+
+const SCHEME_PART = /^\s*(bearer|dpop)(\s|$)/i
+const BEARER_PART = /^\s*bearer(\s|$)/i
+
+/**
+ * The credentials in an Authorization header value: Bearer (RFC 6750 §2.1), and DPoP (RFC 9449 §7.1)
+ * when `dpop` is set; undefined for absent or other schemes. Both carry a token68 with the same syntax.
+ * Throws `invalid_request` for such credentials that are malformed or repeated.
+ */
+export function parseCredentials(
+  value: string | undefined | null,
+  dpop: boolean,
+): PresentedToken | undefined {
   if (value === undefined || value === null) return undefined
   // Fast path, one scan of the token: `Bearer <b64token>` as every client sends it. Anything else (other
   // spacing, other schemes, several credentials) takes the general path below, with the same answers.
   if (value.length > 7 && value.charCodeAt(6) === 32 && BEARER_PREFIX.test(value)) {
     const credentials = value.slice(7)
-    if (B64TOKEN.test(credentials)) return credentials
+    if (B64TOKEN.test(credentials)) return { token: credentials, scheme: 'bearer' }
   }
   const trimmed = value.trim()
   if (trimmed === '') return undefined
   // Repeated headers reach us joined with ", " (Fetch's Headers); a comma never occurs in a b64token.
   const parts = trimmed.split(',')
   if (parts.length > 1) {
-    if (parts.some((part) => /^\s*bearer(\s|$)/i.test(part)))
+    if (parts.some((part) => (dpop ? SCHEME_PART : BEARER_PART).test(part)))
       throw invalid('Several credentials in the Authorization header')
     return undefined
   }
   const space = trimmed.search(/\s/)
-  const scheme = space === -1 ? trimmed : trimmed.slice(0, space)
   // RFC 7235 §2.1: the scheme is case-insensitive.
-  if (scheme.toLowerCase() !== 'bearer') return undefined
+  const scheme = (space === -1 ? trimmed : trimmed.slice(0, space)).toLowerCase()
+  if (scheme !== 'bearer' && !(dpop && scheme === 'dpop')) return undefined
+  const name = scheme === 'bearer' ? 'Bearer' : 'DPoP'
   const credentials = space === -1 ? '' : trimmed.slice(space).replace(/^[ \t]+/, '')
-  if (credentials === '') throw invalid('Bearer scheme without a token')
-  if (!B64TOKEN.test(credentials)) throw invalid('Malformed bearer token')
-  return credentials
+  if (credentials === '') throw invalid(`${name} scheme without a token`)
+  if (!B64TOKEN.test(credentials)) throw invalid(`Malformed ${name} token`)
+  return { token: credentials, scheme }
 }
 
 /** The query of a URL or path: what follows `?`, up to any `#` (RFC 3986 §3.4); undefined without `?`. */
@@ -107,6 +139,8 @@ function bodyToken(body: unknown): string | undefined {
 }
 
 export interface ExtractOptions {
+  /** Also read `Authorization: DPoP <token>` (RFC 9449 §7.1). Default false: only Bearer. */
+  dpop?: boolean
   /**
    * Refuse (`invalid_request`) a request whose Authorization header carries Bearer credentials while its
    * query or form body also has an `access_token` parameter, whichever locations are read (RFC 6750 §2:
@@ -116,9 +150,10 @@ export interface ExtractOptions {
 }
 
 /** Whether the request uses more than one of the three methods, read or not (strict mode). */
-function severalMethods(request: BearerRequest): boolean {
+function severalMethods(request: BearerRequest, dpop: boolean): boolean {
   const header = readAuthorization(request.headers)
-  if (header === undefined || header === null || !/^\s*bearer(\s|$)/i.test(header)) return false
+  if (header === undefined || header === null || !(dpop ? SCHEME_PART : BEARER_PART).test(header))
+    return false
   if (queryOf(request.url)?.has('access_token')) return true
   const { body } = request
   return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token')
@@ -134,19 +169,34 @@ export function extractBearer(
   locations: readonly TokenLocation[] = ['header'],
   options: ExtractOptions = {},
 ): string | undefined {
-  if (options.strict && severalMethods(request)) throw invalid('Token sent in more than one way')
-  const found: string[] = []
+  return extractToken(request, locations, { ...options, dpop: false })?.token
+}
+
+/**
+ * The token of a request and how it was presented: as {@link extractBearer}, with `Authorization: DPoP`
+ * read too when `options.dpop` is set (the query and the form body are Bearer only, RFC 9449 §7.1).
+ */
+export function extractToken(
+  request: BearerRequest,
+  locations: readonly TokenLocation[] = ['header'],
+  options: ExtractOptions = {},
+): PresentedToken | undefined {
+  const dpop = options.dpop === true
+  if (options.strict && severalMethods(request, dpop)) throw invalid('Token sent in more than one way')
+  let found: PresentedToken | undefined
   for (const location of locations) {
-    const token =
-      location === 'header'
-        ? parseAuthorization(readAuthorization(request.headers))
-        : location === 'query'
-          ? queryToken(request.url)
-          : bodyToken(request.body)
-    if (token === undefined) continue
-    if (location !== 'header' && !B64TOKEN.test(token)) throw invalid('Malformed bearer token')
-    found.push(token)
+    let presented: PresentedToken | undefined
+    if (location === 'header') {
+      presented = parseCredentials(readAuthorization(request.headers), dpop)
+    } else {
+      const token = location === 'query' ? queryToken(request.url) : bodyToken(request.body)
+      if (token === undefined) continue
+      if (!B64TOKEN.test(token)) throw invalid('Malformed bearer token')
+      presented = { token, scheme: 'bearer' }
+    }
+    if (presented === undefined) continue
+    if (found !== undefined) throw invalid('Token sent in more than one way')
+    found = presented
   }
-  if (found.length > 1) throw invalid('Token sent in more than one way')
-  return found[0]
+  return found
 }

@@ -7,6 +7,8 @@ import type { ErrorCode, GatehouseError, RequirementSummary } from '../errors.js
 
 export interface ChallengeParams {
   realm?: string
+  /** DPoP challenges only (RFC 9449 §7.1): the accepted proof algorithms, space-separated. */
+  algs?: string
   error?: string
   error_description?: string
   error_uri?: string
@@ -31,7 +33,7 @@ function quoted(value: string): string {
  * @example formatChallenge({ error: 'insufficient_scope', scope: 'read:messages' })
  *   // 'Bearer error="insufficient_scope", scope="read:messages"'
  */
-export function formatChallenge(params: ChallengeParams = {}): string {
+export function formatChallenge(params: ChallengeParams = {}, scheme: 'Bearer' | 'DPoP' = 'Bearer'): string {
   const attributes: string[] = []
   if (params.realm !== undefined) attributes.push(`realm=${quoted(params.realm)}`)
   if (params.error !== undefined)
@@ -44,7 +46,8 @@ export function formatChallenge(params: ChallengeParams = {}): string {
     const tokens = params.scope.split(' ').filter((token) => scopeToken.test(token))
     if (tokens.length > 0) attributes.push(`scope=${quoted(tokens.join(' '))}`)
   }
-  return attributes.length === 0 ? 'Bearer' : `Bearer ${attributes.join(', ')}`
+  if (params.algs !== undefined) attributes.push(`algs=${quoted(params.algs)}`)
+  return attributes.length === 0 ? scheme : `${scheme} ${attributes.join(', ')}`
 }
 
 /** The JSON body of every Gatehouse 4xx/5xx response. */
@@ -70,6 +73,19 @@ export interface ErrorResponse {
 export interface ErrorResponseOptions {
   /** `realm` of the challenge. Default: none. */
   realm?: string
+  /**
+   * Offer a DPoP challenge (RFC 9449 §7.1) with these proof algorithms as `algs`. Default: none (a
+   * Bearer challenge only).
+   */
+  dpopAlgorithms?: readonly string[]
+  /** Offer a Bearer challenge. Default true; false where only DPoP is accepted (RFC 9449 §7.2). */
+  bearer?: boolean
+  /**
+   * The scheme the refused request used, whose challenge carries the `error` attributes. Default: DPoP
+   * for a proof's fault (`invalid_dpop_proof`, `use_dpop_nonce`) or when no Bearer challenge is offered,
+   * Bearer otherwise.
+   */
+  scheme?: 'bearer' | 'dpop'
 }
 
 /**
@@ -89,12 +105,8 @@ export function errorResponse(error: GatehouseError, options: ErrorResponseOptio
   if (error.status === 503) {
     headers['retry-after'] = '5'
   } else {
-    headers['www-authenticate'] = formatChallenge({
-      realm: options.realm,
-      error: error.error,
-      error_description: error.error === undefined ? undefined : error.description,
-      scope: error.code === 'ERR_POLICY_SCOPE' ? error.scope : undefined,
-    })
+    headers['www-authenticate'] = challengesFor(error, options)
+    if (error.dpopNonce !== undefined) headers['dpop-nonce'] = error.dpopNonce
   }
   const body: ErrorBody = {
     error: error.error ?? (error.status === 503 ? 'temporarily_unavailable' : 'unauthorized'),
@@ -103,4 +115,28 @@ export function errorResponse(error: GatehouseError, options: ErrorResponseOptio
   }
   if (error.required !== undefined) body.required = error.required
   return { status: error.status, headers, body }
+}
+
+/**
+ * The `WWW-Authenticate` value: one challenge per offered scheme (RFC 7235 §4.1 allows several in one
+ * field), the error attributes on the one for the scheme the request used.
+ */
+function challengesFor(error: GatehouseError, options: ErrorResponseOptions): string {
+  const { realm, dpopAlgorithms, bearer = true } = options
+  const dpop = dpopAlgorithms !== undefined && dpopAlgorithms.length > 0
+  const proofFault = error.error === 'invalid_dpop_proof' || error.error === 'use_dpop_nonce'
+  const on: 'bearer' | 'dpop' =
+    dpop && (proofFault || !bearer || options.scheme === 'dpop') ? 'dpop' : 'bearer'
+  const detail: ChallengeParams = {
+    error: error.error,
+    error_description: error.error === undefined ? undefined : error.description,
+    scope: error.code === 'ERR_POLICY_SCOPE' ? error.scope : undefined,
+  }
+  const challenges: string[] = []
+  if (bearer || !dpop) challenges.push(formatChallenge({ realm, ...(on === 'bearer' ? detail : {}) }))
+  if (dpop) {
+    const algs = dpopAlgorithms.join(' ')
+    challenges.push(formatChallenge({ realm, ...(on === 'dpop' ? detail : {}), algs }, 'DPoP'))
+  }
+  return challenges.join(', ')
 }

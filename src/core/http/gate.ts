@@ -10,16 +10,42 @@
 
 import { type ClaimSets, createClaimsReader } from '../authz/claims-reader.js'
 import { type AccessRule, type AuthContext, type CompiledRule, compileRule } from '../authz/index.js'
-import { fail, type VerifierOptions } from '../config/options.js'
+import { type DpopMode, fail, type VerifierOptions } from '../config/options.js'
+import { createDpopChecker, type DpopChecker, type DpopOptions, type DpopResult } from '../dpop/checker.js'
+import { boundThumbprint } from '../dpop/proof.js'
 import { GatehouseError, isGatehouseError } from '../errors.js'
+import { createRedisStore } from '../store/redis.js'
+import type { Store } from '../store/store.js'
 import type { JWTClaims, ProtectedHeader, VerifiedToken } from '../types.js'
 import { createVerifier, PENDING, type Pending, type Trust, type Verifier } from '../verify/verifier.js'
-import { type BearerRequest, extractBearer, type TokenLocation } from './bearer.js'
+import {
+  type BearerRequest,
+  extractToken,
+  type PresentedToken,
+  readHeader,
+  type TokenLocation,
+  type TokenScheme,
+} from './bearer.js'
 import { type ErrorResponse, errorResponse } from './challenge.js'
+import { createRequestUrl } from './request-url.js'
 
 export interface GateRequest extends BearerRequest {
-  /** HTTP method, any case. */
+  /** HTTP method, as received (DPoP's `htm` is compared case-sensitively). */
   method: string
+  /**
+   * Scheme and host as this server received the request (`http://127.0.0.1:3000`), for DPoP's `htu`
+   * when `url` is a path and no `publicUrl` is set. Adapters pass it; without it, `http://` and the
+   * `Host` header.
+   */
+  origin?: string
+}
+
+/**
+ * The gate's DPoP proof options: those of `createDpopChecker`, with `store` also taking a Redis URL
+ * (`redis://…`, `rediss://…`), for which the gate creates a Redis store and closes it in `close()`.
+ */
+export interface DpopProofOptions extends Omit<DpopOptions, 'store'> {
+  store?: DpopOptions['store'] | string
 }
 
 /** Maps verified claims to the application's user (e.g. get-or-create a user row from `sub`). */
@@ -70,6 +96,25 @@ export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> exten
    * @example onRejection: ({ error, method, path }) => log.info({ code: error.code, status: error.status, cause: error.cause, method, path }, 'request refused')
    */
   onRejection?: (event: RejectionEvent) => void
+  /**
+   * How DPoP proofs are checked (RFC 9449 §4.3), for issuers whose `dpop` mode is not `'off'`: accepted
+   * algorithms, `maxAge`, `clockTolerance`, the replay `store` (a Redis URL or store for several
+   * instances; default one in this process's memory), server `nonce`s. Defaults: those of
+   * `createDpopChecker` (docs/dpop.md).
+   */
+  dpopProof?: DpopProofOptions
+  /**
+   * The URL clients use to reach this API, when a proxy stands in front (`https://api.example.com`, or
+   * with a path prefix the proxy strips: `https://example.com/api`): a DPoP proof's `htu` is compared with
+   * it followed by the request's path. Default: the URL as this server received it.
+   */
+  publicUrl?: string | URL
+  /**
+   * Take the scheme and host for `htu` from `Forwarded` (RFC 7239), else `X-Forwarded-Proto` and
+   * `X-Forwarded-Host`: only behind a proxy that sets them and strips clients' own. Ignored with
+   * `publicUrl`. Default false: the headers are a client's to forge.
+   */
+  trustForwardedHeaders?: boolean
 }
 
 export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
@@ -147,14 +192,25 @@ class Auth<P, C extends JWTClaims> implements AuthContext<P, C> {
   readonly claims: C
   readonly header: ProtectedHeader
   principal: P
+  readonly tokenType: TokenScheme
+  readonly jkt: string | undefined
+  readonly dpopNonce: string | undefined
   readonly #read: (claims: JWTClaims) => ClaimSets
   #sets: ClaimSets | undefined
 
-  constructor(token: string, verified: VerifiedToken<C>, read: (claims: JWTClaims) => ClaimSets) {
+  constructor(
+    token: string,
+    verified: VerifiedToken<C>,
+    read: (claims: JWTClaims) => ClaimSets,
+    dpop: DpopResult | undefined,
+  ) {
     this.token = token
     this.claims = verified.claims
     this.header = verified.header
     this.principal = undefined as P
+    this.tokenType = dpop === undefined ? 'bearer' : 'dpop'
+    this.jkt = dpop?.jkt
+    this.dpopNonce = dpop?.nonce
     this.#read = read
   }
 
@@ -177,12 +233,13 @@ class Auth<P, C extends JWTClaims> implements AuthContext<P, C> {
   }
   toJSON() {
     // A logged auth context must never print the token.
-    return { claims: this.claims, header: this.header, principal: this.principal }
+    const { claims, header, principal, tokenType, jkt } = this
+    return { claims, header, principal, tokenType, jkt }
   }
   // util.inspect and so console.log, through the registered symbol rather than node:util, which other
   // runtimes lack: the same fields as toJSON, never the token.
   [Symbol.for('nodejs.util.inspect.custom')]() {
-    return { claims: this.claims, header: this.header, principal: this.principal }
+    return this.toJSON()
   }
 }
 
@@ -239,6 +296,9 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     realm,
     principal,
     onRejection,
+    dpopProof,
+    publicUrl,
+    trustForwardedHeaders,
     ...verifierOptions
   } = options
   if (
@@ -254,12 +314,33 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     fail('onRejection', 'a function', onRejection)
   if (options.strict !== undefined && typeof options.strict !== 'boolean')
     fail('strict', 'a boolean', options.strict)
+  const requestUrl = createRequestUrl({ publicUrl, trustForwardedHeaders })
   const verifier = given ?? createVerifier<C>(verifierOptions)
   // RFC 6750 §2's one method per request, checked across all locations: the gate's own `strict`, else
   // when every trusted issuer is strict (a shared verifier built with `strict: true`).
   const { trusts } = verifier
+  // DPoP (RFC 9449): the `Authorization: DPoP` scheme is read, and challenged, when an issuer accepts it.
+  const modes = new Map<Trust, DpopMode>(trusts.map((trust) => [trust, trust.options.dpop]))
+  const dpopOffered = trusts.some((trust) => trust.options.dpop !== 'off')
+  const bearerOffered = trusts.some((trust) => trust.options.dpop !== 'required')
   const extractOptions = {
     strict: options.strict ?? (trusts.length > 0 && trusts.every((trust) => trust.options.strict === true)),
+    dpop: dpopOffered,
+  }
+  const checker = dpopOffered ? dpopCheckerOf(dpopProof) : undefined
+  const challenge = {
+    realm,
+    // Elliptic curves first: what DPoP clients use, and the first a client may pick from the list.
+    dpopAlgorithms: checker?.checker.algorithms
+      .slice()
+      .sort((a, b) => ALG_PREFERENCE.indexOf(a) - ALG_PREFERENCE.indexOf(b)),
+    bearer: bearerOffered,
+  }
+  // The scheme each refused request used, for the challenge that carries the error.
+  const schemes = new WeakMap<GatehouseError, TokenScheme>()
+  const noted = (error: unknown, scheme: TokenScheme) => {
+    if (isGatehouseError(error)) schemes.set(error, scheme)
+    return error
   }
 
   // One claims reader per trusted issuer: each provider keeps roles and scopes in other claims.
@@ -280,13 +361,40 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
    * The token of the request, or null for an anonymous request the rule allows (throws otherwise). On a
    * `public` method the token is not read at all, as where no adapter runs: anonymous whatever is sent.
    */
-  function tokenOf(request: GateRequest, rule: CompiledRule): string | null {
+  function tokenOf(request: GateRequest, rule: CompiledRule): PresentedToken | null {
     const access = rule.access(request.method)
     if (access === 'public') return null
-    const token = extractBearer(request, tokenLocations, extractOptions)
-    if (token !== undefined) return token
+    const presented = extractToken(request, tokenLocations, extractOptions)
+    if (presented !== undefined) return presented
     if (access === 'required') throw new GatehouseError('ERR_NO_TOKEN')
     return null
+  }
+
+  /**
+   * Whether the token may come with the scheme it came with (RFC 9449 §7.1, §7.2), by its issuer's
+   * mode. Returns the token's `cnf.jkt` for the proof check, when it came with DPoP.
+   */
+  function schemeAllowed(presented: PresentedToken, claims: JWTClaims): string | undefined {
+    const trust = verifier.trustOf(claims)
+    const mode = (trust && modes.get(trust)) ?? 'off'
+    if (presented.scheme === 'dpop') {
+      if (mode === 'off') throw new GatehouseError('ERR_DPOP_NOT_ALLOWED')
+      return boundThumbprint(claims)
+    }
+    if (mode === 'required') throw new GatehouseError('ERR_DPOP_REQUIRED')
+    if (mode === 'allowed' && boundThumbprint(claims) !== undefined)
+      throw new GatehouseError('ERR_DPOP_BOUND_TOKEN_AS_BEARER')
+    return undefined
+  }
+
+  function proofRequest(request: GateRequest, token: string, cnfJkt: string | undefined) {
+    return {
+      proof: readHeader(request.headers, 'dpop'),
+      method: request.method,
+      url: requestUrl(request),
+      accessToken: token,
+      cnfJkt,
+    }
   }
 
   /** The auth context of a verified token, authorized under `rule` (throws the 403). */
@@ -295,21 +403,60 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     verified: VerifiedToken<C>,
     rule: CompiledRule,
     method: string,
+    dpop: DpopResult | undefined,
   ): Auth<P, C> {
     const trust = verifier.trustOf(verified.claims)
-    const auth = new Auth<P, C>(token, verified, (trust && readers.get(trust)) ?? defaultReader)
+    const auth = new Auth<P, C>(token, verified, (trust && readers.get(trust)) ?? defaultReader, dpop)
     rule.authorize(auth as AuthContext, method)
     return auth
+  }
+
+  async function checkAsync(
+    request: GateRequest,
+    rule: CompiledRule,
+    presented: PresentedToken,
+  ): Promise<Auth<P, C>> {
+    const { token } = presented
+    // A token that is sent is always verified, even where anonymous access is allowed.
+    const verified = await verifier.verify(token)
+    const cnfJkt = schemeAllowed(presented, verified.claims)
+    const dpop =
+      presented.scheme === 'dpop'
+        ? await checker!.checker.check(proofRequest(request, token, cnfJkt))
+        : undefined
+    return contextFor(token, verified, rule, request.method, dpop)
+  }
+
+  function checkNow(
+    request: GateRequest,
+    rule: CompiledRule,
+    presented: PresentedToken,
+  ): Auth<P, C> | Pending {
+    const { token } = presented
+    const verified = verifier.verifySync(token)
+    if (verified === PENDING) return PENDING
+    const cnfJkt = schemeAllowed(presented, verified.claims)
+    let dpop: DpopResult | undefined
+    if (presented.scheme === 'dpop') {
+      const result = checker!.checker.checkSync(proofRequest(request, token, cnfJkt))
+      if (result === PENDING) return PENDING
+      dpop = result
+    }
+    return contextFor(token, verified, rule, request.method, dpop)
   }
 
   return {
     verifier,
     async check(request, rule) {
       const compiledRule = toCompiledRule(rule)
-      const token = tokenOf(request, compiledRule)
-      if (token === null) return null
-      // A token that is sent is always verified, even where anonymous access is allowed.
-      const auth = contextFor(token, await verifier.verify(token), compiledRule, request.method)
+      const presented = tokenOf(request, compiledRule)
+      if (presented === null) return null
+      let auth: Auth<P, C>
+      try {
+        auth = await checkAsync(request, compiledRule, presented)
+      } catch (error) {
+        throw noted(error, presented.scheme)
+      }
       // After authorization: a forbidden request never creates a user row.
       if (principal) auth.principal = (await principal(auth as unknown as AuthContext<undefined, C>)) as P
       return auth
@@ -317,10 +464,13 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     checkSync(request, rule) {
       if (principal) return PENDING
       const compiledRule = toCompiledRule(rule)
-      const token = tokenOf(request, compiledRule)
-      if (token === null) return null
-      const verified = verifier.verifySync(token)
-      return verified === PENDING ? PENDING : contextFor(token, verified, compiledRule, request.method)
+      const presented = tokenOf(request, compiledRule)
+      if (presented === null) return null
+      try {
+        return checkNow(request, compiledRule, presented)
+      } catch (error) {
+        throw noted(error, presented.scheme)
+      }
     },
     authorize,
     reject(error, request) {
@@ -331,13 +481,54 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
           // A logging hook must not change the answer.
         }
       }
-      return errorResponse(error, { realm })
+      return errorResponse(error, { ...challenge, scheme: schemes.get(error) })
     },
     warmUp: () => verifier.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
     tokenLocations: Object.freeze([...tokenLocations]),
     close: () => {
       // A verifier passed in may serve other gates: whoever built it closes it.
       if (given === undefined) verifier.close()
+      // The checker closes a store it made; a store made here from a URL is closed here.
+      void checker?.checker.close()
+      void checker?.own?.close()
     },
+  }
+}
+
+const ALG_PREFERENCE = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+]
+
+/** The gate's DPoP checker, and the store it made from a Redis URL (closed with the gate). */
+function dpopCheckerOf(options: DpopProofOptions | undefined): {
+  checker: DpopChecker
+  own: { close(): Promise<void> } | undefined
+} {
+  if (options === undefined) return { checker: createDpopChecker(), own: undefined }
+  if (typeof options !== 'object' || options === null)
+    fail('dpopProof', 'an object of DPoP proof options', options)
+  const { store, ...rest } = options
+  let own: Store | undefined
+  if (typeof store === 'string') {
+    if (!/^rediss?:\/\//i.test(store))
+      fail('dpopProof.store', 'a store or a redis:// or rediss:// URL', store)
+    own = createRedisStore({ url: store })
+  }
+  try {
+    return { checker: createDpopChecker({ ...rest, store: own ?? (store as Store | undefined) }), own }
+  } catch (error) {
+    // The checker names its options `dpop.*`; here they are `dpopProof.*`.
+    if (error instanceof TypeError) throw new TypeError(error.message.replace(/^dpop\b/, 'dpopProof'))
+    throw error
   }
 }

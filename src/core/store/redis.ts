@@ -100,9 +100,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   function connection(): Promise<RedisClientLike> {
     if (given !== undefined) return Promise.resolve(given)
     opening ??= (async () => {
-      // A computed specifier: bundlers leave it alone, so a bundle of the core never pulls node-redis in.
-      const specifier = 'redis'
-      const { createClient } = (await import(specifier)) as RedisModule
+      const { createClient } = loadRedis()
       const client = createClient({
         url: url as string,
         // While reconnecting, commands fail at once (a 503 now) rather than queue for an unknown time.
@@ -205,4 +203,23 @@ const utf8 = new TextEncoder()
 async function redisKey(prefix: string, key: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', utf8.encode(key))
   return prefix + encodeBase64url(new Uint8Array(digest))
+}
+
+/**
+ * node-redis, loaded on first use with `require` from Node's `module` (node-redis ships CommonJS). Not an
+ * `import()`: a bundler would pull a literal one into every bundle of the core, and Workers refuse a
+ * computed one in any module they load, used or not. Runtimes without `process.getBuiltinModule`
+ * (Workers) cannot load it: give a `client` there.
+ */
+function loadRedis(): RedisModule {
+  const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule
+  const nodeModule = builtin?.('node:module') as
+    | { createRequire(from: string): (id: string) => unknown }
+    | undefined
+  if (nodeModule === undefined)
+    throw new Error(
+      'no module loader on this runtime to load node-redis: pass a connected client as `client`',
+    )
+  return nodeModule.createRequire(import.meta.url)('redis') as RedisModule
 }

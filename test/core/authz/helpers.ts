@@ -12,6 +12,9 @@ export function auth(claims: JWTClaims): AuthContext {
     claims,
     header: { alg: 'RS256' },
     principal: undefined,
+    tokenType: 'bearer',
+    jkt: undefined,
+    dpopNonce: undefined,
     ...createClaimsReader()(claims),
   }
 }
