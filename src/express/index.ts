@@ -23,7 +23,7 @@ import { type ErrorResponse, errorResponse } from '../core/http/challenge.js'
 import { createGate, type Gate, type GateOptions, isGate, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { PENDING, type Pending } from '../core/verify/verifier.js'
-import { headersOf } from '../node/headers.js'
+import { headersOf, originOf } from '../node/headers.js'
 
 declare global {
   namespace Express {
@@ -123,8 +123,8 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
       method: req.method,
       headers: headersOf(req),
       url: req.originalUrl,
-      // `req.protocol` follows Express's `trust proxy` setting, the application's own choice.
-      origin: `${req.protocol}://${req.get('host') ?? ''}`,
+      // As the socket received it: proxy headers only through the gate's own options (publicUrl, trustForwardedHeaders).
+      origin: originOf(req),
       body: req.body,
     }
     // Without waiting when nothing needs waiting for (a cached token, a loaded key): the request goes on

@@ -33,7 +33,7 @@ import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
 import type { JWTClaims } from '../core/types.js'
 import { PENDING, type Pending } from '../core/verify/verifier.js'
-import { headersOf } from '../node/headers.js'
+import { headersOf, originOf } from '../node/headers.js'
 
 /** A route's `config.access`: its rule, or `'public'` for a route Gatehouse leaves alone (no token read). */
 export type RouteAccess = AccessRule | CompiledRule | 'public'
@@ -166,8 +166,8 @@ const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, optio
       method: request.method,
       headers: headersOf(request.raw),
       url: request.url,
-      // Fastify's `protocol` and `host` follow its `trustProxy` option, the application's own choice.
-      origin: `${request.protocol}://${request.host}`,
+      // As the socket received it: proxy headers only through the gate's own options (publicUrl, trustForwardedHeaders).
+      origin: originOf(request.raw),
     }
     // Nothing is returned from this hook: a returned reply is a thenable that Fastify would wait on.
     const failed = (error: unknown) => {

@@ -49,8 +49,6 @@ interface HttpRequest extends Pick<IncomingMessage, 'headers' | 'rawHeaders'> {
   body?: unknown
   raw?: IncomingMessage
   auth?: AuthContext | null
-  /** Express's and Fastify's, each following its own trusted-proxy setting. */
-  protocol?: string
   socket?: IncomingMessage['socket']
 }
 
@@ -143,10 +141,8 @@ export class GatehouseGuard implements CanActivate {
     try {
       // Every Authorization value that was sent, not only the first that Node keeps (see node/headers.ts).
       const headers = headersOf(request.raw ?? request)
-      const origin =
-        typeof request.protocol === 'string'
-          ? `${request.protocol}://${request.headers.host ?? ''}`
-          : originOf(request.raw ?? (request as IncomingMessage))
+      // As the socket received it: proxy headers only through the gate's own options.
+      const origin = originOf(request.raw ?? (request as IncomingMessage))
       const auth = await this.gate.check(
         { method: request.method, headers, url, origin, body: request.body },
         rules.outer,
