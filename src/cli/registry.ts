@@ -10,6 +10,7 @@ export const commands: Record<string, () => Promise<{ command: Command }>> = {
   demo: () => import('./commands/demo.js'),
   issuer: () => import('./commands/issuer.js'),
   token: () => import('./commands/token.js'),
+  proof: () => import('./commands/proof.js'),
   inspect: () => import('./commands/inspect.js'),
   doctor: () => import('./commands/doctor.js'),
 }

@@ -1,11 +1,13 @@
 /**
  * A local OAuth 2.0 authorization server for development and tests: discovery, JWKS, and a
- * client-credentials token endpoint issuing RFC 9068 access tokens. Not for production: it binds to
- * loopback, and anyone with the printed credentials gets tokens.
+ * client-credentials token endpoint issuing RFC 9068 access tokens, DPoP-bound (RFC 9449) when the request
+ * carries a proof. Not for production: it binds to loopback, and anyone with the printed credentials gets
+ * tokens.
  */
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { createDpopChecker } from '../core/dpop/checker.js'
 import type { JWKS } from '../core/types.js'
 import { type DevClient, defaultClients, loadClientsFile, validateClients } from './clients.js'
 import { writeJsonFile } from './files.js'
@@ -90,6 +92,8 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
 
   const keys = new KeyRing(o.dataDir)
   await keys.current(o.alg) // create the first key before answering anyone
+  // Proofs at the token endpoint: every asymmetric algorithm, replays caught in this process's memory.
+  const dpop = createDpopChecker()
 
   let issuer = ''
   let baseUrl = ''
@@ -98,12 +102,14 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     baseUrl,
     scopes: [...new Set(clients.flatMap((c) => c.scopes))],
     algorithms: await keys.algorithms(),
+    dpopAlgorithms: dpop.algorithms,
   })
   const tokenIssuer = {
     clients,
     defaultAudience: o.audience,
     tokenLifetime: o.tokenLifetime,
-    async issue(client: DevClient, audience: string, scopes: string[]) {
+    dpop,
+    async issue(client: DevClient, audience: string, scopes: string[], jkt: string | undefined) {
       const key = await keys.current(o.alg)
       const claims = accessTokenClaims({
         issuer,
@@ -114,6 +120,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
         roles: client.roles,
         permissions: client.permissions,
         extra: client.claims,
+        jkt,
         expiresIn: o.tokenLifetime,
         now: Date.now(),
       })
@@ -138,6 +145,9 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       reject(Object.assign(error, { code: err.code }))
     })
     server.listen(o.port, o.host, () => resolve())
+  }).catch(async (error: unknown) => {
+    await dpop.close()
+    throw error
   })
   const { port } = server.address() as AddressInfo
   const hostForUrl = o.host.includes(':') ? `[${o.host}]` : o.host
@@ -173,7 +183,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
-      })
+      }).then(() => dpop.close())
       return closing
     },
   }

@@ -1,6 +1,7 @@
 /**
  * The authorization server metadata (RFC 8414 §2), served at both well-known paths. It says only what is
- * true of the dev issuer: client-credentials tokens from a token endpoint, no authorization endpoint.
+ * true of the dev issuer: client-credentials tokens from a token endpoint (DPoP-bound on request, RFC 9449
+ * §5.1), no authorization endpoint.
  */
 import type { DevAlgorithm } from './options.js'
 
@@ -19,6 +20,18 @@ export interface MetadataInput {
   baseUrl: string
   scopes: readonly string[]
   algorithms: readonly DevAlgorithm[]
+  /** The `alg` values the token endpoint accepts in DPoP proofs (the checker's `algorithms`). */
+  dpopAlgorithms: readonly string[]
+}
+
+/**
+ * The DPoP proof algorithms to advertise: elliptic curves first (small, fast proofs), then RSA. RFC
+ * 9864's `Ed25519`, which the checker accepts beside `EdDSA`, is left out: it names the same proofs, and
+ * a client reading both may not know which to pick.
+ */
+export function dpopSigningAlgorithms(accepted: readonly string[]): string[] {
+  const family = (alg: string) => ['ES', 'Ed', 'RS', 'PS'].indexOf(alg.slice(0, 2))
+  return accepted.filter((alg) => alg !== 'Ed25519').sort((a, b) => family(a) - family(b))
 }
 
 /** RFC 8414 §2 metadata. */
@@ -30,6 +43,7 @@ export function authorizationServerMetadata(input: MetadataInput): Record<string
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
     scopes_supported: [...input.scopes],
+    dpop_signing_alg_values_supported: dpopSigningAlgorithms(input.dpopAlgorithms),
     // No authorization endpoint, hence no response type (RFC 8414 §2 allows an empty list to be true).
     response_types_supported: [],
   }

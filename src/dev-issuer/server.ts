@@ -38,7 +38,7 @@ export function createIssuerServer(routes: Routes): Server {
 }
 
 async function route(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0]
+  const path = (req.url ?? '/').split('?')[0]!
   const method = req.method ?? 'GET'
   switch (path) {
     case PATHS.openidConfiguration:
@@ -73,7 +73,13 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
         )
       }
       const result = await handleTokenRequest(
-        { contentType: req.headers['content-type'], authorization: req.headers.authorization, body },
+        {
+          contentType: req.headers['content-type'],
+          authorization: req.headers.authorization,
+          dpop: req.headers.dpop,
+          url: addressedUrl(req, path),
+          body,
+        },
         routes.tokenIssuer(),
       )
       return send(req, res, result)
@@ -111,6 +117,18 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
         body: { error: 'not_found', error_description: 'No such endpoint' },
       })
   }
+}
+
+/**
+ * The URL of `path` as the client addressed this server: plain http (the dev issuer has no TLS), and the
+ * `Host` header, so a proof made for `localhost` and one made for `127.0.0.1` are both checked against
+ * what their client used (RFC 9449 §4.3 check 9). Without `Host` (HTTP/1.0), the address it arrived on.
+ */
+function addressedUrl(req: IncomingMessage, path: string): string {
+  const host = req.headers.host
+  if (host !== undefined && host !== '') return `http://${host}${path}`
+  const address = req.socket.localAddress ?? '127.0.0.1'
+  return `http://${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}${path}`
 }
 
 function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {

@@ -6,8 +6,15 @@
  * request (RFC 6749 §4.4.2). The client authenticates with HTTP Basic (`client_secret_basic`, §2.3.1) or
  * with parameters in the body (`client_secret_post`), never both (§2.3).
  *
- * Does NOT implement: other grants, refresh tokens, `private_key_jwt`, RFC 8707 `resource` (use `audience`).
+ * A request with a `DPoP` header gets a DPoP-bound token (RFC 9449 §5): the proof is checked (`htm`
+ * POST, `htu` this endpoint as the client addressed it, replay), and the token names the proof key in
+ * `cnf.jkt` and is returned with `token_type` `DPoP`.
+ *
+ * Does NOT implement: other grants, refresh tokens, `private_key_jwt`, RFC 8707 `resource` (use `audience`),
+ * DPoP nonces (§8) and `dpop_jkt` (§10, a parameter of the authorization endpoint, which this server has not).
  */
+import type { DpopChecker } from '../core/dpop/checker.js'
+import { isGatehouseError } from '../core/errors.js'
 import type { DevClient } from './clients.js'
 import { authenticateClient, grantScopes } from './clients.js'
 
@@ -18,26 +25,36 @@ export interface HttpResult {
   body: unknown
 }
 
-/** RFC 6749 §5.2 error codes, plus RFC 8707 §2 `invalid_target` for an audience the client may not get. */
+/**
+ * RFC 6749 §5.2 error codes, plus RFC 8707 §2 `invalid_target` for an audience the client may not get and
+ * RFC 9449 §5 `invalid_dpop_proof`.
+ */
 export type TokenErrorCode =
   | 'invalid_request'
   | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
   | 'invalid_target'
+  | 'invalid_dpop_proof'
 
 export interface TokenRequest {
   contentType: string | undefined
   authorization: string | undefined
+  /** The `DPoP` header as received, or undefined when absent (a Bearer token is issued). */
+  dpop: string | readonly string[] | undefined
+  /** This endpoint's URL as the client addressed it (scheme, host, path): what the proof's `htu` names. */
+  url: string
   body: Buffer
 }
 
-/** What the endpoint needs from the issuer: resolve the client, then sign. */
+/** What the endpoint needs from the issuer: resolve the client, check a DPoP proof, then sign. */
 export interface TokenIssuer {
   clients: readonly DevClient[]
   defaultAudience: string
   tokenLifetime: number
-  issue(client: DevClient, audience: string, scopes: string[]): Promise<string>
+  dpop: Pick<DpopChecker, 'check'>
+  /** Sign a token; with `jkt`, bound to that DPoP key (`cnf.jkt`). */
+  issue(client: DevClient, audience: string, scopes: string[], jkt: string | undefined): Promise<string>
 }
 
 // RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
@@ -102,14 +119,28 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
   const grant = grantScopes(client, params.get('scope'))
   if (!grant.ok) return tokenError(400, 'invalid_scope', grant.description)
 
-  const accessToken = await issuer.issue(client, audience, grant.scopes)
-  // RFC 6749 §5.1; `scope` is always returned so the client sees what it got (§3.3).
+  // Last, so that only a request that gets a token records its proof as used.
+  let jkt: string | undefined
+  if (request.dpop !== undefined) {
+    try {
+      ;({ jkt } = await issuer.dpop.check({ proof: request.dpop, method: 'POST', url: request.url }))
+    } catch (error) {
+      // RFC 9449 §5: a 400 with invalid_dpop_proof, whatever is wrong with the proof.
+      if (isGatehouseError(error) && error.error === 'invalid_dpop_proof')
+        return tokenError(400, 'invalid_dpop_proof', error.description)
+      throw error
+    }
+  }
+
+  const accessToken = await issuer.issue(client, audience, grant.scopes, jkt)
+  // RFC 6749 §5.1; `scope` is always returned so the client sees what it got (§3.3). RFC 9449 §5:
+  // `token_type` says how the token must be presented.
   return {
     status: 200,
     headers: NO_STORE,
     body: {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: jkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: Math.round(issuer.tokenLifetime),
       scope: grant.scopes.join(' '),
     },

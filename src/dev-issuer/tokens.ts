@@ -15,6 +15,8 @@ export interface AccessTokenInput {
   roles?: readonly string[] | undefined
   permissions?: readonly string[] | undefined
   extra?: Record<string, unknown> | undefined
+  /** The RFC 7638 thumbprint of the client's DPoP key: the token is bound to it (`cnf.jkt`, RFC 9449 §6.1). */
+  jkt?: string | undefined
   /** Lifetime in seconds; negative makes an already expired token. */
   expiresIn: number
   /** Milliseconds since the epoch. */
@@ -45,6 +47,7 @@ export function accessTokenClaims(input: AccessTokenInput): JWTClaims {
   if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles]
   if (input.permissions !== undefined && input.permissions.length > 0)
     claims.permissions = [...input.permissions]
+  if (input.jkt !== undefined) claims.cnf = { jkt: input.jkt }
   return claims
 }
 

@@ -131,9 +131,29 @@ describe('npm start without GATEHOUSE_* variables: the demo', () => {
         expect(
           json(find((c) => c.includes('$TOKEN') && c.endsWith('/api/messages') && !c.includes('-X'))),
         ).toContainEqual(posted)
+        // DPoP (RFC 9449): the CLI as a shell function, a token bound to its key, a call with a fresh proof.
+        expect(find((c) => c.startsWith('gatehouse() {'))).toBe('')
+        expect(find((c) => c.startsWith('DPOP_TOKEN=') && c.includes('gatehouse proof --method POST'))).toBe(
+          '',
+        )
+        expect(
+          json(
+            find(
+              (c) =>
+                c.includes('-H "Authorization: DPoP $DPOP_TOKEN"') &&
+                c.includes('$(gatehouse proof --url') &&
+                c.endsWith('/protected'),
+            ),
+          ),
+        ).toEqual({ message: 'This is a protected message!', sub: 'demo-client@clients' })
+        // The proofs' key, made by the first `gatehouse proof`, sits beside the issuer's data, owner-only.
+        const issuerFiles = await modesUnder(join(dir, '.gatehouse/issuer'))
+        expect(existsSync(join(dir, '.gatehouse/issuer/dpop-key.json'))).toBe(true)
+        expect(issuerFiles.loose).toEqual([])
         const anonymous = find((c) => c.startsWith('curl -s -i') && c.endsWith('/protected'))
         expect(anonymous).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/)
-        expect(anonymous).toMatch(/\r\nwww-authenticate: Bearer\r\n/i)
+        // The demo's API accepts DPoP too, and says so in its challenge (RFC 9449 §7.1).
+        expect(anonymous).toMatch(/\r\nwww-authenticate: Bearer, DPoP algs="ES256 [^"\r\n]+"\r\n/i)
         expect(find((c) => c.startsWith('READER='))).toBe('')
         const denied = find((c) => c.includes('$READER'))
         expect(denied).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/)

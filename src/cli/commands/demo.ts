@@ -3,6 +3,7 @@
  * that show every sample endpoint working. Nothing leaves 127.0.0.1.
  */
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type DevIssuer, startDevIssuer } from '../../dev-issuer/index.js'
 import { integer, parse } from '../args.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
@@ -13,8 +14,9 @@ import { DEFAULT_DATA_DIR as ISSUER_DATA_DIR, DEFAULT_PORT as ISSUER_PORT } from
 const help = `Usage: gatehouse demo [--port N] [--issuer-port N]
 
 Starts a development issuer (http://127.0.0.1:${ISSUER_PORT}) and the reference API (http://127.0.0.1:$PORT,
-default 8000), then prints curl commands to paste. When a port is taken, that server listens on a free
-port instead, and the demo says which.
+default 8000), then prints curl commands to paste, Bearer tokens and one DPoP-bound token (RFC 9449: the
+API accepts both). When a port is taken, that server listens on a free port instead, and the demo says
+which.
 
 Options:
   --port N          port of the reference API (default: $PORT, else 8000)
@@ -60,6 +62,18 @@ function portNote(what: string, wanted: number, url: string, fellBack: boolean):
     : []
 }
 
+/**
+ * This package's CLI, as a shell runs it from anywhere: `dist/cli/main.js` beside this file's folder, the
+ * same path from `src/cli/commands` and from `dist/cli/commands`. Not `npx gatehouse`, which outside the
+ * repository would fetch a package of that name from the registry.
+ */
+const CLI_MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url))
+
+/** `value` as one shell word: as is when it has nothing a shell acts on, else single-quoted. */
+function shellWord(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+}
+
 /** The commands the demo prints; exported for the test that runs them. */
 export function demoCommands(issuer: DevIssuer, api: string): string[] {
   const client = issuer.clients.find((c) => c.clientId === 'demo-client') ?? issuer.clients[0]
@@ -83,6 +97,12 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
     `curl -s -w '\\n' -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"hello from the demo"}' ${api}/api/messages`,
     `curl -s -w '\\n' -H "Authorization: Bearer $TOKEN" ${api}/api/messages`,
     `curl -s -i -w '\\n' ${api}/protected`,
+    // DPoP (RFC 9449): a token bound to the CLI's key (a proof with the token request), then a fresh proof
+    // with the token's hash for the API call. The key is made on first use in the shell's
+    // .gatehouse/issuer: beside the issuer's data when pasted where the demo runs.
+    `gatehouse() { node ${shellWord(CLI_MAIN)} "$@"; }`,
+    `DPOP_TOKEN=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -H "DPoP: $(gatehouse proof --method POST --url ${issuer.url}/oauth2/m2m/token)" -d '${request(client!)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+    `curl -s -w '\\n' -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $(gatehouse proof --url ${api}/protected --token "$DPOP_TOKEN")" ${api}/protected`,
   ]
   if (reader) {
     lines.push(fetchToken('READER', reader))
@@ -116,7 +136,8 @@ export async function runDemo(ctx: CliContext, ports: DemoPorts = {}): Promise<n
         ...settings,
         port,
         dataDir: resolve(ctx.cwd, settings.dataDir),
-        auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri },
+        // DPoP allowed, so the printed DPoP example works beside the Bearer ones (RFC 9449 §7).
+        auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri, dpop: 'allowed' },
       }),
     ))
   } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * `gatehouse token`: mint a development access token with the dev issuer's persisted key, and print only
- * the token, so `curl -H "Authorization: Bearer $(gatehouse token)"` works.
+ * the token, so `curl -H "Authorization: Bearer $(gatehouse token)"` works. With `--dpop`, the token is
+ * bound to the CLI's DPoP key (RFC 9449 §6.1) and a proof for one request follows it.
  */
 import { join, resolve } from 'node:path'
 import {
@@ -14,6 +15,7 @@ import { KeyRing } from '../../dev-issuer/keys.js'
 import { mintWithKeyRing } from '../../dev-issuer/mint.js'
 import { choice, duration, list, parse } from '../args.js'
 import { type Command, EXIT, UsageError } from '../context.js'
+import { loadOrCreateDpopKey, makeProof, proofMethod, proofUrl } from '../dpop-key.js'
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from './issuer.js'
 
 const help = `Usage: gatehouse token [options]
@@ -37,8 +39,19 @@ Options:
   --issuer URL           the "iss" claim (default: the issuer last started with DIR, else
                          http://127.0.0.1:${DEFAULT_PORT})
 
-Example:
+DPoP (RFC 9449):
+  --dpop                 bind the token to the DPoP key in DIR/dpop-key.json (an ES256 key made on first
+                         use, mode 0600) with a "cnf" claim, and print a second line: a proof for one
+                         request with that token. Send it as Authorization: DPoP TOKEN and DPoP: PROOF; for
+                         further requests make proofs with gatehouse proof
+  --url URL              with --dpop, required: the URL of that request
+  --method METHOD        with --dpop: its method (default GET)
+
+Examples:
   curl -H "Authorization: Bearer $(gatehouse token --scope read:messages)" http://127.0.0.1:8000/api/messages
+
+  { read -r T; read -r P; } < <(gatehouse token --dpop --url http://127.0.0.1:8000/protected)
+  curl -H "Authorization: DPoP $T" -H "DPoP: $P" http://127.0.0.1:8000/protected
 
 Exit codes: 0 printed a token, 1 could not (unreadable key file), 2 usage error.`
 
@@ -59,8 +72,20 @@ export const command: Command = {
       claim: { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
       issuer: { type: 'string' },
+      dpop: { type: 'boolean' },
+      url: { type: 'string' },
+      method: { type: 'string' },
     })
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
+    const dpop = values.dpop === true
+    if (!dpop && (values.url !== undefined || values.method !== undefined))
+      throw new UsageError('--url and --method go with --dpop')
+    // Checked before any key is made: a usage error leaves the folder as it was.
+    if (dpop && values.url === undefined)
+      throw new UsageError('--dpop needs --url: the URL of the request its proof is for')
+    const request = dpop ? { url: proofUrl(values.url), method: proofMethod(values.method) } : undefined
+    if (dpop && values.claim?.some((pair) => pair.startsWith('cnf=')))
+      throw new UsageError('--claim cannot set "cnf" with --dpop, which sets it')
     const dataDir = resolve(ctx.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR)
     const state = await readIssuerState(dataDir)
     const issuer = values.issuer ?? state?.issuer ?? `http://127.0.0.1:${DEFAULT_PORT}`
@@ -85,6 +110,8 @@ export const command: Command = {
 
     const alg = choice('alg', values.alg, DEV_ALGORITHMS, state?.alg ?? 'RS256')
     const expiresIn = duration('expires-in', values['expires-in'], DEFAULT_TOKEN_LIFETIME)
+    const dpopKey = dpop ? await loadOrCreateDpopKey(dataDir) : undefined
+    if (dpopKey !== undefined) claims.cnf = { jkt: dpopKey.jkt }
     const keys = new KeyRing(dataDir)
     // Run in the wrong folder, this would sign with a key no running issuer publishes: say which keys and
     // which issuer were used, and loudly when the key was made just now (stderr: stdout is the token).
@@ -96,15 +123,21 @@ export const command: Command = {
       { alg, expiresIn, sub: values.sub ?? 'dev-user' },
     )
     ctx.out(token)
+    if (dpopKey !== undefined && request !== undefined)
+      ctx.out(makeProof(dpopKey, { ...request, accessToken: token }))
     if (created) {
       ctx.err(
         `gatehouse token: created a new ${alg} signing key in ${keys.file}. A dev issuer accepts this token ` +
           `only if it uses this folder: gatehouse issuer --data-dir ${dataDir}`,
       )
     }
+    if (dpopKey?.created)
+      ctx.err(`gatehouse token: created a new DPoP key in ${dpopKey.file} (thumbprint ${dpopKey.jkt})`)
     ctx.err(
       `gatehouse token: signed with the ${alg} key in ${keys.file}, for issuer ${issuer} (${issuerSource})`,
     )
+    if (dpopKey !== undefined)
+      ctx.err(`gatehouse token: bound to the DPoP key in ${dpopKey.file} (cnf.jkt ${dpopKey.jkt})`)
     return EXIT.ok
   },
 }
