@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
-const DOCS = ['docs/adapters.md', 'docs/adapters-hono-nestjs.md']
+const DOCS = ['docs/adapters.md', 'docs/adapters-hono-nestjs.md', 'docs/dpop.md']
 
 const blocks = DOCS.flatMap((doc) =>
   [...readFileSync(join(ROOT, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({
@@ -83,14 +83,15 @@ afterAll(async () => {
 describe('adapter guides', () => {
   it('have TypeScript blocks for every adapter, NestJS included', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(7)
-    expect(blocks.filter((b) => isNest(b.code))).toHaveLength(1)
+    // One NestJS block in the adapter guides, one on the DPoP page.
+    expect(blocks.filter((b) => isNest(b.code))).toHaveLength(2)
   })
 
   it('ESM blocks compile under strict', async () => {
     expect(await typecheck('esm')).toBe('')
   }, 150_000)
 
-  it('the NestJS block compiles under strict as CommonJS', async () => {
+  it('the NestJS blocks compile under strict as CommonJS', async () => {
     expect(await typecheck('nest')).toBe('')
   }, 150_000)
 })

@@ -49,12 +49,17 @@ function parsePublicUrl(value: string | URL): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
 }
 
-/** The path and query of a request URL (absolute, or as Node gives it); `/` when there is none. */
+/**
+ * The path of a request URL (absolute, or as Node gives it); `/` when there is none. Without the query:
+ * `htu` leaves it out (RFC 9449 §4.3 check 9), and a query may carry a token (RFC 6750 §2.3) that must
+ * not reach an error's `cause`.
+ */
 function pathOf(url: string | URL | undefined): string {
   if (url === undefined) return '/'
   const text = String(url)
   const start = ABSOLUTE.exec(text)?.[0].length ?? 0
-  const rest = text.slice(start)
+  const end = text.slice(start).search(/[?#]/)
+  const rest = end === -1 ? text.slice(start) : text.slice(start, start + end)
   return rest === '' ? '/' : rest.startsWith('/') ? rest : `/${rest}`
 }
 

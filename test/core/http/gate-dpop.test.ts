@@ -193,6 +193,16 @@ describe('the URL a proof must name', () => {
     expect(await gate.check({ method: 'GET', url: '/messages', headers })).not.toBeNull()
   })
 
+  it('never puts the request’s query in the cause of a refusal', async () => {
+    const { gate, client, bound } = await setup('allowed')
+    const p = await proofFor(client, bound, { htu: 'https://api.example.com/other' })
+    const headers = { host: 'api.example.com', authorization: `DPoP ${bound}`, dpop: p }
+    const error = await refusal(gate.check({ method: 'GET', url: '/messages?access_token=SECRET', headers }))
+    expect(error.code).toBe('ERR_DPOP_PROOF_HTU_MISMATCH')
+    expect(JSON.stringify(error.cause)).toContain('/messages')
+    expect(JSON.stringify(error.cause)).not.toContain('SECRET')
+  })
+
   it('ignores X-Forwarded-* unless trusted', async () => {
     const { gate, client, bound } = await setup('allowed')
     const p = await proofFor(client, bound, { htu: 'https://evil.example/messages' })
