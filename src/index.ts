@@ -56,6 +56,7 @@ export type {
   RejectionEvent,
 } from './core/http/gate.js'
 export { createGate } from './core/http/gate.js'
+export type { ResourceMetadata, ResourceMetadataOptions } from './core/http/resource-metadata.js'
 export type {
   AuthorizationServerMetadata,
   DiscoveredKeySetOptions,

@@ -26,8 +26,14 @@ app.get('/protected', authenticated, (req, res) => {
 app.get('/api/public', (_req, res) => {
   res.json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." })
 })
-app.get('/api/private', authenticated, (_req, res) => {
-  res.json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' })
+// How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
+app.get('/api/private', authenticated, (req, res) => {
+  const { tokenType, jkt } = authOf(req)
+  res.json({
+    message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+    tokenType,
+    jkt,
+  })
 })
 app.get('/api/private-scoped', authenticated, requireScopes('read:messages'), (_req, res) => {
   res.json({

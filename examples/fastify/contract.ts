@@ -25,8 +25,11 @@ app.get('/protected', async (request) => ({
 app.get('/api/public', open, async () => ({
   message: "Hello from a public endpoint! You don't need to be authenticated to see this.",
 }))
-app.get('/api/private', async () => ({
+// How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
+app.get('/api/private', async (request) => ({
   message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+  tokenType: authOf(request).tokenType,
+  jkt: authOf(request).jkt,
 }))
 app.get('/api/private-scoped', { config: { access: { scopes: 'read:messages' } } }, async () => ({
   message:

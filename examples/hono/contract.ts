@@ -24,9 +24,15 @@ app.get('/protected', authenticate(gate), (c) =>
 app.get('/api/public', (c) =>
   c.json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." }),
 )
-app.get('/api/private', authenticate(gate), (c) =>
-  c.json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' }),
-)
+// How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
+app.get('/api/private', authenticate(gate), (c) => {
+  const { tokenType, jkt } = authOf(c)
+  return c.json({
+    message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+    tokenType,
+    jkt,
+  })
+})
 app.get('/api/private-scoped', authenticate(gate, { scopes: 'read:messages' }), (c) =>
   c.json({
     message:

@@ -38,10 +38,16 @@ const routes: Record<string, Route> = {
     send(res, 200, {
       message: "Hello from a public endpoint! You don't need to be authenticated to see this.",
     }),
+  // How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
   'GET /api/private': async (req, res) => {
     const auth = await authenticate(gate, req, res)
-    if (auth)
-      send(res, 200, { message: 'Hello from a private endpoint! You need to be authenticated to see this.' })
+    if (auth) {
+      send(res, 200, {
+        message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+        tokenType: auth.tokenType,
+        jkt: auth.jkt,
+      })
+    }
   },
   'GET /api/private-scoped': async (req, res) => {
     const auth = await authenticate(gate, req, res, { scopes: 'read:messages' })

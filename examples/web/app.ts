@@ -41,8 +41,13 @@ export function contractApp(env: Record<string, string | undefined>): ContractAp
     ),
     'GET /api/public': () =>
       json({ message: "Hello from a public endpoint! You don't need to be authenticated to see this." }),
-    'GET /api/private': withAuth(gate, () =>
-      json({ message: 'Hello from a private endpoint! You need to be authenticated to see this.' }),
+    // How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
+    'GET /api/private': withAuth(gate, (_request, auth) =>
+      json({
+        message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+        tokenType: auth?.tokenType,
+        jkt: auth?.jkt,
+      }),
     ),
     'GET /api/private-scoped': withAuth(
       gate,

@@ -73,7 +73,7 @@ function send(res: Response, { status, headers, body }: ErrorResponse): void {
 }
 
 /** The request as the gate's `onRejection` sees it: method and URL (the gate keeps only the path). */
-const rejected = (req: Request) => ({ method: req.method, url: req.originalUrl })
+const rejected = (req: Request) => ({ method: req.method, url: req.originalUrl, headers: req.headers })
 
 /** Render a GatehouseError, or pass it on (`passErrors`, response already started) or any other error. */
 function fail(req: Request, res: Response, next: NextFunction, error: unknown): void {

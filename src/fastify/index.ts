@@ -84,8 +84,8 @@ export type GatehousePluginOptions<P = unknown, C extends JWTClaims = JWTClaims>
  */
 export function sendError(reply: FastifyReply, error: GatehouseError): FastifyReply {
   const gate = reply.server.gatehouse
-  const { method, url } = reply.request
-  const { status, headers, body } = gate.reject(error, { method, url })
+  const { method, url, headers: sent } = reply.request
+  const { status, headers, body } = gate.reject(error, { method, url, headers: sent })
   return reply.code(status).headers(headers).send(JSON.stringify(body))
 }
 

@@ -59,7 +59,11 @@ export interface ErrorHandlerOptions {
 
 // The gate builds status, headers and body (and reports the refusal to its `onRejection`); Hono only sends them.
 function render(c: Context, gate: Pick<Gate, 'reject'>, error: GatehouseError): Response {
-  const { status, headers, body } = gate.reject(error, { method: c.req.method, url: c.req.url })
+  const { status, headers, body } = gate.reject(error, {
+    method: c.req.method,
+    url: c.req.url,
+    headers: c.req.raw.headers,
+  })
   return c.body(JSON.stringify(body), status, headers)
 }
 

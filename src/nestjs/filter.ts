@@ -20,8 +20,17 @@ export class GatehouseExceptionFilter implements ExceptionFilter<GatehouseError>
 
   catch(error: GatehouseError, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error
-    const request = host.switchToHttp().getRequest<{ method: string; originalUrl?: string; url?: string }>()
-    const rejected = { method: request.method, url: request.originalUrl ?? request.url }
+    const request = host.switchToHttp().getRequest<{
+      method: string
+      originalUrl?: string
+      url?: string
+      headers?: Record<string, string | string[] | undefined>
+    }>()
+    const rejected = {
+      method: request.method,
+      url: request.originalUrl ?? request.url,
+      headers: request.headers,
+    }
     const { status, headers, body } = this.gate.reject(error, rejected)
     const { httpAdapter } = this.adapterHost
     const response = host.switchToHttp().getResponse()

@@ -155,7 +155,11 @@ export class GatehouseGuard implements CanActivate {
       return true
     } catch (error) {
       if (!isGatehouseError(error)) throw error
-      const { status, headers, body } = this.gate.reject(error, { method: request.method, url })
+      const { status, headers, body } = this.gate.reject(error, {
+        method: request.method,
+        url,
+        headers: request.headers,
+      })
       // Set here, not in a filter: an application's catch-all filter must not lose the challenge.
       const response = http.getResponse()
       const { httpAdapter } = this.adapterHost

@@ -31,7 +31,8 @@ export { headersOf } from './headers.js'
  */
 export function sendError(gate: Pick<Gate, 'reject'>, res: ServerResponse, error: GatehouseError): void {
   const req = res.req as IncomingMessage | undefined
-  const request = req === undefined ? undefined : { method: req.method ?? 'GET', url: req.url }
+  const request =
+    req === undefined ? undefined : { method: req.method ?? 'GET', url: req.url, headers: req.headers }
   const { status, headers, body } = gate.reject(error, request)
   const payload = JSON.stringify(body)
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) })

@@ -32,7 +32,11 @@ export function errorToResponse(
   request: Request,
   error: GatehouseError,
 ): Response {
-  const { status, headers, body } = gate.reject(error, { method: request.method, url: request.url })
+  const { status, headers, body } = gate.reject(error, {
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+  })
   return new Response(JSON.stringify(body), { status, headers })
 }
 

@@ -210,11 +210,11 @@ describe.each(examples)('$name example', (example) => {
       })
     })
 
-    it('GET /api/private with a valid token', async () => {
+    it('GET /api/private with a valid token, which the handler sees came as Bearer', async () => {
       const answer = await ask(example, 'api-private')
       expect({ status: answer.status, body: answer.json }).toEqual({
         status: 200,
-        body: { message: MESSAGES.apiPrivate },
+        body: { message: MESSAGES.apiPrivate, tokenType: 'bearer' },
       })
     })
 

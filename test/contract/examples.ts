@@ -5,11 +5,15 @@
 import { join } from 'node:path'
 import { ROOT, type StartOptions, startProcess } from './process.js'
 
-/** What the suite passes to every example: the dev issuer it must trust. */
+/**
+ * What the suite passes to every example: the dev issuer it must trust, and any other GATEHOUSE_*
+ * variable a set of cases needs (GATEHOUSE_DPOP and its companions in dpop.contract.test.ts).
+ */
 export interface ExampleEnv {
   GATEHOUSE_ISSUER: string
   GATEHOUSE_AUDIENCE: string
   GATEHOUSE_JWKS_URL: string
+  [variable: `GATEHOUSE_${string}`]: string
 }
 
 export interface RunningExample {

@@ -10,7 +10,8 @@
  * | DATABASE_URL | unset | a PostgreSQL server instead of the embedded database |
  * | LOG_LEVEL | info | fatal, error, warn, info, debug, trace, silent |
  *
- * Token verification comes from GATEHOUSE_* (gatehouse's `optionsFromEnv`).
+ * Token verification, DPoP included (GATEHOUSE_DPOP, GATEHOUSE_REDIS_URL, GATEHOUSE_DPOP_NONCE_SECRET,
+ * GATEHOUSE_PUBLIC_URL), comes from GATEHOUSE_* (gatehouse's `optionsFromEnv`), passed whole to the gate.
  */
 import { parseDatabaseUrl } from './db/index.js'
 import { LOG_LEVELS, type LogLevel } from './logging.js'

@@ -1,6 +1,6 @@
 /**
  * Run the reference API alone: `node apps/reference-api/dist/server.js`, configured by the environment
- * (GATEHOUSE_* for the issuer, PORT, HOST, DATA_DIR, DATABASE_URL, LOG_LEVEL; see config.ts).
+ * (GATEHOUSE_* for the issuer and DPoP, PORT, HOST, DATA_DIR, DATABASE_URL, LOG_LEVEL; see config.ts).
  *
  * Exit codes (as the `gatehouse` CLI): 0 stopped by SIGTERM or SIGINT, 1 could not start or stop,
  * 2 invalid configuration. Errors are one line on standard error that names the variable to fix.

@@ -23,7 +23,10 @@ export interface ReferenceApiOptions {
   port?: number
   /** Address to listen on. Default 127.0.0.1. */
   host?: string
-  /** How tokens are verified (issuer, audience, keys…), as for gatehouse's `createVerifier`. */
+  /**
+   * How tokens are verified and presented (issuer, audience, keys, DPoP proofs, the public URL…): the
+   * gate options gatehouse's `optionsFromEnv` returns.
+   */
   auth: EnvOptions
   /** A PostgreSQL server URL; when set and not empty, `dataDir` is ignored. */
   databaseUrl?: string

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common'
-import { Public, RequireScopes } from 'gatehouse/nestjs'
+import type { AuthContext } from 'gatehouse'
+import { Auth, Public, RequireScopes } from 'gatehouse/nestjs'
 
 @Controller('api')
 export class ApiController {
@@ -9,9 +10,14 @@ export class ApiController {
     return { message: "Hello from a public endpoint! You don't need to be authenticated to see this." }
   }
 
+  // How the token came (bearer or dpop) and, with DPoP, the proof key's thumbprint.
   @Get('private')
-  private() {
-    return { message: 'Hello from a private endpoint! You need to be authenticated to see this.' }
+  private(@Auth() auth: AuthContext) {
+    return {
+      message: 'Hello from a private endpoint! You need to be authenticated to see this.',
+      tokenType: auth.tokenType,
+      jkt: auth.jkt,
+    }
   }
 
   @RequireScopes('read:messages')

@@ -331,7 +331,9 @@ function dpopProof(read: Read): EnvOptions['dpopProof'] {
   const secret = read('GATEHOUSE_DPOP_NONCE_SECRET')
   const out: NonNullable<EnvOptions['dpopProof']> = {}
   if (url !== undefined) {
-    if (!/^rediss?:\/\/[^\s]+$/i.test(url)) bad('GATEHOUSE_REDIS_URL', 'a redis:// or rediss:// URL', url)
+    // Shown without its password, which a Redis URL may carry (`redis://:secret@host`).
+    if (!/^rediss?:\/\/[^\s]+$/i.test(url))
+      bad('GATEHOUSE_REDIS_URL', 'a redis:// or rediss:// URL', url.replace(/\/\/[^/@]*@/, '//…@'))
     out.store = url
   }
   if (secret !== undefined) {
@@ -385,6 +387,10 @@ export function optionsFromEnv(env: Env = process.env): EnvOptions {
   const claims = claimMapping(read)
   if (claims !== undefined) options.claims = claims
   checkAsTheVerifierWill(options)
+  if (options.dpopProof !== undefined && (options.dpop ?? 'off') === 'off')
+    emitWarning(
+      'GATEHOUSE_REDIS_URL and GATEHOUSE_DPOP_NONCE_SECRET take effect only with GATEHOUSE_DPOP=allowed or required; DPoP is off',
+    )
   return options
 }
 

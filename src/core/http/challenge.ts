@@ -9,6 +9,8 @@ export interface ChallengeParams {
   realm?: string
   /** DPoP challenges only (RFC 9449 §7.1): the accepted proof algorithms, space-separated. */
   algs?: string
+  /** The URL of the resource's Protected Resource Metadata (RFC 9728 §5.1). */
+  resource_metadata?: string
   error?: string
   error_description?: string
   error_uri?: string
@@ -47,6 +49,8 @@ export function formatChallenge(params: ChallengeParams = {}, scheme: 'Bearer' |
     if (tokens.length > 0) attributes.push(`scope=${quoted(tokens.join(' '))}`)
   }
   if (params.algs !== undefined) attributes.push(`algs=${quoted(params.algs)}`)
+  if (params.resource_metadata !== undefined)
+    attributes.push(`resource_metadata=${quoted(params.resource_metadata)}`)
   return attributes.length === 0 ? scheme : `${scheme} ${attributes.join(', ')}`
 }
 
@@ -86,6 +90,8 @@ export interface ErrorResponseOptions {
    * Bearer otherwise.
    */
   scheme?: 'bearer' | 'dpop'
+  /** The Protected Resource Metadata URL every challenge names (RFC 9728 §5.1). Default: none. */
+  resourceMetadata?: string
 }
 
 /**
@@ -122,7 +128,7 @@ export function errorResponse(error: GatehouseError, options: ErrorResponseOptio
  * field), the error attributes on the one for the scheme the request used.
  */
 function challengesFor(error: GatehouseError, options: ErrorResponseOptions): string {
-  const { realm, dpopAlgorithms, bearer = true } = options
+  const { realm, dpopAlgorithms, bearer = true, resourceMetadata: resource_metadata } = options
   const dpop = dpopAlgorithms !== undefined && dpopAlgorithms.length > 0
   const proofFault = error.error === 'invalid_dpop_proof' || error.error === 'use_dpop_nonce'
   const on: 'bearer' | 'dpop' =
@@ -133,10 +139,13 @@ function challengesFor(error: GatehouseError, options: ErrorResponseOptions): st
     scope: error.code === 'ERR_POLICY_SCOPE' ? error.scope : undefined,
   }
   const challenges: string[] = []
-  if (bearer || !dpop) challenges.push(formatChallenge({ realm, ...(on === 'bearer' ? detail : {}) }))
+  if (bearer || !dpop)
+    challenges.push(formatChallenge({ realm, ...(on === 'bearer' ? detail : {}), resource_metadata }))
   if (dpop) {
     const algs = dpopAlgorithms.join(' ')
-    challenges.push(formatChallenge({ realm, ...(on === 'dpop' ? detail : {}), algs }, 'DPoP'))
+    challenges.push(
+      formatChallenge({ realm, ...(on === 'dpop' ? detail : {}), algs, resource_metadata }, 'DPoP'),
+    )
   }
   return challenges.join(', ')
 }

@@ -21,13 +21,20 @@ import { createVerifier, PENDING, type Pending, type Trust, type Verifier } from
 import {
   type BearerRequest,
   extractToken,
+  type HeaderSource,
   type PresentedToken,
+  readAuthorization,
   readHeader,
   type TokenLocation,
   type TokenScheme,
 } from './bearer.js'
 import { type ErrorResponse, errorResponse } from './challenge.js'
 import { createRequestUrl } from './request-url.js'
+import {
+  createResourceMetadata,
+  type ResourceMetadata,
+  type ResourceMetadataOptions,
+} from './resource-metadata.js'
 
 export interface GateRequest extends BearerRequest {
   /** HTTP method, as received (DPoP's `htm` is compared case-sensitively). */
@@ -59,6 +66,12 @@ export interface RejectedRequest {
   method: string
   /** The request URL (absolute or path with query); only its path reaches {@link RejectionEvent}. */
   url?: string | URL
+  /**
+   * The request's headers, to tell which scheme a refused request used (`Authorization: DPoP` or
+   * `Bearer`) when the error was thrown outside the gate (a handler's `assertOwner`): the challenge of
+   * that scheme carries the error. Never reported to `onRejection`.
+   */
+  headers?: HeaderSource
 }
 
 /** What `onRejection` receives for every 4xx/5xx answer rendered through the gate. */
@@ -115,6 +128,17 @@ export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> exten
    * `publicUrl`. Default false: the headers are a client's to forge.
    */
   trustForwardedHeaders?: boolean
+  /**
+   * This API's resource identifier (RFC 9728 §1.2, RFC 8707): an https URL such as
+   * `https://api.example.com` or `https://api.example.com/mcp`. With it the gate publishes Protected
+   * Resource Metadata (`gate.resourceMetadata`, served by every adapter at
+   * `/.well-known/oauth-protected-resource` + the resource's path), every challenge names it in
+   * `resource_metadata`, and, where no `audience` is given, tokens must carry exactly this identifier
+   * in `aud` (RFC 8707 §2). Default: none.
+   */
+  resource?: string | URL
+  /** The other members of the metadata document (RFC 9728 §2); needs `resource`. */
+  resourceMetadata?: ResourceMetadataOptions
 }
 
 export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
@@ -152,6 +176,11 @@ export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
    * @example await gate.warmUp() // before app.listen()
    */
   warmUp(): Promise<void>
+  /**
+   * The Protected Resource Metadata (RFC 9728) of the gate's `resource`: where to serve it (`path`), its
+   * URL, the document, and the response to send; undefined without `resource`. Adapters serve it.
+   */
+  readonly resourceMetadata: ResourceMetadata | undefined
   /** Where the gate reads tokens from (the `tokenLocations` option), for adapters that cannot read all. */
   readonly tokenLocations: readonly TokenLocation[]
   /** Stop the background work of the verifier this gate built; a `verifier` passed in is left open. */
@@ -299,6 +328,8 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     dpopProof,
     publicUrl,
     trustForwardedHeaders,
+    resource,
+    resourceMetadata: metadataOptions,
     ...verifierOptions
   } = options
   if (
@@ -315,7 +346,14 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
   if (options.strict !== undefined && typeof options.strict !== 'boolean')
     fail('strict', 'a boolean', options.strict)
   const requestUrl = createRequestUrl({ publicUrl, trustForwardedHeaders })
-  const verifier = given ?? createVerifier<C>(verifierOptions)
+  if (metadataOptions !== undefined && resource === undefined)
+    fail('resourceMetadata', 'to come with `resource`, the identifier it describes')
+  // RFC 8707 §2: without an explicit audience, a token must be issued for this very resource.
+  const audienceBound =
+    resource !== undefined && verifierOptions.audience === undefined
+      ? { ...verifierOptions, audience: resourceIdentifier(resource) }
+      : verifierOptions
+  const verifier = given ?? createVerifier<C>(audienceBound)
   // RFC 6750 §2's one method per request, checked across all locations: the gate's own `strict`, else
   // when every trusted issuer is strict (a shared verifier built with `strict: true`).
   const { trusts } = verifier
@@ -336,6 +374,16 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       .sort((a, b) => ALG_PREFERENCE.indexOf(a) - ALG_PREFERENCE.indexOf(b)),
     bearer: bearerOffered,
   }
+  const metadata =
+    resource === undefined
+      ? undefined
+      : createResourceMetadata(resource, metadataOptions, {
+          issuers: trusts.flatMap((trust) => trust.options.issuers),
+          bearerMethods: tokenLocations,
+          dpopAlgorithms: dpopOffered ? challenge.dpopAlgorithms : undefined,
+          dpopRequired: trusts.length > 0 && trusts.every((trust) => trust.options.dpop === 'required'),
+        })
+  const responseOptions = { ...challenge, resourceMetadata: metadata?.url }
   // The scheme each refused request used, for the challenge that carries the error.
   const schemes = new WeakMap<GatehouseError, TokenScheme>()
   const noted = (error: unknown, scheme: TokenScheme) => {
@@ -354,7 +402,22 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       if (compiledRule.requiresToken(method)) throw new GatehouseError('ERR_NO_TOKEN')
       return
     }
-    compiledRule.authorize(auth as AuthContext, method)
+    try {
+      compiledRule.authorize(auth as AuthContext, method)
+    } catch (error) {
+      throw noted(error, auth.tokenType)
+    }
+  }
+
+  /** The scheme of a refused request: noted when the gate threw, else read from its Authorization header. */
+  function schemeOf(error: GatehouseError, request: RejectedRequest | undefined): TokenScheme | undefined {
+    const noted = schemes.get(error)
+    if (noted !== undefined || !dpopOffered || request?.headers === undefined) return noted
+    try {
+      return /^\s*dpop\s/i.test(readAuthorization(request.headers) ?? '') ? 'dpop' : undefined
+    } catch {
+      return undefined // several Authorization headers: the error is the request's anyway
+    }
   }
 
   /**
@@ -481,9 +544,16 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
           // A logging hook must not change the answer.
         }
       }
-      return errorResponse(error, { ...challenge, scheme: schemes.get(error) })
+      return errorResponse(error, { ...responseOptions, scheme: schemeOf(error, request) })
     },
-    warmUp: () => verifier.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+    warmUp: () =>
+      Promise.all([
+        verifier.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+        // The replay store's connection too: the first DPoP request must not wait for it. An
+        // unreachable store is not a start-up failure; each DPoP request answers 503 until it is back.
+        checker?.store?.open?.(),
+      ]).then(() => undefined),
+    resourceMetadata: metadata,
     tokenLocations: Object.freeze([...tokenLocations]),
     close: () => {
       // A verifier passed in may serve other gates: whoever built it closes it.
@@ -512,9 +582,10 @@ const ALG_PREFERENCE = [
 /** The gate's DPoP checker, and the store it made from a Redis URL (closed with the gate). */
 function dpopCheckerOf(options: DpopProofOptions | undefined): {
   checker: DpopChecker
-  own: { close(): Promise<void> } | undefined
+  own: Store | undefined
+  store: Store | undefined
 } {
-  if (options === undefined) return { checker: createDpopChecker(), own: undefined }
+  if (options === undefined) return { checker: createDpopChecker(), own: undefined, store: undefined }
   if (typeof options !== 'object' || options === null)
     fail('dpopProof', 'an object of DPoP proof options', options)
   const { store, ...rest } = options
@@ -525,10 +596,22 @@ function dpopCheckerOf(options: DpopProofOptions | undefined): {
     own = createRedisStore({ url: store })
   }
   try {
-    return { checker: createDpopChecker({ ...rest, store: own ?? (store as Store | undefined) }), own }
+    const used = own ?? (store as Store | undefined)
+    return { checker: createDpopChecker({ ...rest, store: used }), own, store: used }
   } catch (error) {
     // The checker names its options `dpop.*`; here they are `dpopProof.*`.
     if (error instanceof TypeError) throw new TypeError(error.message.replace(/^dpop\b/, 'dpopProof'))
     throw error
+  }
+}
+
+/** The resource identifier as an audience: as given, a bare origin without its trailing slash. */
+function resourceIdentifier(resource: string | URL): string {
+  const text = String(resource)
+  try {
+    const url = new URL(text)
+    return url.pathname === '/' && !text.endsWith('/') ? url.origin : text
+  } catch {
+    return text // refused with its reason by createResourceMetadata
   }
 }

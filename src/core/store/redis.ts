@@ -116,8 +116,10 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       own = client
       if (closed)
         destroy(client) // closed while node-redis was loading
-      // The first attempt only: later ones run in the background (reconnectStrategy).
-      else await client.connect().catch(() => {})
+      // The first attempt only, and no longer than one operation may take: later attempts run in the
+      // background (reconnectStrategy), and while there is no connection commands fail at once
+      // (disableOfflineQueue) instead of each waiting out its timeout.
+      else await settledWithin(client.connect(), timeoutDuration)
       return client
     })()
     return opening
@@ -149,6 +151,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   }
 
   return {
+    async open() {
+      if (!closed) await connection().catch(() => {})
+    },
     setIfAbsent(key, ttlSeconds) {
       const ttl = ttlMilliseconds(ttlSeconds)
       return bounded(async (client) => {
@@ -182,6 +187,18 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       if (own !== undefined) destroy(own)
     },
   }
+}
+
+/** Resolves when `promise` settles (either way) or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    ;(timer as { unref?: () => void }).unref?.()
+    promise.then(
+      () => resolve(),
+      () => resolve(),
+    )
+  })
 }
 
 /** Close at once: a graceful QUIT would wait for a server that may never answer. */

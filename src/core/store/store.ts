@@ -39,6 +39,12 @@ export interface Store {
   getSync?(key: string): string | undefined
   /** `set` without waiting; present where `setIfAbsentSync` is. */
   setSync?(key: string, value: string, ttlSeconds: number): void
+  /**
+   * Open the store's connection now, at start-up, so that the first request does not wait for it.
+   * Resolves once the first attempt has ended, whether or not the backend answered (a store that cannot
+   * answer says so on each operation). Absent on stores with nothing to open.
+   */
+  open?(): Promise<void>
   /** Release what the store opened (a connection it created; a client passed in stays open). Idempotent. */
   close(): Promise<void>
 }

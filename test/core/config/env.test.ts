@@ -328,6 +328,33 @@ describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest kn
     }
   })
 
+  it('a Redis URL is refused without printing its password', () => {
+    expect(() =>
+      optionsFromEnv({
+        ...BASE,
+        GATEHOUSE_DPOP: 'allowed',
+        GATEHOUSE_REDIS_URL: 'http://:S3cret@redis.internal:6379',
+      }),
+    ).toThrow(
+      /^GATEHOUSE_REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL, got "http:\/\/…@redis\.internal:6379"$/,
+    )
+  })
+
+  it('DPoP store or nonce settings with DPoP off are reported, not silently ignored', () => {
+    const emitted = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      optionsFromEnv({ ...BASE, GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' })
+      expect(String(emitted.mock.calls[0]?.[0])).toMatch(
+        /take effect only with GATEHOUSE_DPOP=allowed or required/,
+      )
+      emitted.mockClear()
+      optionsFromEnv({ ...BASE, GATEHOUSE_DPOP: 'required', GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' })
+      expect(emitted).not.toHaveBeenCalled()
+    } finally {
+      emitted.mockRestore()
+    }
+  })
+
   it('ENV_VARIABLES lists every GATEHOUSE_* variable read in the repository, and only those', () => {
     const root = fileURLToPath(new URL('../../../', import.meta.url))
     const read = new Set<string>()

@@ -177,7 +177,10 @@ describe('mode off (the default)', () => {
       keys: { keys: [signer.jwk] },
       now: clock,
       dpopProof: { now: clock },
-      issuers: [{ issuer: ISSUER, dpop: 'off' }, { issuer: 'https://other.example.com/', dpop: 'allowed' }],
+      issuers: [
+        { issuer: ISSUER, dpop: 'off' },
+        { issuer: 'https://other.example.com/', dpop: 'allowed' },
+      ],
     })
     const bound = await mint({ cnf: { jkt: await jktOf(client) } }, {}, signer)
     const error = await refusal(gate.check(request(bound, 'DPoP', await proofFor(client, bound))))

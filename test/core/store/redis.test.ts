@@ -180,6 +180,20 @@ describe('createRedisStore when Redis cannot answer', () => {
     }
   })
 
+  it('after open() found nothing listening, each operation fails at once rather than waiting out its limit', async () => {
+    const s = createRedisStore({ url: `redis://127.0.0.1:${await freePort()}`, timeoutDuration: 1000 })
+    try {
+      await s.open?.()
+      for (let i = 0; i < 3; i++) {
+        const { error, ms } = await rejection(s.setIfAbsent(`k${i}`, 30))
+        expect(error).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' })
+        expect(ms).toBeLessThan(900) // not the 1000 ms limit: no operation waits for a connection
+      }
+    } finally {
+      await s.close()
+    }
+  })
+
   it('a server that accepts the connection and never answers: a timely 503 (own client)', async () => {
     const s = createRedisStore({ url: silentUrl(), timeoutDuration: 300 })
     try {
