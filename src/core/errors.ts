@@ -61,6 +61,10 @@ const codes = {
   ERR_JWT_TOO_OLD: { status: 401, error: 'invalid_token', description: 'Token is too old' },
   ERR_JWT_CLAIM_MISSING: { status: 401, error: 'invalid_token', description: 'Token lacks a required claim' },
   ERR_JWT_CLAIM_INVALID: { status: 401, error: 'invalid_token', description: 'Token has an invalid claim' },
+  /** Not a token at all: empty, or longer than the introspector's `maxTokenLength`. */
+  ERR_TOKEN_MALFORMED: { status: 401, error: 'invalid_token', description: 'Token is malformed' },
+  /** The authorization server's introspection endpoint answered `active: false` (RFC 7662 §2.2). */
+  ERR_TOKEN_INACTIVE: { status: 401, error: 'invalid_token', description: 'Token is not active' },
   /** An ID token (or another kind of token) presented where an access token is required. */
   ERR_JWT_NOT_ACCESS_TOKEN: {
     status: 401,
@@ -183,6 +187,26 @@ const codes = {
     status: 503,
     error: undefined,
     description: 'Reading the authorization server metadata failed',
+  },
+  /**
+   * The introspection endpoint could not be asked: unreachable, not a 200, a redirect, or its circuit
+   * breaker open after repeated failures (requests are refused at once until the cool-down ends).
+   */
+  ERR_INTROSPECTION_UNAVAILABLE: {
+    status: 503,
+    error: undefined,
+    description: 'Token introspection is temporarily unavailable',
+  },
+  ERR_INTROSPECTION_TIMEOUT: { status: 503, error: undefined, description: 'Token introspection timed out' },
+  /**
+   * The introspection endpoint answered something that is not an introspection response: not JSON, not
+   * an object, no boolean `active`, a member of the wrong type, too large, or a signed response (RFC 9701)
+   * that fails its checks.
+   */
+  ERR_INTROSPECTION_INVALID: {
+    status: 503,
+    error: undefined,
+    description: 'The token introspection response is invalid',
   },
   /**
    * The shared store (Redis) did not answer within its `timeoutDuration`, or is unreachable: a replay

@@ -1,5 +1,6 @@
 /**
- * One bounded GET of a JSON document, shared by the remote key store and discovery. Everything a provider
+ * One bounded GET of a JSON document, shared by the remote key store and discovery, and the bounded
+ * exchange under it, which token introspection uses for its POST. Everything a provider
  * sends is untrusted: the answer must arrive within a time limit (headers AND body), must be 200, must
  * stay under a size limit while it streams (a 10 MB body is cut off after the limit, never buffered
  * whole), and must parse as JSON. Every failure becomes a GatehouseError whose code the caller chooses;
@@ -76,8 +77,7 @@ export function checkFetchOptions(options: FetchOptions): CheckedFetchOptions {
 }
 
 /**
- * GET `url` and parse its body as JSON: {@link send}, {@link checkHead}, {@link readBody},
- * {@link parseJson}, all within one deadline ({@link openExchange}).
+ * GET `url` and parse its body as JSON: {@link fetchBounded}, then {@link parseJson}.
  *
  * @param accept the `accept` header, unless `options.headers` sets one.
  * @param codes which GatehouseError code each failure becomes.
@@ -89,20 +89,52 @@ export async function fetchJson(
   options: CheckedFetchOptions,
   codes: Readonly<Record<FetchFailure, ErrorCode>>,
 ): Promise<unknown> {
+  const headers: Record<string, string> = new Headers(options.headers).has('accept') ? {} : { accept }
+  const { body } = await fetchBounded(url, { method: 'GET', headers }, options, codes)
+  return parseJson(url, body, codes)
+}
+
+/** What {@link fetchBounded} sends. */
+export interface BoundedRequest {
+  method: 'GET' | 'POST'
+  /** Set over `options.headers`. */
+  headers: Record<string, string>
+  body?: string
+}
+
+/** A 200 answer, read whole within the limits. */
+export interface BoundedResponse {
+  headers: Headers
+  body: Uint8Array
+}
+
+/**
+ * Send `request` and read the answer: {@link send}, {@link checkHead}, {@link readBody}, all within one
+ * deadline ({@link openExchange}). Only a 200 is an answer; a redirect is never followed.
+ *
+ * @param codes which GatehouseError code each failure becomes (`invalid` is not used here).
+ * @throws GatehouseError with `codes[failure]` and the detail in `cause` (never the request body).
+ */
+export async function fetchBounded(
+  url: URL,
+  request: BoundedRequest,
+  options: CheckedFetchOptions,
+  codes: Readonly<Record<FetchFailure, ErrorCode>>,
+): Promise<BoundedResponse> {
   const exchange = openExchange(url, options, codes)
   let completed = false
   try {
-    const response = await send(exchange, accept)
+    const response = await send(exchange, request)
     checkHead(exchange, response)
-    const document = parseJson(exchange, await readBody(exchange, response))
+    const body = await readBody(exchange, response)
     completed = true
-    return document
+    return { headers: response.headers, body }
   } finally {
     exchange.close(completed)
   }
 }
 
-/** One GET in flight: its URL and limits, its deadline, and how its failures are reported. */
+/** One request in flight: its URL and limits, its deadline, and how its failures are reported. */
 interface Exchange {
   readonly url: URL
   readonly options: CheckedFetchOptions
@@ -159,18 +191,19 @@ function openExchange(
 }
 
 /**
- * Send the GET with `redirect: 'manual'`: a key set that moved is a configuration change, not something
- * to follow silently, so {@link checkHead} refuses the redirect. (`redirect: 'error'` would refuse it
- * too, but workerd rejects that value outright.)
+ * Send the request with `redirect: 'manual'`: a key set or an endpoint that moved is a configuration
+ * change, not something to follow silently (nor to send credentials to), so {@link checkHead} refuses the
+ * redirect. (`redirect: 'error'` would refuse it too, but workerd rejects that value outright.)
  */
-async function send(exchange: Exchange, accept: string): Promise<Response> {
+async function send(exchange: Exchange, request: BoundedRequest): Promise<Response> {
   const { url, options } = exchange
   const headers = new Headers(options.headers)
-  if (!headers.has('accept')) headers.set('accept', accept)
+  for (const [name, value] of Object.entries(request.headers)) headers.set(name, value)
+  const { method, body } = request
   const doFetch = options.fetch ?? globalThis.fetch
   try {
     return await exchange.within(
-      doFetch(url.href, { method: 'GET', headers, redirect: 'manual', signal: exchange.signal }),
+      doFetch(url.href, { method, headers, body, redirect: 'manual', signal: exchange.signal }),
     )
   } catch (cause) {
     throw exchange.broken(cause)
@@ -228,17 +261,18 @@ async function readBody(exchange: Exchange, response: Response): Promise<Uint8Ar
 }
 
 /** The body as JSON text: UTF-8 (RFC 8259 §8.1), then a JSON value; anything else is `invalid`. */
-function parseJson(exchange: Exchange, body: Uint8Array): unknown {
+function parseJson(url: URL, body: Uint8Array, codes: Readonly<Record<FetchFailure, ErrorCode>>): unknown {
+  const invalid = (cause: unknown) => new GatehouseError(codes.invalid, undefined, { cause })
   let text: string
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body)
   } catch (cause) {
-    throw exchange.fail('invalid', new Error(`${exchange.url.href} sent a body that is not UTF-8`, { cause }))
+    throw invalid(new Error(`${url.href} sent a body that is not UTF-8`, { cause }))
   }
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw exchange.fail('invalid', new Error(`${exchange.url.href} sent a body that is not JSON`, { cause }))
+    throw invalid(new Error(`${url.href} sent a body that is not JSON`, { cause }))
   }
 }
 
