@@ -5,6 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
 import { readJsonFile, writeJsonFile } from './files.js'
+import { TOKEN_FORMATS, type TokenFormat } from './tokens.js'
 
 /** A client allowed to use the client-credentials grant (RFC 6749 §4.4). */
 export interface DevClient {
@@ -25,6 +26,8 @@ export interface DevClient {
   audiences?: string[]
   /** Extra claims added to every token of this client (they never override the registered claims). */
   claims?: Record<string, unknown>
+  /** `'jwt'` or `'opaque'`: the format of this client's tokens. Absent: the issuer's `tokenFormat`. */
+  tokenFormat?: TokenFormat
   /** Free text for humans reading the file. */
   description?: string
 }
@@ -110,6 +113,9 @@ export function validateClients(list: readonly unknown[], source = 'clients'): D
       (typeof c.claims !== 'object' || c.claims === null || Array.isArray(c.claims))
     ) {
       throw new Error(`${where}.claims must be an object`)
+    }
+    if (c.tokenFormat !== undefined && !TOKEN_FORMATS.includes(c.tokenFormat as TokenFormat)) {
+      throw new Error(`${where}.tokenFormat must be one of ${TOKEN_FORMATS.join(', ')}`)
     }
     return c as unknown as DevClient
   })

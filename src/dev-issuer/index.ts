@@ -1,8 +1,8 @@
 /**
  * A local OAuth 2.0 authorization server for development and tests: discovery, JWKS, and a
- * client-credentials token endpoint issuing RFC 9068 access tokens, DPoP-bound (RFC 9449) when the request
- * carries a proof. Not for production: it binds to loopback, and anyone with the printed credentials gets
- * tokens.
+ * client-credentials token endpoint issuing RFC 9068 access tokens or opaque reference tokens, DPoP-bound
+ * (RFC 9449) when the request carries a proof; introspection (RFC 7662, RFC 9701) and revocation (RFC
+ * 7009). Not for production: it binds to loopback, and anyone with the printed credentials gets tokens.
  */
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
@@ -11,12 +11,14 @@ import { createDpopChecker } from '../core/dpop/checker.js'
 import type { JWKS } from '../core/types.js'
 import { type DevClient, defaultClients, loadClientsFile, validateClients } from './clients.js'
 import { writeJsonFile } from './files.js'
+import { findIssuedToken, type TokenAuthority, tokenType } from './introspection.js'
 import { KeyRing } from './keys.js'
 import { authorizationServerMetadata, type MetadataInput, openidConfiguration, PATHS } from './metadata.js'
-import { type IssuerState, type MintOptions, mintWithKeyRing, STATE_FILE } from './mint.js'
+import { type IssuerState, type MintOptions, mintClaims, mintWithKeyRing, STATE_FILE } from './mint.js'
 import { type DevAlgorithm, type DevIssuerOptions, resolveOptions } from './options.js'
 import { createIssuerServer } from './server.js'
-import { accessTokenClaims, signToken } from './tokens.js'
+import { TokenStore } from './token-store.js'
+import { accessTokenClaims, dropUndefined, signToken } from './tokens.js'
 
 export type { DevClient } from './clients.js'
 export { CLIENTS_FILE, defaultClients } from './clients.js'
@@ -25,12 +27,14 @@ export { PATHS } from './metadata.js'
 export { type IssuerState, type MintOptions, readIssuerState, STATE_FILE } from './mint.js'
 export {
   DEFAULT_AUDIENCE,
+  DEFAULT_MAX_OPAQUE_TOKENS,
   DEFAULT_TOKEN_LIFETIME,
   DEV_ALGORITHMS,
   type DevAlgorithm,
   type DevIssuerOptions,
   isLoopbackHost,
 } from './options.js'
+export { TOKEN_FORMATS, type TokenFormat } from './tokens.js'
 
 /** A running dev issuer. */
 export interface DevIssuer {
@@ -42,6 +46,10 @@ export interface DevIssuer {
   readonly jwksUri: string
   /** `{url}/oauth2/token` (form). AuthAction's JSON endpoint is `{url}/oauth2/m2m/token`. */
   readonly tokenEndpoint: string
+  /** `{url}/oauth2/introspect` (RFC 7662). */
+  readonly introspectionEndpoint: string
+  /** `{url}/oauth2/revoke` (RFC 7009). */
+  readonly revocationEndpoint: string
   /** The default audience of its tokens. */
   readonly audience: string
   /** The algorithm of the current key. */
@@ -55,9 +63,17 @@ export interface DevIssuer {
   /**
    * Sign a token directly, for tests: RFC 9068 claims for `sub` (default `"dev-user"`) with the issuer's
    * `iss` and `aud`, overridden by `claims` (a claim set to `undefined` is removed) and by `opts`.
-   * See {@link MintOptions} for forging expired tokens, foreign headers or unknown kids.
+   * See {@link MintOptions} for forging expired tokens, foreign headers or unknown kids. With
+   * `format: 'opaque'`, the claims are kept and a reference token is returned (`token_type` `Bearer`, or
+   * `DPoP` when the claims carry `cnf.jkt`).
    */
   mint(claims?: Record<string, unknown>, opts?: MintOptions): Promise<string>
+  /**
+   * Revoke a token this issuer issued, whichever client it was issued to: an opaque token is forgotten, a
+   * JWT reported inactive by introspection until it expires. Resolves with whether there was an active
+   * token to revoke.
+   */
+  revoke(token: string): Promise<boolean>
   /** Make a new current key; the old one stays published for `rotationGrace` seconds. */
   rotate(): Promise<{ kid: string }>
   /** The JWK Set as currently served. */
@@ -94,6 +110,12 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
   await keys.current(o.alg) // create the first key before answering anyone
   // Proofs at the token endpoint: every asymmetric algorithm, replays caught in this process's memory.
   const dpop = createDpopChecker()
+  const store = new TokenStore(o.maxOpaqueTokens)
+  /** Keep the claims, return the reference: `token_type` says how it must be presented (RFC 9449 §6.2). */
+  const issueOpaque = (claims: Record<string, unknown>) => {
+    const kept = dropUndefined(claims)
+    return store.issue({ ...kept, token_type: tokenType(kept) })
+  }
 
   let issuer = ''
   let baseUrl = ''
@@ -103,6 +125,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     scopes: [...new Set(clients.flatMap((c) => c.scopes))],
     algorithms: await keys.algorithms(),
     dpopAlgorithms: dpop.algorithms,
+    introspectionAlgorithm: o.alg,
   })
   const tokenIssuer = {
     clients,
@@ -110,7 +133,6 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     tokenLifetime: o.tokenLifetime,
     dpop,
     async issue(client: DevClient, audience: string, scopes: string[], jkt: string | undefined) {
-      const key = await keys.current(o.alg)
       const claims = accessTokenClaims({
         issuer,
         audience,
@@ -124,7 +146,22 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
         expiresIn: o.tokenLifetime,
         now: Date.now(),
       })
-      return signToken(key, claims)
+      if ((client.tokenFormat ?? o.tokenFormat) === 'opaque') return issueOpaque(claims)
+      return signToken(await keys.current(o.alg), claims)
+    },
+  }
+  const tokenAuthority: TokenAuthority = {
+    get issuer() {
+      return issuer
+    },
+    clients,
+    find: (token) => findIssuedToken(token, { issuer, store, jwks: () => keys.jwks() }),
+    revoke(token, found) {
+      if (found.format === 'opaque') store.revokeOpaque(token)
+      else store.revokeJwt(token, found.claims)
+    },
+    async signIntrospection(claims) {
+      return signToken(await keys.current(o.alg), claims, { typ: 'token-introspection+jwt' })
     },
   }
   const rotate = async () => ({ kid: (await keys.rotate(o.alg, o.rotationGrace)).kid })
@@ -134,6 +171,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     oauthMetadata: async () => authorizationServerMetadata(await metadataInput()),
     jwks: () => keys.jwks(),
     tokenIssuer: () => tokenIssuer,
+    tokenAuthority: () => tokenAuthority,
     rotate,
   })
   await new Promise<void>((resolve, reject) => {
@@ -165,18 +203,25 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     issuer,
     jwksUri: `${baseUrl}${PATHS.jwks}`,
     tokenEndpoint: `${baseUrl}${PATHS.token}`,
+    introspectionEndpoint: `${baseUrl}${PATHS.introspect}`,
+    revocationEndpoint: `${baseUrl}${PATHS.revoke}`,
     audience: o.audience,
     alg: o.alg,
     clients,
     clientsFile,
     dataDir: o.dataDir,
-    mint: (claims, opts) =>
-      mintWithKeyRing(
-        keys,
-        { issuer, audience: o.audience, alg: o.alg, lifetime: o.tokenLifetime },
-        claims,
-        opts,
-      ),
+    async mint(claims = {}, opts = {}) {
+      const defaults = { issuer, audience: o.audience, alg: o.alg, lifetime: o.tokenLifetime }
+      if (opts.format !== 'opaque') return mintWithKeyRing(keys, defaults, claims, opts)
+      if (opts.alg !== undefined || opts.kid !== undefined || opts.header !== undefined)
+        throw new TypeError('mint: alg, kid and header apply to JWTs, not to opaque tokens')
+      return issueOpaque(mintClaims(defaults, claims, opts))
+    },
+    async revoke(token) {
+      const found = await tokenAuthority.find(token)
+      if (found !== undefined) tokenAuthority.revoke(token, found)
+      return found !== undefined
+    },
     rotate,
     jwks: () => keys.jwks(),
     close() {

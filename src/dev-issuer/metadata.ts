@@ -1,8 +1,10 @@
 /**
  * The authorization server metadata (RFC 8414 §2), served at both well-known paths. It says only what is
  * true of the dev issuer: client-credentials tokens from a token endpoint (DPoP-bound on request, RFC 9449
- * §5.1), no authorization endpoint.
+ * §5.1), introspection (RFC 7662, signed responses of RFC 9701) and revocation (RFC 7009), no
+ * authorization endpoint.
  */
+import { CLIENT_AUTH_METHODS } from './client-auth.js'
 import type { DevAlgorithm } from './options.js'
 
 export const PATHS = {
@@ -11,6 +13,8 @@ export const PATHS = {
   jwks: '/.well-known/jwks.json',
   token: '/oauth2/token',
   m2mToken: '/oauth2/m2m/token',
+  introspect: '/oauth2/introspect',
+  revoke: '/oauth2/revoke',
   rotate: '/admin/rotate',
 } as const
 
@@ -22,6 +26,8 @@ export interface MetadataInput {
   algorithms: readonly DevAlgorithm[]
   /** The `alg` values the token endpoint accepts in DPoP proofs (the checker's `algorithms`). */
   dpopAlgorithms: readonly string[]
+  /** The algorithm signed introspection responses use: the issuer's signing algorithm. */
+  introspectionAlgorithm: DevAlgorithm
 }
 
 /**
@@ -41,9 +47,15 @@ export function authorizationServerMetadata(input: MetadataInput): Record<string
     token_endpoint: `${input.baseUrl}${PATHS.token}`,
     jwks_uri: `${input.baseUrl}${PATHS.jwks}`,
     grant_types_supported: ['client_credentials'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     scopes_supported: [...input.scopes],
     dpop_signing_alg_values_supported: dpopSigningAlgorithms(input.dpopAlgorithms),
+    // RFC 8414 §2 and RFC 9701 §6: where and how resource servers introspect, and clients revoke.
+    introspection_endpoint: `${input.baseUrl}${PATHS.introspect}`,
+    introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+    introspection_signing_alg_values_supported: [input.introspectionAlgorithm],
+    revocation_endpoint: `${input.baseUrl}${PATHS.revoke}`,
+    revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     // No authorization endpoint, hence no response type (RFC 8414 §2 allows an empty list to be true).
     response_types_supported: [],
   }

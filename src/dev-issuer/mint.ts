@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { readJsonFile } from './files.js'
 import type { KeyRing } from './keys.js'
 import type { DevAlgorithm } from './options.js'
-import { accessTokenClaims, signToken } from './tokens.js'
+import { accessTokenClaims, signToken, type TokenFormat } from './tokens.js'
 
 /** Options of `mint`. Everything a test may want to forge. */
 export interface MintOptions {
@@ -20,6 +20,11 @@ export interface MintOptions {
   header?: Record<string, unknown>
   /** The `sub` claim. Default `"dev-user"`. */
   sub?: string
+  /**
+   * `'opaque'`: keep the claims and return a reference token, which the issuer's introspection endpoint
+   * answers for (`alg`, `kid` and `header` do not apply). Default `'jwt'`. `DevIssuer.mint` only.
+   */
+  format?: TokenFormat
 }
 
 export interface MintDefaults {
@@ -39,6 +44,7 @@ export async function mintWithKeyRing(
   claims: Record<string, unknown> = {},
   opts: MintOptions = {},
 ): Promise<string> {
+  if (opts.format === 'opaque') throw new TypeError('format: opaque tokens are kept by a running issuer')
   let key: Awaited<ReturnType<KeyRing['current']>> | undefined
   if (opts.kid !== undefined) {
     key = await keys.byKid(opts.kid)
@@ -46,6 +52,15 @@ export async function mintWithKeyRing(
   } else {
     key = await keys.current(opts.alg ?? defaults.alg)
   }
+  return signToken(key, mintClaims(defaults, claims, opts), opts.header)
+}
+
+/** The claims `mint` puts in a token: RFC 9068's defaults, overridden by `claims` (`undefined` values stay). */
+export function mintClaims(
+  defaults: MintDefaults,
+  claims: Record<string, unknown>,
+  opts: MintOptions,
+): Record<string, unknown> {
   const base = accessTokenClaims({
     issuer: defaults.issuer,
     audience: defaults.audience,
@@ -55,7 +70,7 @@ export async function mintWithKeyRing(
     expiresIn: opts.expiresIn ?? defaults.lifetime,
     now: Date.now(),
   })
-  return signToken(key, { ...base, ...claims }, opts.header)
+  return { ...base, ...claims }
 }
 
 /**

@@ -3,6 +3,7 @@
  * `TypeError` naming it, before anything listens).
  */
 import type { DevClient } from './clients.js'
+import { TOKEN_FORMATS, type TokenFormat } from './tokens.js'
 
 /** Algorithms the dev issuer signs with. Asymmetric only, like everything in Gatehouse. */
 export type DevAlgorithm = 'RS256' | 'ES256' | 'EdDSA'
@@ -14,6 +15,9 @@ export const DEFAULT_AUDIENCE = 'https://api.gatehouse.local'
 
 /** Default token lifetime, in seconds (one hour, like most providers). */
 export const DEFAULT_TOKEN_LIFETIME = 3600
+
+/** Default bound of the opaque tokens (and revoked JWTs) kept in memory. */
+export const DEFAULT_MAX_OPAQUE_TOKENS = 10_000
 
 export interface DevIssuerOptions {
   /** TCP port. Default `0`: a free port chosen by the OS (read it from `DevIssuer.url`). */
@@ -49,6 +53,16 @@ export interface DevIssuerOptions {
    * Default: `tokenLifetime`, so every token signed before the rotation still verifies until it expires.
    */
   rotationGrace?: number
+  /**
+   * The format of tokens from the token endpoint: `'jwt'` (default) or `'opaque'` (reference tokens, to be
+   * introspected at `/oauth2/introspect`). A client's own `tokenFormat` overrides it.
+   */
+  tokenFormat?: TokenFormat
+  /**
+   * How many opaque tokens are kept in memory, and as many revoked JWTs. Default 10 000. Expired ones are
+   * dropped first, then the oldest: an evicted token introspects as inactive.
+   */
+  maxOpaqueTokens?: number
 }
 
 export interface ResolvedOptions {
@@ -61,6 +75,8 @@ export interface ResolvedOptions {
   tokenLifetime: number
   clients: DevClient[] | undefined
   rotationGrace: number
+  tokenFormat: TokenFormat
+  maxOpaqueTokens: number
 }
 
 /** Whether `host` names the loopback interface (RFC 1122 §3.2.1.3: all of 127.0.0.0/8; RFC 4291: ::1). */
@@ -111,6 +127,12 @@ export function resolveOptions(options: DevIssuerOptions = {}): ResolvedOptions 
   if (options.clients !== undefined && !Array.isArray(options.clients)) {
     throw new TypeError('clients: expected an array of clients')
   }
+  const tokenFormat = options.tokenFormat ?? 'jwt'
+  if (!TOKEN_FORMATS.includes(tokenFormat))
+    throw new TypeError(`tokenFormat: expected one of ${TOKEN_FORMATS.join(', ')}`)
+  const maxOpaqueTokens = options.maxOpaqueTokens ?? DEFAULT_MAX_OPAQUE_TOKENS
+  if (!Number.isInteger(maxOpaqueTokens) || maxOpaqueTokens < 1)
+    throw new TypeError('maxOpaqueTokens: expected a positive integer')
   return {
     port,
     host,
@@ -121,5 +143,7 @@ export function resolveOptions(options: DevIssuerOptions = {}): ResolvedOptions 
     tokenLifetime,
     clients: options.clients,
     rotationGrace,
+    tokenFormat,
+    maxOpaqueTokens,
   }
 }

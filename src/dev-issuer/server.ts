@@ -4,9 +4,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { JWKS } from '../core/types.js'
+import type { HttpResult } from './client-auth.js'
+import { handleIntrospectionRequest, type TokenAuthority } from './introspection.js'
 import { PATHS } from './metadata.js'
 import { isLoopbackHost } from './options.js'
-import { type HttpResult, handleTokenRequest, type TokenIssuer, tokenError } from './token-endpoint.js'
+import { handleRevocationRequest } from './revocation.js'
+import { handleTokenRequest, type TokenIssuer, tokenError } from './token-endpoint.js'
 
 /** Largest request body read, in bytes. A token request is a few hundred bytes. */
 export const MAX_BODY_BYTES = 64 * 1024
@@ -16,6 +19,7 @@ export interface Routes {
   oauthMetadata(): Promise<Record<string, unknown>>
   jwks(): Promise<JWKS>
   tokenIssuer(): TokenIssuer
+  tokenAuthority(): TokenAuthority
   rotate(): Promise<{ kid: string }>
 }
 
@@ -83,6 +87,27 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
         routes.tokenIssuer(),
       )
       return send(req, res, result)
+    }
+    case PATHS.introspect:
+    case PATHS.revoke: {
+      if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
+      const body = await readBody(req, MAX_BODY_BYTES)
+      if (body === undefined) {
+        return send(
+          req,
+          res,
+          tokenError(413, 'invalid_request', `The body exceeds ${MAX_BODY_BYTES} bytes`),
+          true,
+        )
+      }
+      const request = {
+        contentType: req.headers['content-type'],
+        authorization: req.headers.authorization,
+        accept: req.headers.accept,
+        body,
+      }
+      const handle = path === PATHS.introspect ? handleIntrospectionRequest : handleRevocationRequest
+      return send(req, res, await handle(request, routes.tokenAuthority()))
     }
     case PATHS.rotate: {
       if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
@@ -167,10 +192,16 @@ function send(req: IncomingMessage, res: ServerResponse, result: HttpResult, clo
     res.destroy()
     return
   }
-  const payload = JSON.stringify(result.body)
+  const payload =
+    result.body === undefined
+      ? ''
+      : result.contentType !== undefined
+        ? String(result.body)
+        : JSON.stringify(result.body)
   res.statusCode = result.status
   for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value)
-  res.setHeader('content-type', 'application/json; charset=utf-8')
+  if (result.body !== undefined)
+    res.setHeader('content-type', result.contentType ?? 'application/json; charset=utf-8')
   res.setHeader('content-length', Buffer.byteLength(payload))
   // After refusing an oversized body we stop reading it, so the connection cannot be reused.
   if (close) res.setHeader('connection', 'close')

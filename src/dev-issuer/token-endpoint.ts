@@ -15,15 +15,11 @@
  */
 import type { DpopChecker } from '../core/dpop/checker.js'
 import { isGatehouseError } from '../core/errors.js'
+import { authenticateRequest, type HttpResult, NO_STORE, oauthError, parseBasic } from './client-auth.js'
 import type { DevClient } from './clients.js'
-import { authenticateClient, grantScopes } from './clients.js'
+import { grantScopes } from './clients.js'
 
-/** A response the server writes as is. */
-export interface HttpResult {
-  status: number
-  headers: Record<string, string>
-  body: unknown
-}
+export type { HttpResult } from './client-auth.js'
 
 /**
  * RFC 6749 §5.2 error codes, plus RFC 8707 §2 `invalid_target` for an audience the client may not get and
@@ -57,30 +53,22 @@ export interface TokenIssuer {
   issue(client: DevClient, audience: string, scopes: string[], jkt: string | undefined): Promise<string>
 }
 
-// RFC 6749 §5.1: responses carrying tokens or credentials must not be cached.
-const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' }
-
 export function tokenError(
   status: number,
   error: TokenErrorCode,
   description: string,
   extraHeaders: Record<string, string> = {},
 ): HttpResult {
-  return {
-    status,
-    headers: { ...NO_STORE, ...extraHeaders },
-    body: { error, error_description: description },
-  }
+  return oauthError(status, error, description, extraHeaders)
 }
 
 export async function handleTokenRequest(request: TokenRequest, issuer: TokenIssuer): Promise<HttpResult> {
   const params = parseParameters(request)
   if ('error' in params) return params.error
 
-  const basic = request.authorization === undefined ? undefined : parseBasic(request.authorization)
-  if (basic !== undefined && 'error' in basic) return basic.error
   // Only Basic can carry client credentials here: any other scheme is a client authentication failure.
-  const usedBasic = basic !== undefined
+  const basic = parseBasic(request.authorization)
+  if (basic !== undefined && 'error' in basic) return basic.error
 
   const grantType = params.get('grant_type')
   if (grantType === undefined)
@@ -89,27 +77,9 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
     return tokenError(400, 'unsupported_grant_type', 'Only the client_credentials grant is supported')
   }
 
-  let clientId = params.get('client_id')
-  let clientSecret = params.get('client_secret')
-  if (basic !== undefined) {
-    if (clientSecret !== undefined) {
-      return tokenError(
-        400,
-        'invalid_request',
-        'Use one client authentication method: Basic or client_secret',
-      )
-    }
-    if (clientId !== undefined && clientId !== basic.id) {
-      return tokenError(400, 'invalid_request', 'client_id does not match the Basic credentials')
-    }
-    clientId = basic.id
-    clientSecret = basic.secret
-  }
-  if (clientId === undefined || clientSecret === undefined) {
-    return invalidClient('Client authentication is missing: send client_id and client_secret', usedBasic)
-  }
-  const client = authenticateClient(issuer.clients, clientId, clientSecret)
-  if (client === undefined) return invalidClient('Client authentication failed', usedBasic)
+  const authenticated = authenticateRequest(issuer.clients, basic, params.get)
+  if ('error' in authenticated) return authenticated.error
+  const { client } = authenticated
 
   const audience = params.get('audience') ?? issuer.defaultAudience
   if (audience === '') return tokenError(400, 'invalid_request', 'The audience parameter is empty')
@@ -145,16 +115,6 @@ export async function handleTokenRequest(request: TokenRequest, issuer: TokenIss
       scope: grant.scopes.join(' '),
     },
   }
-}
-
-function invalidClient(description: string, usedBasic: boolean): HttpResult {
-  // RFC 6749 §5.2: 401, and a Basic challenge when the client tried the Authorization header.
-  return tokenError(
-    401,
-    'invalid_client',
-    description,
-    usedBasic ? { 'www-authenticate': 'Basic realm="gatehouse-dev-issuer"' } : {},
-  )
 }
 
 type Parameters = { get(name: string): string | undefined } | { error: HttpResult }
@@ -204,26 +164,3 @@ function parseParameters(request: TokenRequest): Parameters {
 }
 
 const PARAMETERS = ['grant_type', 'client_id', 'client_secret', 'audience', 'scope'] as const
-
-/**
- * RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`, each part form-urlencoded, so a
- * secret may contain ':' (encoded as %3A). Returns undefined when the header uses another scheme.
- */
-function parseBasic(header: string): { id: string; secret: string } | { error: HttpResult } | undefined {
-  const match = /^basic +([A-Za-z0-9+/=._~-]*) *$/i.exec(header)
-  if (match === null) {
-    return { error: invalidClient('Only the Basic scheme is accepted in the Authorization header', true) }
-  }
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
-  if (colon < 0) return { error: invalidClient('The Basic credentials are malformed', true) }
-  try {
-    return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) }
-  } catch {
-    return { error: invalidClient('The Basic credentials are malformed', true) }
-  }
-}
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replace(/\+/g, ' '))
-}

@@ -5,6 +5,14 @@ import { constants, createPrivateKey, type JsonWebKey, sign as nodeSign, randomU
 import { type CryptoKey, type JWK as JoseJWK, SignJWT } from 'jose'
 import type { Algorithm, JWTClaims } from '../core/types.js'
 
+/**
+ * How access tokens are issued: `jwt`, a signed RFC 9068 token any resource server verifies with the JWKS;
+ * `opaque`, a random reference the issuer keeps, which resource servers introspect (RFC 7662).
+ */
+export type TokenFormat = 'jwt' | 'opaque'
+
+export const TOKEN_FORMATS: readonly TokenFormat[] = Object.freeze(['jwt', 'opaque'])
+
 /** What goes into a client-credentials token besides the registered claims. */
 export interface AccessTokenInput {
   issuer: string
@@ -98,7 +106,8 @@ function rawSign(alg: Algorithm, jwk: JoseJWK, input: string): Buffer {
   return nodeSign(hash, Buffer.from(input), key)
 }
 
-function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
+/** `record` without its `undefined` members. */
+export function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(record)) if (value !== undefined) out[name] = value
   return out

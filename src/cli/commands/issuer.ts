@@ -10,6 +10,7 @@ import {
   type DevAlgorithm,
   PATHS,
   startDevIssuer,
+  TOKEN_FORMATS,
 } from '../../dev-issuer/index.js'
 import { KeyRing } from '../../dev-issuer/keys.js'
 import { choice, duration, integer, parse } from '../args.js'
@@ -24,9 +25,10 @@ export const DEFAULT_PORT = 9000
 const help = `Usage: gatehouse issuer [options]
        gatehouse issuer rotate [--data-dir DIR] [--alg ALG] [--grace DURATION]
 
-Run a local OAuth 2.0 authorization server for development: discovery, JWKS, and a client-credentials
-token endpoint issuing RFC 9068 access tokens. It binds to loopback only: it is a development tool, and
-anyone holding the client secrets gets tokens.
+Run a local OAuth 2.0 authorization server for development: discovery, JWKS, a client-credentials
+token endpoint issuing RFC 9068 access tokens (or opaque ones), introspection (RFC 7662) and revocation
+(RFC 7009). It binds to loopback only: it is a development tool, and anyone holding the client secrets
+gets tokens.
 
 Options:
   --port N               port to listen on (default ${DEFAULT_PORT}; 0 = any free port)
@@ -37,6 +39,9 @@ Options:
   --audience AUD         audience of tokens whose request names none (default ${DEFAULT_AUDIENCE})
   --issuer URL           the "iss" value (default http://HOST:PORT, no trailing slash)
   --token-lifetime DUR   lifetime of issued tokens (default 1h)
+  --format FORMAT        tokens from the token endpoint: jwt (signed, verified with the JWKS) or opaque
+                         (random references, kept in memory and introspected at /oauth2/introspect);
+                         default jwt. A client's "tokenFormat" in clients.json overrides it
   --rotation-grace DUR   how long a replaced key stays published (default: the token lifetime)
 
 rotate: make a new signing key in DIR. The old key stays published for --grace (default 1h); a running
@@ -64,6 +69,7 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
     issuer: { type: 'string' },
     'token-lifetime': { type: 'string' },
     'rotation-grace': { type: 'string' },
+    format: { type: 'string' },
   })
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}" (did you mean "rotate"?)`)
@@ -80,6 +86,7 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
       audience: values.audience ?? DEFAULT_AUDIENCE,
       tokenLifetime,
       rotationGrace: duration('rotation-grace', values['rotation-grace'], tokenLifetime),
+      tokenFormat: choice('format', values.format, TOKEN_FORMATS, 'jwt'),
       ...(values.issuer !== undefined && { issuer: values.issuer }),
     })
   } catch (error) {
@@ -100,7 +107,10 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   ctx.out(`  discovery       ${issuer.url}${PATHS.openidConfiguration}`)
   ctx.out(`  jwks            ${issuer.jwksUri}`)
   ctx.out(`  token endpoint  ${issuer.tokenEndpoint} (form), ${issuer.url}${PATHS.m2mToken} (JSON)`)
+  ctx.out(`  introspection   ${issuer.introspectionEndpoint}`)
+  ctx.out(`  revocation      ${issuer.revocationEndpoint}`)
   ctx.out(`  audience        ${issuer.audience}`)
+  ctx.out(`  token format    ${values.format ?? 'jwt'}`)
   ctx.out(`  algorithm       ${issuer.alg}`)
   ctx.out(`  clients         ${issuer.clients.map((client) => client.clientId).join(', ')}`)
   ctx.out(`  credentials     ${issuer.clientsFile ?? '(in memory)'}`)
@@ -111,6 +121,12 @@ async function serve(argv: string[], ctx: CliContext): Promise<number> {
   ctx.out(
     `Mint a token without a request: gatehouse token --data-dir ${values['data-dir'] ?? DEFAULT_DATA_DIR}`,
   )
+  // `gatehouse token` signs JWTs offline; an opaque token exists only in this process's memory.
+  if (values.format === 'opaque') {
+    ctx.out(
+      `Get an opaque token: curl -s -u CLIENT_ID:CLIENT_SECRET -d grant_type=client_credentials ${issuer.tokenEndpoint}`,
+    )
+  }
   // Signal handlers go in before the line that says we are ready, or an early Ctrl+C kills us uncleanly.
   const stopped = ctx.waitForShutdown()
   ctx.out('Press Ctrl+C to stop.')
