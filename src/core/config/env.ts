@@ -22,6 +22,10 @@
  * | GATEHOUSE_DPOP_NONCE_SECRET | dpopProof.nonce.secret | at least 32 bytes: DPoP server nonces on, the same on every instance |
  * | GATEHOUSE_PUBLIC_URL | publicUrl | the URL clients use (https://api.example.com), for DPoP's htu |
  * | GATEHOUSE_TRUST_FORWARDED_HEADERS | trustForwardedHeaders | 1/true or 0/false: htu from Forwarded / X-Forwarded-* (behind a proxy that sets them) |
+ * | GATEHOUSE_RESOURCE | resource | this API's resource identifier (RFC 9728), an https URL; the audience when GATEHOUSE_AUDIENCE is unset |
+ * | GATEHOUSE_AUTHORIZATION_SERVERS | resourceMetadata.authorizationServers | issuer URLs separated by spaces (default the issuers) |
+ * | GATEHOUSE_SCOPES_SUPPORTED | resourceMetadata.scopesSupported | scopes separated by spaces or commas |
+ * | GATEHOUSE_RESOURCE_NAME, GATEHOUSE_RESOURCE_DOCUMENTATION | resourceMetadata.resourceName, .resourceDocumentation | text; an https URL |
  */
 import { parseClaimPath } from '../authz/claim-path.js'
 import type { ClaimMapping } from '../authz/claims-reader.js'
@@ -39,6 +43,13 @@ export interface EnvOptions extends VerifierOptions {
   dpopProof?: { store?: string; nonce?: { secret: string } }
   publicUrl?: string
   trustForwardedHeaders?: boolean
+  resource?: string
+  resourceMetadata?: {
+    authorizationServers?: string[]
+    scopesSupported?: string[]
+    resourceName?: string
+    resourceDocumentation?: string
+  }
 }
 
 /**
@@ -68,6 +79,11 @@ export const ENV_VARIABLES: readonly string[] = Object.freeze([
   'GATEHOUSE_DPOP_NONCE_SECRET',
   'GATEHOUSE_PUBLIC_URL',
   'GATEHOUSE_TRUST_FORWARDED_HEADERS',
+  'GATEHOUSE_RESOURCE',
+  'GATEHOUSE_AUTHORIZATION_SERVERS',
+  'GATEHOUSE_SCOPES_SUPPORTED',
+  'GATEHOUSE_RESOURCE_NAME',
+  'GATEHOUSE_RESOURCE_DOCUMENTATION',
   // Tests and CI (.ci/run, .ci/postgres.sh, apps/reference-api/test).
   'GATEHOUSE_REQUIRE_POSTGRES',
   'GATEHOUSE_PG_PORT',
@@ -181,7 +197,11 @@ const ENV_OPTIONS: readonly EnvOption[] = [
     'GATEHOUSE_AUDIENCE',
     'audience',
     audiences,
-    required('the API identifier your tokens are issued for'),
+    // With GATEHOUSE_RESOURCE, the audience is that identifier (RFC 8707), set by the gate.
+    (variable, read) =>
+      read('GATEHOUSE_RESOURCE') === undefined
+        ? required('the API identifier your tokens are issued for (or GATEHOUSE_RESOURCE)')(variable)
+        : undefined,
   ),
   envOption('GATEHOUSE_JWKS_URL', 'jwksUri', httpUrl),
   envOption('GATEHOUSE_DISCOVERY', 'discovery', discoveryMode, discoveryByDefault),
@@ -203,6 +223,13 @@ const ENV_OPTIONS: readonly EnvOption[] = [
   ),
   envOption('GATEHOUSE_PUBLIC_URL', 'publicUrl', publicUrl),
   envOption('GATEHOUSE_TRUST_FORWARDED_HEADERS', 'trustForwardedHeaders', flag),
+  envOption('GATEHOUSE_RESOURCE', 'resource', resourceUrl),
+  envOption(
+    'GATEHOUSE_AUTHORIZATION_SERVERS',
+    'resourceMetadata',
+    (_variable, _text, read) => resourceMetadata(read),
+    (_variable, read) => resourceMetadata(read),
+  ),
 ]
 
 /** The claim-mapping variables, each one category of the `claims` option. */
@@ -349,6 +376,43 @@ function dpopProof(read: Read): EnvOptions['dpopProof'] {
   return url === undefined && secret === undefined ? undefined : out
 }
 
+/** GATEHOUSE_RESOURCE: an https URL (http on loopback), no query or fragment (RFC 9728 §1.2). */
+function resourceUrl(variable: string, text: string): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return bad(variable, 'an absolute https URL such as https://api.example.com', text)
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname)
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)))
+    bad(variable, 'an https URL (http only on a loopback host)', text)
+  if (url.search || url.hash || url.username)
+    bad(variable, 'a URL without query, fragment or credentials', text)
+  return text
+}
+
+/** The metadata members from their variables (read together whichever is set); undefined when none is. */
+function resourceMetadata(read: Read): EnvOptions['resourceMetadata'] {
+  const out: NonNullable<EnvOptions['resourceMetadata']> = {}
+  const servers = read('GATEHOUSE_AUTHORIZATION_SERVERS')
+  if (servers !== undefined)
+    out.authorizationServers = [issuerUrls('GATEHOUSE_AUTHORIZATION_SERVERS', servers)].flat()
+  const scopes = read('GATEHOUSE_SCOPES_SUPPORTED')
+  if (scopes !== undefined) out.scopesSupported = list(scopes)
+  const name = read('GATEHOUSE_RESOURCE_NAME')
+  if (name !== undefined) out.resourceName = name
+  const documentation = read('GATEHOUSE_RESOURCE_DOCUMENTATION')
+  if (documentation !== undefined)
+    out.resourceDocumentation = resourceUrl('GATEHOUSE_RESOURCE_DOCUMENTATION', documentation)
+  if (Object.keys(out).length === 0) return undefined
+  if (read('GATEHOUSE_RESOURCE') === undefined)
+    throw new TypeError(
+      'GATEHOUSE_RESOURCE: expected the resource identifier that the GATEHOUSE_AUTHORIZATION_SERVERS, _SCOPES_SUPPORTED and _RESOURCE_* variables describe, got nothing',
+    )
+  return out
+}
+
 /** GATEHOUSE_PUBLIC_URL: an absolute http(s) URL, an origin with an optional path. */
 function publicUrl(variable: string, text: string): string {
   let url: URL
@@ -437,9 +501,16 @@ function claimMapping(read: Read): ClaimMapping | undefined {
 
 /** The verifier's own validation, now, reported in the user's terms: the variable, not the option. */
 function checkAsTheVerifierWill(options: EnvOptions): void {
-  const { dpopProof: _proof, publicUrl: _url, trustForwardedHeaders: _trust, ...issuer } = options
+  const {
+    dpopProof: _proof,
+    publicUrl: _url,
+    trustForwardedHeaders: _trust,
+    resource,
+    resourceMetadata: _metadata,
+    ...issuer
+  } = options
   try {
-    normalizeIssuer(issuer, '')
+    normalizeIssuer({ ...issuer, audience: issuer.audience ?? resource }, '')
   } catch (error) {
     const message = (error as Error).message
     const option = /^(\w+):/.exec(message)?.[1]

@@ -328,6 +328,32 @@ describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest kn
     }
   })
 
+  it('GATEHOUSE_RESOURCE and the metadata variables: the gate’s resource options; the audience may be left out', () => {
+    const options = optionsFromEnv({
+      GATEHOUSE_ISSUER: 'https://tenant.example.com/',
+      GATEHOUSE_RESOURCE: 'https://api.example.com/mcp',
+      GATEHOUSE_AUTHORIZATION_SERVERS: 'https://tenant.example.com/ https://other.example.com',
+      GATEHOUSE_SCOPES_SUPPORTED: 'notes:read notes:write',
+      GATEHOUSE_RESOURCE_NAME: 'Notes',
+    })
+    expect(options).toMatchObject({
+      resource: 'https://api.example.com/mcp',
+      resourceMetadata: {
+        authorizationServers: ['https://tenant.example.com/', 'https://other.example.com'],
+        scopesSupported: ['notes:read', 'notes:write'],
+        resourceName: 'Notes',
+      },
+    })
+    expect(options.audience).toBeUndefined()
+    expect(() => optionsFromEnv({ GATEHOUSE_ISSUER: 'https://tenant.example.com/' })).toThrow(
+      /^GATEHOUSE_AUDIENCE:/,
+    )
+    expect(() => optionsFromEnv({ ...BASE, GATEHOUSE_RESOURCE: 'http://api.example.com' })).toThrow(
+      /^GATEHOUSE_RESOURCE: expected an https URL/,
+    )
+    expect(() => optionsFromEnv({ ...BASE, GATEHOUSE_SCOPES_SUPPORTED: 'a' })).toThrow(/^GATEHOUSE_RESOURCE:/)
+  })
+
   it('a Redis URL is refused without printing its password', () => {
     expect(() =>
       optionsFromEnv({
