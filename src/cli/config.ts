@@ -105,7 +105,7 @@ export function readConfig(
   if (values[INSECURE_FLAG]) merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS = '1'
   const hasIssuer = Boolean(merged.GATEHOUSE_ISSUER?.trim() || merged.GATEHOUSE_DOMAIN?.trim())
   if (!hasIssuer) return { options: undefined, audienceMissing: false }
-  const audienceMissing = !merged.GATEHOUSE_AUDIENCE?.trim()
+  const audienceMissing = !merged.GATEHOUSE_AUDIENCE?.trim() && !merged.GATEHOUSE_RESOURCE?.trim()
   if (audienceMissing && allowNoAudience) merged.GATEHOUSE_AUDIENCE = 'unused'
 
   let options: VerifierOptions
@@ -115,9 +115,12 @@ export function readConfig(
       dpopProof: _proof,
       publicUrl: _url,
       trustForwardedHeaders: _trust,
+      resource,
+      resourceMetadata: _metadata,
       ...verifier
     } = optionsFromEnv(merged)
-    options = verifier
+    // The gate's rule: without an audience, the resource identifier is the audience (RFC 8707).
+    options = { ...verifier, audience: verifier.audience ?? resource }
   } catch (error) {
     throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }
