@@ -17,6 +17,7 @@ export type {
   IssuerMatcher,
   IssuerOptions,
   KeySetOptions,
+  TokenSource,
   VerifierOptions,
 } from './core/config/options.js'
 export type {
@@ -57,6 +58,18 @@ export type {
 } from './core/http/gate.js'
 export { createGate } from './core/http/gate.js'
 export type { ResourceMetadata, ResourceMetadataOptions } from './core/http/resource-metadata.js'
+export type { GateIntrospectionOptions } from './core/http/token-source.js'
+export type {
+  CircuitBreakerOptions,
+  CircuitState,
+  ClientAuthMethod,
+  IntrospectionCacheOptions,
+  IntrospectionClaims,
+  IntrospectionResult,
+  Introspector,
+  IntrospectorOptions,
+} from './core/introspection/index.js'
+export { createIntrospector } from './core/introspection/index.js'
 export type {
   AuthorizationServerMetadata,
   DiscoveredKeySetOptions,

@@ -117,6 +117,7 @@ export function readConfig(
       trustForwardedHeaders: _trust,
       resource,
       resourceMetadata: _metadata,
+      introspection: _introspection,
       ...verifier
     } = optionsFromEnv(merged)
     // The gate's rule: without an audience, the resource identifier is the audience (RFC 8707).

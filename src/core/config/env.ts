@@ -22,6 +22,9 @@
  * | GATEHOUSE_DPOP_NONCE_SECRET | dpopProof.nonce.secret | at least 32 bytes: DPoP server nonces on, the same on every instance |
  * | GATEHOUSE_PUBLIC_URL | publicUrl | the URL clients use (https://api.example.com), for DPoP's htu |
  * | GATEHOUSE_TRUST_FORWARDED_HEADERS | trustForwardedHeaders | 1/true or 0/false: htu from Forwarded / X-Forwarded-* (behind a proxy that sets them) |
+ * | GATEHOUSE_TOKEN_SOURCE | tokenSource | jwt, introspection or auto (default auto with GATEHOUSE_CLIENT_ID, else jwt) |
+ * | GATEHOUSE_INTROSPECTION_URL | introspection.url | https URL (default: introspection_endpoint of the issuer's metadata) |
+ * | GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET | introspection.clientId, .clientSecret | this API's credentials at the authorization server; introspection on when set |
  * | GATEHOUSE_RESOURCE | resource | this API's resource identifier (RFC 9728), an https URL; the audience when GATEHOUSE_AUDIENCE is unset |
  * | GATEHOUSE_AUTHORIZATION_SERVERS | resourceMetadata.authorizationServers | issuer URLs separated by spaces (default the issuers) |
  * | GATEHOUSE_SCOPES_SUPPORTED | resourceMetadata.scopesSupported | scopes separated by spaces or commas |
@@ -44,6 +47,13 @@ export interface EnvOptions extends VerifierOptions {
   publicUrl?: string
   trustForwardedHeaders?: boolean
   resource?: string
+  introspection?: {
+    url?: string
+    clientId: string
+    clientSecret: string
+    allowInsecureRequests?: boolean
+    cache?: { store?: string }
+  }
   resourceMetadata?: {
     authorizationServers?: string[]
     scopesSupported?: string[]
@@ -80,6 +90,10 @@ export const ENV_VARIABLES: readonly string[] = Object.freeze([
   'GATEHOUSE_PUBLIC_URL',
   'GATEHOUSE_TRUST_FORWARDED_HEADERS',
   'GATEHOUSE_RESOURCE',
+  'GATEHOUSE_TOKEN_SOURCE',
+  'GATEHOUSE_INTROSPECTION_URL',
+  'GATEHOUSE_CLIENT_ID',
+  'GATEHOUSE_CLIENT_SECRET',
   'GATEHOUSE_AUTHORIZATION_SERVERS',
   'GATEHOUSE_SCOPES_SUPPORTED',
   'GATEHOUSE_RESOURCE_NAME',
@@ -224,6 +238,17 @@ const ENV_OPTIONS: readonly EnvOption[] = [
   envOption('GATEHOUSE_PUBLIC_URL', 'publicUrl', publicUrl),
   envOption('GATEHOUSE_TRUST_FORWARDED_HEADERS', 'trustForwardedHeaders', flag),
   envOption('GATEHOUSE_RESOURCE', 'resource', resourceUrl),
+  envOption('GATEHOUSE_TOKEN_SOURCE', 'tokenSource', (variable, text) => {
+    if (text !== 'jwt' && text !== 'introspection' && text !== 'auto')
+      bad(variable, 'jwt, introspection or auto', text)
+    return text
+  }),
+  envOption(
+    'GATEHOUSE_CLIENT_ID',
+    'introspection',
+    (_variable, _text, read) => introspection(read),
+    (_variable, read) => introspection(read),
+  ),
   envOption(
     'GATEHOUSE_AUTHORIZATION_SERVERS',
     'resourceMetadata',
@@ -376,6 +401,33 @@ function dpopProof(read: Read): EnvOptions['dpopProof'] {
   return url === undefined && secret === undefined ? undefined : out
 }
 
+/**
+ * The gate's `introspection` from GATEHOUSE_CLIENT_ID, _CLIENT_SECRET and _INTROSPECTION_URL (read together
+ * whichever is set); undefined when none is. Answers are shared on GATEHOUSE_REDIS_URL when it is set.
+ */
+function introspection(read: Read): EnvOptions['introspection'] {
+  const clientId = read('GATEHOUSE_CLIENT_ID')
+  const clientSecret = read('GATEHOUSE_CLIENT_SECRET')
+  const url = read('GATEHOUSE_INTROSPECTION_URL')
+  if (clientId === undefined && clientSecret === undefined && url === undefined) return undefined
+  if (clientId === undefined)
+    throw new TypeError(
+      'GATEHOUSE_CLIENT_ID: expected this API’s client id at the authorization server (for introspection), got nothing',
+    )
+  if (clientSecret === undefined)
+    throw new TypeError(
+      'GATEHOUSE_CLIENT_SECRET: expected the client secret of GATEHOUSE_CLIENT_ID (for introspection), got nothing',
+    )
+  const out: NonNullable<EnvOptions['introspection']> = { clientId, clientSecret }
+  if (url !== undefined) out.url = httpUrl('GATEHOUSE_INTROSPECTION_URL', url)
+  const insecure = read('GATEHOUSE_ALLOW_INSECURE_REQUESTS')
+  if (insecure !== undefined && flag('GATEHOUSE_ALLOW_INSECURE_REQUESTS', insecure))
+    out.allowInsecureRequests = true
+  const redis = read('GATEHOUSE_REDIS_URL')
+  if (redis !== undefined) out.cache = { store: redis }
+  return out
+}
+
 /** GATEHOUSE_RESOURCE: an https URL (http on loopback), no query or fragment (RFC 9728 §1.2). */
 function resourceUrl(variable: string, text: string): string {
   let url: URL
@@ -451,10 +503,17 @@ export function optionsFromEnv(env: Env = process.env): EnvOptions {
   const claims = claimMapping(read)
   if (claims !== undefined) options.claims = claims
   checkAsTheVerifierWill(options)
-  if (options.dpopProof !== undefined && (options.dpop ?? 'off') === 'off')
-    emitWarning(
-      'GATEHOUSE_REDIS_URL and GATEHOUSE_DPOP_NONCE_SECRET take effect only with GATEHOUSE_DPOP=allowed or required; DPoP is off',
-    )
+  const proof = options.dpopProof as EnvOptions['dpopProof']
+  if (proof !== undefined && (options.dpop ?? 'off') === 'off') {
+    const unused = [
+      ...(proof.store !== undefined && options.introspection === undefined ? ['GATEHOUSE_REDIS_URL'] : []),
+      ...(proof.nonce !== undefined ? ['GATEHOUSE_DPOP_NONCE_SECRET'] : []),
+    ]
+    if (unused.length > 0)
+      emitWarning(
+        `${unused.join(' and ')} take${unused.length === 1 ? 's' : ''} effect only with GATEHOUSE_DPOP=allowed or required (or, for Redis, with introspection); DPoP is off`,
+      )
+  }
   return options
 }
 
@@ -507,6 +566,7 @@ function checkAsTheVerifierWill(options: EnvOptions): void {
     trustForwardedHeaders: _trust,
     resource,
     resourceMetadata: _metadata,
+    introspection: _introspection,
     ...issuer
   } = options
   try {

@@ -90,6 +90,14 @@ export interface IssuerOptions {
    */
   dpop?: DpopMode
   /**
+   * What this issuer's tokens are: `'jwt'` (verified here, with its keys), `'introspection'` (asked of its
+   * introspection endpoint, RFC 7662: opaque tokens, and its JWTs too, so that a revoked one stops at
+   * once) or `'auto'` (a compact JWS is verified here, anything else introspected). The endpoint and
+   * credentials are the gate's `introspection` option. Default `'jwt'`, or `'auto'` for the issuer the
+   * gate's `introspection` is for.
+   */
+  tokenSource?: TokenSource
+  /**
    * The key source as an object: a key store (`createRemoteKeySet`, `discoverKeySet`, `createLocalKeySet`,
    * or your own), configured where it is made and left open by `verifier.close()`; or a JWK Set, for keys
    * given in code (no network at all). Excludes `jwksUri`, `discovery` and `keySet`.
@@ -142,6 +150,9 @@ export interface VerifierOptions extends IssuerOptions {
   now?: () => number
 }
 
+/** See {@link IssuerOptions.tokenSource}. */
+export type TokenSource = 'jwt' | 'introspection' | 'auto'
+
 /** How an issuer's tokens may be presented: see {@link IssuerOptions.dpop}. */
 export type DpopMode = 'off' | 'allowed' | 'required'
 
@@ -162,6 +173,8 @@ export interface NormalizedIssuer {
   validate: ((claims: JWTClaims, header: ProtectedHeader) => void) | undefined
   claims: ClaimMapping | undefined
   dpop: DpopMode
+  /** Undefined when not given: the gate's `introspection` option decides (see IssuerOptions.tokenSource). */
+  tokenSource: TokenSource | undefined
   /** How keys are found: one of these is set. */
   keys:
     | { kind: 'given'; value: JWKS | KeyStore }
@@ -191,6 +204,9 @@ const DEFAULT_MAX_TOKEN_LENGTH = 16_384
 
 /** Options of the gate around a verifier, which name a request's parts rather than a token's. */
 const GATE_OPTIONS: readonly string[] = [
+  'introspection',
+  'resource',
+  'resourceMetadata',
   'dpopProof',
   'publicUrl',
   'trustForwardedHeaders',
@@ -273,6 +289,7 @@ export function normalizeIssuer(options: IssuerOptions, where: string): Normaliz
     validate: undefined,
     claims: undefined,
     dpop: 'off',
+    tokenSource: undefined,
     keys: { kind: 'given', value: { keys: [] } }, // replaced by the `keys` or `jwksUri` step
   }
   for (const option of STEP_ORDER) STEPS[option](options[option], out, options, name)
@@ -388,6 +405,13 @@ const STEPS: { readonly [K in keyof IssuerOptions]-?: Step } = {
     if (value === undefined) return
     if (!DPOP_MODES.includes(value as DpopMode)) fail(name('dpop'), "'off', 'allowed' or 'required'", value)
     out.dpop = value as DpopMode
+  },
+
+  tokenSource(value, out, _given, name) {
+    if (value === undefined) return
+    if (value !== 'jwt' && value !== 'introspection' && value !== 'auto')
+      fail(name('tokenSource'), "'jwt', 'introspection' or 'auto'", value)
+    out.tokenSource = value
   },
 
   validate(value, out, _given, name) {

@@ -35,6 +35,7 @@ import {
   type ResourceMetadata,
   type ResourceMetadataOptions,
 } from './resource-metadata.js'
+import { createTokenSource, type GateIntrospectionOptions } from './token-source.js'
 
 export interface GateRequest extends BearerRequest {
   /** HTTP method, as received (DPoP's `htm` is compared case-sensitively). */
@@ -139,6 +140,13 @@ export interface GateOptions<P = unknown, C extends JWTClaims = JWTClaims> exten
   resource?: string | URL
   /** The other members of the metadata document (RFC 9728 §2); needs `resource`. */
   resourceMetadata?: ResourceMetadataOptions
+  /**
+   * Token introspection (RFC 7662) for opaque tokens: the endpoint (default: discovered from the issuer's
+   * metadata), this API's client credentials, the answer cache (`store` also a Redis URL), the circuit
+   * breaker. For the issuer whose `tokenSource` is `'introspection'` or `'auto'` (the default for the
+   * issuer these options are for). docs/introspection.md.
+   */
+  introspection?: GateIntrospectionOptions
 }
 
 export interface Gate<P = unknown, C extends JWTClaims = JWTClaims> {
@@ -330,6 +338,7 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     trustForwardedHeaders,
     resource,
     resourceMetadata: metadataOptions,
+    introspection,
     ...verifierOptions
   } = options
   if (
@@ -365,7 +374,25 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     strict: options.strict ?? (trusts.length > 0 && trusts.every((trust) => trust.options.strict === true)),
     dpop: dpopOffered,
   }
-  const checker = dpopOffered ? dpopCheckerOf(dpopProof) : undefined
+  // Redis stores made here from URLs, one per URL: DPoP's replay records and introspection answers may share one.
+  const ownStores = new Map<string, Store>()
+  const storeFor = (option: string) => (url: string) => {
+    if (!/^rediss?:\/\//i.test(url)) fail(option, 'a store or a redis:// or rediss:// URL', url)
+    let store = ownStores.get(url)
+    if (store === undefined) {
+      store = createRedisStore({ url })
+      ownStores.set(url, store)
+    }
+    return store
+  }
+  const checker = dpopOffered ? dpopCheckerOf(dpopProof, storeFor('dpopProof.store')) : undefined
+  const tokens = createTokenSource(
+    introspection,
+    trusts,
+    verifierOptions.now,
+    storeFor('introspection.cache.store'),
+    PENDING,
+  )
   const challenge = {
     realm,
     // Elliptic curves first: what DPoP clients use, and the first a client may pick from the list.
@@ -437,8 +464,11 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
    * Whether the token may come with the scheme it came with (RFC 9449 §7.1, §7.2), by its issuer's
    * mode. Returns the token's `cnf.jkt` for the proof check, when it came with DPoP.
    */
-  function schemeAllowed(presented: PresentedToken, claims: JWTClaims): string | undefined {
-    const trust = verifier.trustOf(claims)
+  function schemeAllowed(
+    presented: PresentedToken,
+    claims: JWTClaims,
+    trust: Trust | undefined,
+  ): string | undefined {
     const mode = (trust && modes.get(trust)) ?? 'off'
     if (presented.scheme === 'dpop') {
       if (mode === 'off') throw new GatehouseError('ERR_DPOP_NOT_ALLOWED')
@@ -467,8 +497,8 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     rule: CompiledRule,
     method: string,
     dpop: DpopResult | undefined,
+    trust: Trust | undefined,
   ): Auth<P, C> {
-    const trust = verifier.trustOf(verified.claims)
     const auth = new Auth<P, C>(token, verified, (trust && readers.get(trust)) ?? defaultReader, dpop)
     rule.authorize(auth as AuthContext, method)
     return auth
@@ -480,14 +510,18 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     presented: PresentedToken,
   ): Promise<Auth<P, C>> {
     const { token } = presented
-    // A token that is sent is always verified, even where anonymous access is allowed.
-    const verified = await verifier.verify(token)
-    const cnfJkt = schemeAllowed(presented, verified.claims)
+    // A token that is sent is always verified (or introspected), even where anonymous access is allowed.
+    const introspected = tokens?.introspects(token) === true
+    const verified = (
+      introspected ? await tokens!.introspect(token) : await verifier.verify(token)
+    ) as VerifiedToken<C>
+    const trust = introspected ? tokens!.trust : verifier.trustOf(verified.claims)
+    const cnfJkt = schemeAllowed(presented, verified.claims, trust)
     const dpop =
       presented.scheme === 'dpop'
         ? await checker!.checker.check(proofRequest(request, token, cnfJkt))
         : undefined
-    return contextFor(token, verified, rule, request.method, dpop)
+    return contextFor(token, verified, rule, request.method, dpop, trust)
   }
 
   function checkNow(
@@ -496,16 +530,20 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
     presented: PresentedToken,
   ): Auth<P, C> | Pending {
     const { token } = presented
-    const verified = verifier.verifySync(token)
+    const introspected = tokens?.introspects(token) === true
+    const verified = (introspected ? tokens!.introspectSync(token) : verifier.verifySync(token)) as
+      | VerifiedToken<C>
+      | Pending
     if (verified === PENDING) return PENDING
-    const cnfJkt = schemeAllowed(presented, verified.claims)
+    const trust = introspected ? tokens!.trust : verifier.trustOf(verified.claims)
+    const cnfJkt = schemeAllowed(presented, verified.claims, trust)
     let dpop: DpopResult | undefined
     if (presented.scheme === 'dpop') {
       const result = checker!.checker.checkSync(proofRequest(request, token, cnfJkt))
       if (result === PENDING) return PENDING
       dpop = result
     }
-    return contextFor(token, verified, rule, request.method, dpop)
+    return contextFor(token, verified, rule, request.method, dpop, trust)
   }
 
   return {
@@ -552,6 +590,8 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
         // The replay store's connection too: the first DPoP request must not wait for it. An
         // unreachable store is not a start-up failure; each DPoP request answers 503 until it is back.
         checker?.store?.open?.(),
+        tokens?.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+        ...[...ownStores.values()].map((store) => store.open?.()),
       ]).then(() => undefined),
     resourceMetadata: metadata,
     tokenLocations: Object.freeze([...tokenLocations]),
@@ -560,7 +600,8 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
       if (given === undefined) verifier.close()
       // The checker closes a store it made; a store made here from a URL is closed here.
       void checker?.checker.close()
-      void checker?.own?.close()
+      tokens?.close()
+      for (const store of ownStores.values()) void store.close()
     },
   }
 }
@@ -580,24 +621,17 @@ const ALG_PREFERENCE = [
 ]
 
 /** The gate's DPoP checker, and the store it made from a Redis URL (closed with the gate). */
-function dpopCheckerOf(options: DpopProofOptions | undefined): {
-  checker: DpopChecker
-  own: Store | undefined
-  store: Store | undefined
-} {
-  if (options === undefined) return { checker: createDpopChecker(), own: undefined, store: undefined }
+function dpopCheckerOf(
+  options: DpopProofOptions | undefined,
+  storeFor: (url: string) => Store,
+): { checker: DpopChecker; store: Store | undefined } {
+  if (options === undefined) return { checker: createDpopChecker(), store: undefined }
   if (typeof options !== 'object' || options === null)
     fail('dpopProof', 'an object of DPoP proof options', options)
   const { store, ...rest } = options
-  let own: Store | undefined
-  if (typeof store === 'string') {
-    if (!/^rediss?:\/\//i.test(store))
-      fail('dpopProof.store', 'a store or a redis:// or rediss:// URL', store)
-    own = createRedisStore({ url: store })
-  }
+  const used = typeof store === 'string' ? storeFor(store) : store
   try {
-    const used = own ?? (store as Store | undefined)
-    return { checker: createDpopChecker({ ...rest, store: used }), own, store: used }
+    return { checker: createDpopChecker({ ...rest, store: used }), store: used }
   } catch (error) {
     // The checker names its options `dpop.*`; here they are `dpopProof.*`.
     if (error instanceof TypeError) throw new TypeError(error.message.replace(/^dpop\b/, 'dpopProof'))

@@ -371,7 +371,7 @@ describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest kn
     try {
       optionsFromEnv({ ...BASE, GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' })
       expect(String(emitted.mock.calls[0]?.[0])).toMatch(
-        /take effect only with GATEHOUSE_DPOP=allowed or required/,
+        /takes? effect only with GATEHOUSE_DPOP=allowed or required/,
       )
       emitted.mockClear()
       optionsFromEnv({ ...BASE, GATEHOUSE_DPOP: 'required', GATEHOUSE_REDIS_URL: 'redis://127.0.0.1:6379' })
