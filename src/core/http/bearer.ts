@@ -9,6 +9,7 @@ import { GatehouseError } from '../errors.js'
 /** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
 const BEARER_PREFIX = /^bearer /i
+const DPOP_PREFIX = /^dpop /i
 
 export type TokenLocation = 'header' | 'query' | 'body'
 
@@ -92,6 +93,11 @@ export function parseCredentials(
   if (value.length > 7 && value.charCodeAt(6) === 32 && BEARER_PREFIX.test(value)) {
     const credentials = value.slice(7)
     if (B64TOKEN.test(credentials)) return { token: credentials, scheme: 'bearer' }
+  }
+  // The same for `DPoP <token68>` (RFC 9449 §7.1).
+  if (dpop && value.length > 5 && value.charCodeAt(4) === 32 && DPOP_PREFIX.test(value)) {
+    const credentials = value.slice(5)
+    if (B64TOKEN.test(credentials)) return { token: credentials, scheme: 'dpop' }
   }
   const trimmed = value.trim()
   if (trimmed === '') return undefined

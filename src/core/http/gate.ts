@@ -290,13 +290,12 @@ function pathOf(url: string | URL | undefined): string | undefined {
 }
 
 /** A start-up failure with what failed in its message; the GatehouseError stays its `cause`. */
-function warmUpError(error: unknown): Error {
+function warmUpError(error: unknown, what = `cannot load the issuer's signing keys`): Error {
   if (!isGatehouseError(error)) return error instanceof Error ? error : new Error(String(error))
   const detail = describeCause(error.cause)
-  return new Error(
-    `gatehouse: cannot load the issuer's signing keys (${error.code}): ${error.message}${detail ? `: ${detail}` : ''}`,
-    { cause: error },
-  )
+  return new Error(`gatehouse: ${what} (${error.code}): ${error.message}${detail ? `: ${detail}` : ''}`, {
+    cause: error,
+  })
 }
 
 function describeCause(cause: unknown): string {
@@ -590,7 +589,11 @@ export function createGate<P = unknown, C extends JWTClaims = JWTClaims>(
         // The replay store's connection too: the first DPoP request must not wait for it. An
         // unreachable store is not a start-up failure; each DPoP request answers 503 until it is back.
         checker?.store?.open?.(),
-        tokens?.warmUp().catch((error: unknown) => Promise.reject(warmUpError(error))),
+        tokens
+          ?.warmUp()
+          .catch((error: unknown) =>
+            Promise.reject(warmUpError(error, `cannot find the issuer's introspection endpoint`)),
+          ),
         ...[...ownStores.values()].map((store) => store.open?.()),
       ]).then(() => undefined),
     resourceMetadata: metadata,

@@ -123,6 +123,7 @@ export function createResourceMetadata(
   // §3.1: the well-known string goes between the host and the path; a path of just "/" adds nothing.
   const path = WELL_KNOWN + (url.pathname === '/' ? '' : url.pathname)
   const body = JSON.stringify(document)
+  const length = new TextEncoder().encode(body).length
   const shared = {
     // Read by browser clients of other origins; the document is public.
     'access-control-allow-origin': '*',
@@ -140,6 +141,8 @@ export function createResourceMetadata(
             ...shared,
             'content-type': 'application/json',
             'cache-control': `public, max-age=${maxAge}`,
+            // HEAD too: its length is GET's (RFC 9110 §8.6), which runtimes would otherwise send as 0.
+            'content-length': String(length),
           },
           body: method === 'HEAD' ? '' : body,
         }

@@ -89,7 +89,8 @@ export function createTokenSource(
     issuer: policy.issuers.length > 0 ? policy.issuers : null,
     audience: policy.audience === null ? null : [...policy.audience],
     clockTolerance: policy.clockTolerance,
-    keys: trust.keys,
+    // Signed answers name their issuer: only an issuer given as exact strings can check one.
+    ...(policy.issuers.length > 0 && { keys: trust.keys }),
     ...(now && { now }),
   } satisfies Omit<IntrospectorOptions, 'url'>
 
@@ -126,7 +127,10 @@ export function createTokenSource(
   return {
     trust,
     introspects(token) {
-      if (!COMPACT_JWS.test(token)) return true
+      // Anything JOSE-shaped (`eyJ…` with dots: a JWS, or a JWE, or one malformed) is the verifier's to
+      // refuse with a precise 401; introspection endpoints refuse such tokens themselves.
+      if (!(token.startsWith('eyJ') && token.includes('.'))) return true
+      if (!COMPACT_JWS.test(token)) return false
       // `introspection`: this issuer's JWTs too (a revoked one must stop); other issuers' are verified here.
       return source === 'introspection' && policy.issuers.includes(unverifiedIssuer(token) ?? '')
     },

@@ -162,6 +162,15 @@ export function createIntrospector<C extends IntrospectionClaims = Introspection
     try {
       answer = await call(token, credentials)
     } catch (error) {
+      // A 400 is the endpoint refusing this token (oidc-provider answers `unsupported_token_type` for a
+      // JWT): the token's fault, not the endpoint's. Counting it would let any client open the circuit
+      // for everyone with a few malformed tokens.
+      if (statusOf(error) === 400) {
+        circuit.succeeded()
+        throw new GatehouseError('ERR_TOKEN_INACTIVE', undefined, {
+          cause: new Error('the introspection endpoint refused the token (HTTP 400)'),
+        })
+      }
       circuit.failed()
       throw error
     }
@@ -293,4 +302,10 @@ export function createIntrospector<C extends IntrospectionClaims = Introspection
       memory.clear()
     },
   }
+}
+
+/** The HTTP status a failed call was answered with, when it was answered. */
+function statusOf(error: unknown): number | undefined {
+  const cause = (error as { cause?: { status?: unknown } } | undefined)?.cause
+  return typeof cause?.status === 'number' ? cause.status : undefined
 }

@@ -224,9 +224,12 @@ function checkHead(exchange: Exchange, response: Response): void {
   }
   if (response.status !== 200) {
     discard()
+    // The status stays on the cause, for callers that tell a refused request from a failing server.
     throw exchange.fail(
       'failed',
-      new Error(`${exchange.url.href} answered HTTP ${response.status} (expected 200)`),
+      Object.assign(new Error(`${exchange.url.href} answered HTTP ${response.status} (expected 200)`), {
+        status: response.status,
+      }),
     )
   }
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)

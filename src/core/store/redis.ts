@@ -12,8 +12,8 @@
  * time. A replay check that could not be made is never taken for a success.
  */
 
+import { sha256 } from '../crypto/digest.js'
 import { GatehouseError } from '../errors.js'
-import { encodeBase64url } from '../lib/base64url.js'
 import { describe } from '../lib/values.js'
 import { type Store, ttlMilliseconds } from './store.js'
 
@@ -214,12 +214,9 @@ function unavailable(cause: unknown): GatehouseError {
   return new GatehouseError('ERR_STORE_UNAVAILABLE', undefined, { cause })
 }
 
-const utf8 = new TextEncoder()
-
-/** `prefix + base64url(SHA-256(key))`, through WebCrypto: the operation waits for Redis anyway. */
+/** `prefix + base64url(SHA-256(key))`, on node:crypto where there is one (no thread-pool round trip). */
 async function redisKey(prefix: string, key: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', utf8.encode(key))
-  return prefix + encodeBase64url(new Uint8Array(digest))
+  return prefix + (await sha256(key))
 }
 
 /**

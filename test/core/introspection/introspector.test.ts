@@ -395,6 +395,23 @@ describe('the circuit breaker', () => {
     expect(server.calls).toHaveLength(2)
   })
 
+  it('a 400 is the token refused (401), not the endpoint failing: malformed tokens cannot open the circuit', async () => {
+    const server = await serve({
+      json: {
+        error: 'unsupported_token_type',
+        error_description: 'Structured JWT Tokens cannot be introspected',
+      },
+      status: 400,
+    })
+    const introspector = make(server, { circuitBreaker: { failureThreshold: 2 } })
+    for (let i = 0; i < 5; i++) {
+      const error = await refusal(introspector.introspect(`hostile-${i}`))
+      expect(error).toMatchObject({ code: 'ERR_TOKEN_INACTIVE', status: 401 })
+    }
+    expect(introspector.circuit).toBe('closed')
+    expect(server.calls).toHaveLength(5)
+  })
+
   it('inactive answers and claim refusals are successes: the endpoint works', async () => {
     const server = await serve({ json: { active: false } })
     const introspector = make(server, { circuitBreaker: { failureThreshold: 2 } })
