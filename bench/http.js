@@ -1,8 +1,8 @@
 /**
  * `npm run bench:http`: requests per second behind real servers. `GET /protected` on Express 5, Fastify 5
- * and Hono 4 (@hono/node-server), each with no auth, with Gatehouse (token cache off and on) and with the
- * peers' middlewares, under unique tokens and under one repeated token. Method and results:
- * docs/benchmarks-http.md.
+ * and Hono 4 (@hono/node-server), each with no auth, with Gatehouse (token cache off and on), with the
+ * peers' middlewares, and with Gatehouse sent DPoP requests (a fresh proof each), under unique tokens and
+ * under one repeated token. Method and results: docs/benchmarks-http.md.
  *
  *   node bench/http.js [--quick] [--framework express,fastify,hono] [--setup ID,...] [--mode unique,repeated]
  *                      [--duration S] [--rounds N] [--warmup S] [--connections N] [--pool N] [--json out.json]
@@ -17,9 +17,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { killAll, killOnExit, pinSelf, startServer, TASKSET } from './http/children.js'
+import { checkDpopServer, createDpopTokens, createSupplies, DPOP_TOKENS } from './http/dpop.js'
 import { startJwksServer } from './http/jwks-server.js'
 import {
   deviationLines,
+  dpopLines,
   evaluateTargets,
   MODES,
   offloadLines,
@@ -180,6 +182,7 @@ async function main() {
   const pool = await mintUniquePool(rs256, opts.pool, (done) =>
     progress(`minting tokens: ${done}/${opts.pool}`),
   )
+  const dpop = setups.some((s) => s.kind === 'dpop') ? await createDpopTokens(rs256) : undefined
   const running = await servers.catch((err) => fail(err.message))
   const cases = await sanityCases(keys, 'RS256', pool[0])
 
@@ -191,6 +194,10 @@ async function main() {
     const where = { framework: setup.framework, setup: setup.id }
     failures.push(...checked.failures.map((f) => ({ ...where, ...f })))
     deviations.push(...checked.deviations.map((d) => ({ ...where, ...d })))
+    if (setup.kind === 'dpop') {
+      const dpopFailures = await checkDpopServer(running[i].port, dpop, rs256)
+      failures.push(...dpopFailures.map((f) => ({ ...where, ...f })))
+    }
   }
   if (failures.length) {
     const lines = failures.map((f) => `  ${f.framework} / ${f.setup}: "${f.case}" got ${f.got}`)
@@ -204,6 +211,10 @@ async function main() {
       setup.framework === framework ? [{ setup, server: running[i] }] : [],
     )
     if (entries.length === 0) continue
+    for (const entry of entries.filter((e) => e.setup.kind === 'dpop')) {
+      progress(`${framework} / ${entry.setup.id}: signing proofs for the warm-up`)
+      entry.supplies = await createSupplies(dpop, entry.server.port, opts.modes, opts.warmup)
+    }
     rows.push(
       ...(await measureFramework(entries, { pool, token: pool[0], jwks, opts, onProgress: progress })),
     )
@@ -237,6 +248,14 @@ async function main() {
     `- autocannon, ${opts.connections} connections, no pipelining; per server and token mode ${opts.duration} s ` +
       `timed in ${opts.rounds} interleaved rounds (median rps reported) after ${opts.warmup} s warm-up per server; ` +
       `unique: ${opts.pool} RS256 tokens in turn; repeated: one token; only 2xx answers count; run took ${meta.seconds} s`,
+    ...(dpop
+      ? [
+          `- DPoP rows: Gatehouse with \`dpop: 'allowed'\` (otherwise the \`gatehouse\` row's options), sent ` +
+            '`Authorization: DPoP` and a new ES256 proof on every request (signed ahead, each sent once); ' +
+            `unique: ${DPOP_TOKENS} DPoP-bound RS256 tokens in turn (bound to ${dpop.clients.length} client keys); ` +
+            'repeated: one bound token',
+        ]
+      : []),
     `- load generator busy ${loadBusyRange(rows)} of its timed wall-clock time ` +
       '(near 100%: the generator, not the server, limited the rate)',
     '',
@@ -244,6 +263,10 @@ async function main() {
     '',
     ...notes.map((n) => `- ${n}`),
     ...(notes.length ? [''] : []),
+    ...(() => {
+      const lines = dpopLines(rows)
+      return lines.length ? ['### DPoP against Bearer (same run)', '', ...lines.map((l) => `- ${l}`), ''] : []
+    })(),
     ...(offloaded.length
       ? [
           '### `offload: true` against the synchronous path (same run)',

@@ -2,10 +2,10 @@
  * `npm run bench`: Gatehouse's verifier against raw node:crypto (the floor) and the peer libraries, in one
  * process, interleaved, on the same pre-minted tokens. Method and results: docs/benchmarks.md.
  *
- *   node bench/verify.js [--quick] [--alg RS256,ES256] [--workload serial|repeated|concurrent]
+ *   node bench/verify.js [--quick] [--alg RS256,ES256] [--workload serial|repeated|concurrent|dpop|dpop-store]
  *                        [--rounds N] [--time MS] [--warmup MS] [--pool N] [--concurrency N]
  *                        [--clock wall|cpu|main] [--contender floor,gatehouse,...] [--json out.json]
- *                        [--baseline DIR]
+ *                        [--baseline DIR] [--dpop-token ALG] [--dpop-proof LIST] [--dpop-clients N]
  *
  * Markdown goes to stdout, progress to stderr. Exit code 0 whether targets pass or not; 1 when a contender
  * is misconfigured (fails the sanity check) or the arguments are wrong.
@@ -16,12 +16,25 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CONTENDERS } from './lib/contenders.js'
+import { DEFAULT_PROOF_ALGORITHMS, PROOF_ALGORITHMS } from './lib/dpop.js'
+import {
+  checkDpopSanity,
+  createDpopSetup,
+  dpopSanityCases,
+  emptyPool,
+  fillPool,
+  NEXT,
+} from './lib/dpop-gate.js'
+import { dpopTables, dpopTargets, storeSection } from './lib/dpop-report.js'
+import { measureMemoryStore, measureRedis } from './lib/dpop-store.js'
 import { runCell } from './lib/runner.js'
 import { checkSanity, describeDeviations } from './lib/sanity.js'
 import { costTable, evaluateTargets, offloadLines, targetLines, workloadTable } from './lib/table.js'
 import { ALGORITHMS, createKeys, mintPool, sanityCases } from './lib/tokens.js'
 
-const WORKLOADS = ['serial', 'repeated', 'concurrent']
+const WORKLOADS = ['serial', 'repeated', 'concurrent', 'dpop', 'dpop-store']
+/** The workloads whose cells are (workload, token algorithm) and whose table is workloadTable's. */
+const TOKEN_WORKLOADS = ['serial', 'repeated', 'concurrent']
 
 const USAGE = `usage: node bench/verify.js [options]
   --quick               3 rounds of 100 ms, 300 tokens per pool (a smoke run, ~30 s)
@@ -38,7 +51,12 @@ const USAGE = `usage: node bench/verify.js [options]
   --contender LIST      only these contenders (ids: ${CONTENDERS.map((c) => c.id).join(', ')})
   --json FILE           also write every sample as JSON
   --baseline DIR        also run another build's verifier (DIR holds its index.js, e.g. a dist/ built
-                        from an earlier commit), synchronous and with offload: true, in the same rounds`
+                        from an earlier commit), synchronous and with offload: true, in the same rounds
+                        (and its gate in the dpop workload, when that build has DPoP)
+  --dpop-token ALG      access-token algorithm of the dpop workloads (default RS256)
+  --dpop-proof LIST     proof algorithms of the dpop workload, columns of its table (default
+                        ${DEFAULT_PROOF_ALGORITHMS.join(',')}; also ${PROOF_ALGORITHMS.filter((a) => !DEFAULT_PROOF_ALGORITHMS.includes(a)).join(', ')}); dpop-store uses the first
+  --dpop-clients N      DPoP client keys per proof algorithm, tokens bound to them in turn (default 16)`
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`)
@@ -79,6 +97,9 @@ function parseOptions() {
         contender: { type: 'string', multiple: true, default: [] },
         json: { type: 'string' },
         baseline: { type: 'string' },
+        'dpop-token': { type: 'string', default: 'RS256' },
+        'dpop-proof': { type: 'string', multiple: true, default: [] },
+        'dpop-clients': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values
@@ -106,6 +127,14 @@ function parseOptions() {
     clock: list([parsed.clock], ['wall', 'cpu', 'main'], 'clock')[0],
     json: parsed.json,
     baseline: parsed.baseline,
+    quick,
+    dpopToken: list([parsed['dpop-token']], ALGORITHMS, 'token algorithm')[0],
+    dpopProofs: parsed['dpop-proof'].length
+      ? list(parsed['dpop-proof'], PROOF_ALGORITHMS, 'proof algorithm')
+      : DEFAULT_PROOF_ALGORITHMS,
+    dpopClients: positive(parsed['dpop-clients'], 16, 'dpop-clients'),
+    storeRounds: quick ? 3 : 7,
+    storeOps: quick ? 50_000 : 200_000,
   }
 }
 
@@ -134,7 +163,8 @@ async function main() {
   const contenders = CONTENDERS.filter(
     (c) => opts.contenderIds.includes(c.id) && (opts.baseline !== undefined || c.kind !== 'baseline'),
   )
-  const needsGatehouse = contenders.some((c) => c.kind === 'gatehouse')
+  const needsGatehouse =
+    contenders.some((c) => c.kind === 'gatehouse') || opts.workloads.includes('dpop-store')
   const ctx = {
     gatehouse: needsGatehouse ? await loadGatehouse() : null,
     baseline: opts.baseline === undefined ? null : await loadGatehouse(opts.baseline),
@@ -147,15 +177,30 @@ async function main() {
   Object.assign(ctx, { keys, jwks })
   const pools = new Map()
   const casesByAlg = new Map()
-  for (const alg of opts.algs) {
+  const tokenWorkloads = opts.workloads.filter((w) => TOKEN_WORKLOADS.includes(w))
+  for (const alg of tokenWorkloads.length ? opts.algs : []) {
     pools.set(alg, await mintPool(keys.get(alg), opts.pool))
     casesByAlg.set(alg, await sanityCases(keys, alg, pools.get(alg)[0]))
+  }
+  const dpopWorkloads = opts.workloads.filter((w) => !TOKEN_WORKLOADS.includes(w))
+  if (dpopWorkloads.length) {
+    progress('DPoP: client keys and bound tokens…')
+    ctx.dpop = await createDpopSetup({
+      keys,
+      jwks,
+      tokenAlg: opts.dpopToken,
+      // dpop-store alone needs the first proof algorithm only.
+      proofAlgs: opts.workloads.includes('dpop') ? opts.dpopProofs : opts.dpopProofs.slice(0, 1),
+      clients: opts.dpopClients,
+      pool: opts.pool,
+    })
   }
 
   // One fresh instance per cell, so that caches and lazily imported keys never carry across cells.
   const cells = []
-  for (const workload of opts.workloads) {
-    for (const alg of opts.algs) {
+  for (const workload of opts.workloads.filter((w) => w !== 'dpop-store')) {
+    const dpop = workload === 'dpop'
+    for (const alg of dpop ? opts.dpopProofs : opts.algs) {
       const entries = []
       const unsupported = []
       for (const contender of contenders.filter((c) => c.workloads.includes(workload))) {
@@ -163,18 +208,30 @@ async function main() {
         if (verify) entries.push({ contender, verify })
         else unsupported.push(contender.id)
       }
-      const tokens = workload === 'repeated' ? [pools.get(alg)[0]] : pools.get(alg)
-      cells.push({ workload, alg, entries, unsupported, tokens })
+      // DPoP contenders walk their own pools (each proof is accepted once): the runner hands them NEXT.
+      const tokens = dpop ? [NEXT] : workload === 'repeated' ? [pools.get(alg)[0]] : pools.get(alg)
+      if (entries.length) cells.push({ workload, alg, entries, unsupported, tokens, dpop })
     }
   }
 
   progress('sanity check…')
-  const instances = cells.flatMap((cell) => cell.entries.map((e) => ({ ...e, alg: cell.alg })))
+  const instances = cells
+    .filter((cell) => !cell.dpop)
+    .flatMap((cell) => cell.entries.map((e) => ({ ...e, alg: cell.alg })))
   const { failures, deviations } = await checkSanity(instances, casesByAlg)
   if (failures.length) {
     const lines = failures.map((f) => `  ${f.contender} ${f.alg}: "${f.case}" was ${f.got}`)
     fail(`sanity check failed, a contender is misconfigured; nothing was timed:\n${lines.join('\n')}`)
   }
+  const dpopCells = cells.filter((cell) => cell.dpop)
+  const dpopCases = new Map()
+  for (const cell of dpopCells) dpopCases.set(cell.alg, await dpopSanityCases(ctx.dpop, cell.alg))
+  const dpopFailures = await checkDpopSanity(
+    dpopCells.flatMap((cell) => cell.entries.map((e) => ({ ...e, alg: cell.alg }))),
+    dpopCases,
+  )
+  if (dpopFailures.length)
+    fail(`DPoP sanity check failed; nothing was timed:\n${dpopFailures.map((l) => `  ${l}`).join('\n')}`)
 
   const slices = cells.reduce((n, c) => n + c.entries.length, 0)
   const estimate = (slices * (opts.rounds * opts.sliceMs + opts.warmupMs)) / 1000
@@ -184,6 +241,11 @@ async function main() {
   const measuredAll = new Map(opts.workloads.map((w) => [w, new Map()]))
   const samples = []
   for (const cell of cells) {
+    // Proofs are signed just before their cell, so their iat is fresh (maxAge 300 s) when timed.
+    if (cell.dpop) {
+      progress(`dpop ${cell.alg}: signing proofs…`)
+      await fillPool(ctx.dpop, cell.alg, (opts.warmupMs + opts.rounds * opts.sliceMs) / 1000)
+    }
     const measured = await runCell({
       workload: cell.workload,
       entries: cell.entries,
@@ -199,8 +261,17 @@ async function main() {
     for (const id of cell.unsupported) chosen.set(id, null)
     results.get(cell.workload).set(cell.alg, chosen)
     samples.push({ workload: cell.workload, alg: cell.alg, measured, unsupported: cell.unsupported })
+    if (cell.dpop) emptyPool(ctx.dpop, cell.alg)
   }
   for (const close of ctx.closers) await close()
+
+  let store
+  if (opts.workloads.includes('dpop-store')) {
+    progress('dpop-store: memory store…')
+    store = { memory: measureMemoryStore(ctx.gatehouse, { rounds: opts.storeRounds, ops: opts.storeOps }) }
+    const alg = opts.dpopProofs[0]
+    store.redis = await measureRedis({ ...ctx, alg, opts, closers: [] }, progress)
+  }
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
 
   const loadAfter = os.loadavg()
@@ -212,7 +283,10 @@ async function main() {
     threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
     loadavg: { before: loadBefore[0], after: loadAfter[0] },
   }
-  const targets = evaluateTargets(results, contenders, opts.clock)
+  const targets = [
+    ...evaluateTargets(results, contenders, opts.clock),
+    ...dpopTargets(results.get('dpop'), store),
+  ]
   const out = [
     '## Verification benchmark',
     '',
@@ -232,12 +306,28 @@ async function main() {
     }[opts.clock],
     '',
   ]
-  for (const workload of opts.workloads) {
+  for (const workload of tokenWorkloads) {
     const rows = contenders.filter((c) => c.workloads.includes(workload))
     out.push(workloadTable(workload, rows, opts.algs, results.get(workload)), '')
     const cost = workload === 'concurrent' && costTable(workload, rows, opts.algs, measuredAll.get(workload))
     if (cost) out.push(cost, '')
   }
+  if (dpopCells.length) {
+    const rows = contenders.filter((c) => c.workloads.includes('dpop'))
+    const algs = dpopCells.map((cell) => cell.alg)
+    out.push(dpopTables(rows, algs, results.get('dpop'), opts.dpopToken), '')
+    out.push(
+      `- ${opts.dpopClients} client keys per proof algorithm; ${Math.min(opts.pool, 1000)} distinct ` +
+        `${opts.dpopToken} tokens bound to them in turn (cnf.jkt), each request a new proof (typ dpop+jwt, jwk, ` +
+        'jti, htm, htu, iat, ath); gate: dpop allowed, replay store in memory, token cache off',
+      `- sanity check passed before timing: ${[...dpopCases.values()][0]?.length ?? 0} cases per proof ` +
+        'algorithm (the floors refuse a changed token or proof signature; the gates also a replayed proof, ' +
+        'another htu or htm, another token’s ath, no ath, an old iat, a token bound to another key, no DPoP ' +
+        'header; the Bearer row a DPoP-bound token sent as Bearer)',
+      '',
+    )
+  }
+  if (store) out.push(storeSection(store, opts), '')
   const offload = offloadLines(results, measuredAll, meta.cores, opts.clock)
   if (offload.length) {
     out.push('### `offload: true` against the synchronous path (same run)', '')
@@ -263,7 +353,7 @@ async function main() {
   if (opts.json) {
     const rows = []
     for (const { workload, alg, measured, unsupported } of samples) {
-      const floor = measured.get('floor')
+      const floor = measured.get(workload === 'dpop' ? 'dpop-floor' : 'floor')
       for (const [id, rates] of measured) {
         const ratio = (metric) =>
           floor?.[metric] && rates[metric] ? rates[metric].median / floor[metric].median : null
@@ -278,7 +368,19 @@ async function main() {
       for (const id of unsupported) rows.push({ workload, alg, contender: id, unsupported: true })
     }
     const { json: _json, ...options } = opts
-    const report = { meta, options, results: rows, targets, deviations }
+    const redisCells = store?.redis?.cells
+    const dpopStore = store && {
+      ...store,
+      redis: redisCells
+        ? {
+            ...store.redis,
+            cells: Object.fromEntries(
+              Object.entries(redisCells).map(([workload, cell]) => [workload, Object.fromEntries(cell)]),
+            ),
+          }
+        : store.redis,
+    }
+    const report = { meta, options, results: rows, targets, deviations, dpopStore }
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`)
     progress(`wrote ${opts.json}`)
   }

@@ -51,6 +51,12 @@ export function resultTable(rows) {
     for (const mode of MODES) {
       const m = row[mode]
       if (!m) continue
+      if (m.proofWraps) {
+        notes.push(
+          `${row.framework} / ${row.setup} (${mode}): the proofs signed ahead ran out ${m.proofWraps} time(s); ` +
+            'proofs sent again were refused as replays (counted as non-2xx)',
+        )
+      }
       if (m.non2xx || m.errors) {
         notes.push(
           `† ${row.framework} / ${row.setup} (${mode}): ${m.non2xx} non-2xx answers and ${m.errors} ` +
@@ -152,6 +158,34 @@ export function offloadLines(rows) {
           `against ${cpu(b)} µs, of which on the event loop ${mainCpu(a)} µs against ${mainCpu(b)} µs; ` +
           `server busy ${busy(a)} against ${busy(b)}`,
       })
+    }
+  }
+  return out
+}
+
+/**
+ * DPoP requests against Bearer requests through the same framework and Gatehouse options (the `gatehouse`
+ * row, token cache off), and against no auth: rates, their ratios, and the server CPU time per request the
+ * proof adds.
+ */
+export function dpopLines(rows) {
+  const out = []
+  for (const dpop of rows.filter((r) => r.kind === 'dpop')) {
+    const bearer = rows.find((r) => r.framework === dpop.framework && r.setup === 'gatehouse')
+    const none = rows.find((r) => r.framework === dpop.framework && r.kind === 'baseline')
+    for (const mode of MODES) {
+      const [a, b, n] = [dpop[mode], bearer?.[mode], none?.[mode]]
+      if (!a) continue
+      const added =
+        a.cpuUsPerRequest != null && b?.cpuUsPerRequest != null
+          ? `, ${number.format(a.cpuUsPerRequest - b.cpuUsPerRequest)} µs more than Bearer`
+          : ''
+      out.push(
+        `${dpop.framework}, ${mode === 'unique' ? 'unique tokens' : 'one repeated token'}, a new proof per request: ` +
+          `DPoP ${number.format(a.rps)} rps = ${ratio(a.rps, b?.rps)} × Bearer (${b ? number.format(b.rps) : '–'} rps) ` +
+          `= ${ratio(a.rps, n?.rps)} × no auth (${n ? number.format(n.rps) : '–'} rps); server CPU ${cpu(a)} µs per ` +
+          `request against ${cpu(b)} µs (Bearer) and ${cpu(n)} µs (no auth)${added}`,
+      )
     }
   }
   return out

@@ -5,6 +5,7 @@
  * is the median of its slices; its CPU cost is its total server CPU time over all requests answered.
  */
 import { cpuSeconds, mainThreadSeconds } from './children.js'
+import { dpopCycle, topUp } from './dpop.js'
 import { load, tokenCycle } from './load.js'
 
 /** Pause after each slice: requests the server already read (hono/jwk's key fetches) finish untimed. */
@@ -67,17 +68,23 @@ function summarize(slices) {
 }
 
 /**
- * Measure one framework's servers. `entries`: `[{ setup, server }]`. `opts`: `{ modes, duration, rounds,
+ * Measure one framework's servers. `entries`: `[{ setup, server, supplies? }]` (`supplies`: a DPoP
+ * server's proofs per mode, bench/http/dpop.js; its first mode's filled for the warm-up, both topped up
+ * after it). `opts`: `{ modes, duration, rounds,
  * warmup, connections }` (whole seconds; `rounds` divides `duration`). Returns one row per entry: `{ framework, setup, label, kind, unique?,
  * repeated? }` (a mode left out of `opts.modes` is absent).
  */
 export async function measureFramework(entries, { pool, token, jwks, opts, onProgress }) {
   const sliceSeconds = opts.duration / opts.rounds
-  const state = entries.map(({ setup, server }) => ({
+  const state = entries.map(({ setup, server, supplies }) => ({
     setup,
     server,
-    // Each server walks the pool from the start, across its warm-up and all its unique slices.
-    sources: { unique: { cycle: tokenCycle(pool) }, repeated: { token } },
+    supplies,
+    // Each server walks the pool from the start, across its warm-up and all its unique slices. A DPoP
+    // server gets a new proof on every request, with the pool's bound tokens or with one of them.
+    sources: supplies
+      ? { unique: { cycle: dpopCycle(supplies.unique) }, repeated: { cycle: dpopCycle(supplies.repeated) } }
+      : { unique: { cycle: tokenCycle(pool) }, repeated: { token } },
     slices: { unique: [], repeated: [] },
   }))
   // Warm-up with the first mode only: the repeated-token path is a part of the unique one, and autocannon
@@ -86,25 +93,37 @@ export async function measureFramework(entries, { pool, token, jwks, opts, onPro
     if (opts.warmup <= 0) break
     onProgress(`${s.setup.framework} / ${s.setup.id}: warm-up`)
     await sleep(SETTLE_MS)
-    await load({
-      port: s.server.port,
-      seconds: opts.warmup,
-      connections: opts.connections,
-      ...s.sources[opts.modes[0]],
-    })
+    s.warmupRps = (
+      await load({
+        port: s.server.port,
+        seconds: opts.warmup,
+        connections: opts.connections,
+        ...s.sources[opts.modes[0]],
+      })
+    ).rps
   }
+
   for (let round = 0; round < opts.rounds; round++) {
     const order = state.map((_, k) => state[(k + round) % state.length])
     for (const s of order) {
       onProgress(`${s.setup.framework}: round ${round + 1}/${opts.rounds}, ${s.setup.id}`)
       for (const mode of opts.modes) {
+        // A DPoP server's proofs for this slice, signed now (untimed), so that their iat is fresh.
+        if (s.supplies) {
+          const seen = Math.max(s.warmupRps ?? 0, ...s.slices[mode].map((x) => x.rps))
+          await topUp(s.supplies[mode], sliceSeconds, seen)
+        }
         s.slices[mode].push(await slice(s.server, jwks, sliceSeconds, opts.connections, s.sources[mode]))
       }
     }
   }
-  return state.map(({ setup, slices }) => {
+  return state.map(({ setup, slices, supplies }) => {
     const row = { framework: setup.framework, setup: setup.id, label: setup.label, kind: setup.kind }
-    for (const mode of opts.modes) row[mode] = summarize(slices[mode])
+    for (const mode of opts.modes) {
+      row[mode] = summarize(slices[mode])
+      // Proofs sent twice because the supply ran out: the server refused them (non-2xx).
+      if (supplies) row[mode].proofWraps = supplies[mode].wraps
+    }
     return row
   })
 }

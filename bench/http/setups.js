@@ -3,7 +3,8 @@
  * kinds from here; the server process (server.js) builds the app for one entry from apps/<framework>.js.
  *
  * kind: 'baseline' (the same route with no auth, the ratio's denominator), 'gatehouse', 'peer' (the
- * targets compare against these) or 'reference' (a hand-written verifier, not a library).
+ * targets compare against these), 'reference' (a hand-written verifier, not a library) or 'dpop'
+ * (Gatehouse with DPoP allowed, sent DPoP requests: compared with the same framework's Bearer row).
  */
 
 export const FRAMEWORKS = ['express', 'fastify', 'hono']
@@ -14,6 +15,7 @@ export const SETUPS = [
   { framework: 'express', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
   { framework: 'express', id: 'express-oauth2-jwt-bearer', label: 'express-oauth2-jwt-bearer', kind: 'peer' },
   { framework: 'express', id: 'express-jwt', label: 'express-jwt + jwks-rsa', kind: 'peer' },
+  { framework: 'express', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
   { framework: 'fastify', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'fastify', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'fastify', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
@@ -30,10 +32,12 @@ export const SETUPS = [
     label: 'hand-written strict RS256 (reference)',
     kind: 'reference',
   },
+  { framework: 'fastify', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
   { framework: 'hono', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'hono', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'hono', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
   { framework: 'hono', id: 'hono-jwk', label: 'hono/jwk (jwks_uri)', kind: 'peer' },
+  { framework: 'hono', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
 ]
 
 /** The protected route's answer, as in AuthAction's samples (`GET /protected`). */

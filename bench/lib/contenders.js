@@ -7,6 +7,7 @@
  * signatureOnly: the contender checks the signature and nothing else, so the sanity check only asks it to
  * accept a valid token and reject a bad signature.
  */
+import { DPOP_ROLES } from './dpop-gate.js'
 import { createFloor, createFloorAsync, createFloorWebCrypto } from './floor.js'
 import {
   createAwsJwtVerify,
@@ -18,6 +19,11 @@ import {
 import { AUDIENCE, ISSUER } from './tokens.js'
 
 const ALL = ['serial', 'repeated', 'concurrent']
+
+/** A contender of the `dpop` workload (bench/lib/dpop-gate.js): `role` picks its factory and sanity cases. */
+function dpop(id, label, kind, role) {
+  return { id, label, kind, role, workloads: ['dpop'], create: DPOP_ROLES[role] }
+}
 
 /** Gatehouse's `createVerifier` from the built package, with the verified-token cache on or off. */
 function createGatehouse(alg, { gatehouse, jwks, closers }, { cache = false, offload = false } = {}) {
@@ -131,4 +137,10 @@ export const CONTENDERS = [
     workloads: ALL,
     create: createAwsJwtVerify,
   },
+  dpop('dpop-floor', 'floor: node:crypto verify, token + proof', 'floor', 'floor'),
+  dpop('dpop-floor-token', 'node:crypto verify, token alone', 'reference', 'floor-token'),
+  dpop('dpop-floor-proof', 'node:crypto verify, proof alone', 'reference', 'floor-proof'),
+  dpop('dpop-gatehouse', '**gatehouse gate.checkSync, DPoP**', 'gatehouse', 'gate'),
+  dpop('dpop-gatehouse-bearer', 'gatehouse gate.checkSync, Bearer (same gate)', 'gatehouse', 'bearer'),
+  dpop('dpop-baseline', 'baseline build: gate.checkSync, DPoP', 'baseline', 'baseline'),
 ]

@@ -30,10 +30,13 @@ export async function createApp(setup, config) {
       app.get('/protected', (_req, res) => reply(res, ANONYMOUS_SUB))
       return { app, close() {} }
     case 'gatehouse':
-    case 'gatehouse-cache': {
+    case 'gatehouse-cache':
+    case 'gatehouse-dpop': {
       const { createGate } = await import('gatehouse')
       const { authenticate, errorHandler } = await import('gatehouse/express')
-      const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
+      const gate = createGate(
+        gatehouseOptions(config, setup === 'gatehouse-cache', false, setup === 'gatehouse-dpop'),
+      )
       app.get('/protected', authenticate(gate), (req, res) => reply(res, req.auth.claims.sub))
       app.use(errorHandler())
       return { app, close: () => gate.close() }

@@ -17,10 +17,13 @@ export async function createApp(setup, config) {
       app.get('/protected', (c) => reply(c, ANONYMOUS_SUB))
       return { app, close() {} }
     case 'gatehouse':
-    case 'gatehouse-cache': {
+    case 'gatehouse-cache':
+    case 'gatehouse-dpop': {
       const { createGate } = await import('gatehouse')
       const { authenticate } = await import('gatehouse/hono')
-      const gate = createGate(gatehouseOptions(config, setup === 'gatehouse-cache'))
+      const gate = createGate(
+        gatehouseOptions(config, setup === 'gatehouse-cache', false, setup === 'gatehouse-dpop'),
+      )
       app.get('/protected', authenticate(gate), (c) => reply(c, c.get('auth').claims.sub))
       return { app, close: () => gate.close() }
     }
