@@ -4,7 +4,13 @@
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import { assertOwner, createGate, optionsFromEnv } from 'gatehouse'
-import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
+import {
+  authenticate,
+  authOf,
+  errorHandler,
+  protectedResourceMetadata,
+  requireScopes,
+} from 'gatehouse/express'
 
 const gate = createGate({
   ...optionsFromEnv(),
@@ -15,6 +21,8 @@ const gate = createGate({
 await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
 const authenticated = authenticate(gate) // 401 unless the request carries a valid access token
 const app = express()
+// With GATEHOUSE_RESOURCE: the Protected Resource Metadata (RFC 9728), at the root, for clients without a token.
+app.use(protectedResourceMetadata(gate))
 
 app.get('/public', (_req, res) => {
   res.json({ message: 'This is a public message!' })

@@ -3,7 +3,7 @@
 // and PORT (0: any free port).
 import { serve } from '@hono/node-server'
 import { assertOwner, createGate, optionsFromEnv } from 'gatehouse'
-import { authenticate, authOf, errorHandler, requireScopes } from 'gatehouse/hono'
+import { authenticate, authOf, errorHandler, protectedResourceMetadata, requireScopes } from 'gatehouse/hono'
 import { Hono } from 'hono'
 
 const gate = createGate({
@@ -15,6 +15,8 @@ const gate = createGate({
 await gate.warmUp() // a wrong issuer, metadata document or key set stops the start
 const app = new Hono()
 app.onError(errorHandler()) // GatehouseErrors thrown by handlers (assertOwner) → RFC 6750 responses
+// With GATEHOUSE_RESOURCE: the Protected Resource Metadata (RFC 9728), for clients without a token.
+app.use(protectedResourceMetadata(gate))
 
 app.get('/public', (c) => c.json({ message: 'This is a public message!' }))
 app.get('/protected', authenticate(gate), (c) =>

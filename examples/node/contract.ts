@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type AccessRule, assertOwner, createGate, isGatehouseError, optionsFromEnv } from 'gatehouse'
-import { authenticate, sendError } from 'gatehouse/node'
+import { authenticate, sendError, serveResourceMetadata } from 'gatehouse/node'
 
 const gate = createGate({
   ...optionsFromEnv(),
@@ -77,6 +77,8 @@ const routes: Record<string, Route> = {
 }
 
 const server = createServer((req, res) => {
+  // With GATEHOUSE_RESOURCE: the Protected Resource Metadata (RFC 9728), for clients without a token.
+  if (serveResourceMetadata(gate, req, res)) return
   const { pathname } = new URL(req.url ?? '/', 'http://localhost')
   const owner = /^\/api\/posts\/([^/]+)$/.exec(pathname)?.[1]
   const handler = routes[`${req.method} ${owner === undefined ? pathname : '/api/posts/:owner'}`]

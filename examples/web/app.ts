@@ -8,7 +8,7 @@ import {
   isGatehouseError,
   optionsFromEnv,
 } from 'gatehouse'
-import { errorToResponse, withAuth } from 'gatehouse/web'
+import { errorToResponse, resourceMetadataResponse, withAuth } from 'gatehouse/web'
 
 export interface ContractApp {
   /** The gate every route uses: `warmUp()` before serving, `close()` on shutdown. */
@@ -77,6 +77,9 @@ export function contractApp(env: Record<string, string | undefined>): ContractAp
   }
 
   async function fetch(request: Request): Promise<Response> {
+    // With GATEHOUSE_RESOURCE: the Protected Resource Metadata (RFC 9728), for clients without a token.
+    const metadata = resourceMetadataResponse(gate, request)
+    if (metadata !== undefined) return metadata
     const { pathname } = new URL(request.url)
     const path = /^\/api\/posts\/[^/]+$/.test(pathname) ? '/api/posts/:owner' : pathname
     const handler = routes[`${request.method} ${path}`]

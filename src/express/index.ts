@@ -6,7 +6,8 @@
  * reports through `next`, which works the same on both versions.
  *
  * Words, as in every adapter: `authenticate()` runs the gate and sets `req.auth` (the verified request);
- * `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(req)` reads `req.auth`.
+ * `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(req)` reads `req.auth`;
+ * `protectedResourceMetadata(gate)` serves the gate's Protected Resource Metadata (RFC 9728).
  *
  * @example
  * ```ts
@@ -72,6 +73,25 @@ function send(res: Response, { status, headers, body }: ErrorResponse): void {
   res.status(status).set(headers).send(JSON.stringify(body))
 }
 
+/**
+ * Answer the request with the gate's Protected Resource Metadata when it asks for it (its path, query
+ * aside), and say whether it did. An empty body is not sent at all: Express would state `Content-Length:
+ * 0`, which a HEAD response must not (RFC 9110 §8.6).
+ */
+function answerMetadata(gate: Pick<Gate, 'resourceMetadata'>, req: Request, res: Response): boolean {
+  const metadata = gate.resourceMetadata
+  if (metadata === undefined || !isPath(req.originalUrl, metadata.path)) return false
+  const { status, headers, body } = metadata.respond(req.method)
+  res.status(status).set(headers)
+  if (body === '') res.end()
+  else res.send(body)
+  return true
+}
+
+/** Whether `url` (path and query, as received) is `path`. */
+const isPath = (url: string, path: string) =>
+  url.startsWith(path) && (url.length === path.length || url[path.length] === '?')
+
 /** The request as the gate's `onRejection` sees it: method and URL (the gate keeps only the path). */
 const rejected = (req: Request) => ({ method: req.method, url: req.originalUrl, headers: req.headers })
 
@@ -118,6 +138,9 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
   }
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    // Where it sees the metadata's path (mounted at the root), it serves the document: the one thing a
+    // client without a token must be able to read (RFC 9728 §3).
+    if (answerMetadata(mounted.gate, req, res)) return
     ;(req as unknown as Record<symbol, Mounted>)[MOUNTED] = mounted
     const input = {
       method: req.method,
@@ -152,6 +175,22 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
     )
   }
   return Object.assign(middleware, { gate })
+}
+
+/**
+ * Serve the gate's Protected Resource Metadata (RFC 9728) at `gate.resourceMetadata.path`, the
+ * well-known path of its `resource` (`/.well-known/oauth-protected-resource/mcp` for
+ * `https://api.example.com/mcp`): 200 JSON to GET and HEAD, 204 to a CORS preflight, 405 to other
+ * methods. Every other request goes on to `next()`, as does every request when the gate has no
+ * `resource`. Mount it at the root of the app: the path is at the root of the host, wherever the
+ * API is (`authenticate()` serves it too, where it sees the path).
+ *
+ * @example app.use(protectedResourceMetadata(gate)) // before app.use('/api', authenticate(gate))
+ */
+export function protectedResourceMetadata(gate: Pick<Gate, 'resourceMetadata'>): RequestHandler {
+  return (req, res, next) => {
+    if (!answerMetadata(gate, req, res)) next()
+  }
 }
 
 /**

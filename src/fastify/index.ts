@@ -12,6 +12,9 @@
  * - an AccessRule: that rule instead (per-method requirements, `optional` methods for anonymous access);
  * - `'public'`: Gatehouse does not touch the request (`request.auth` stays null, a sent token is not read).
  *
+ * With a `resource`, the plugin also serves the gate's Protected Resource Metadata (RFC 9728) at
+ * `gate.resourceMetadata.path`, a public route.
+ *
  * @example
  * ```ts
  * await app.register(gatehouse, optionsFromEnv())
@@ -21,6 +24,7 @@
  */
 import type {
   FastifyError,
+  FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
@@ -31,6 +35,7 @@ import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz
 import { requireHelpers } from '../core/authz/require-helpers.js'
 import { GatehouseError, isGatehouseError } from '../core/errors.js'
 import { createGate, type Gate, type GateOptions, toCompiledRule } from '../core/http/gate.js'
+import type { ResourceMetadata } from '../core/http/resource-metadata.js'
 import type { JWTClaims } from '../core/types.js'
 import { PENDING, type Pending } from '../core/verify/verifier.js'
 import { headersOf, originOf } from '../node/headers.js'
@@ -110,6 +115,32 @@ function routeErrorHandler(own: RouteErrorHandler | undefined): RouteErrorHandle
   return Object.assign(handler, { [RENDERS]: true })
 }
 
+/**
+ * The metadata's route: every method (GET and HEAD 200, OPTIONS 204 for CORS preflights, the others 405,
+ * as `respond` says), public (a client reads it before it has a token, RFC 9728 §3). Not added where the
+ * app has its own route at that path, nor under a prefix, which would move it from the root of the
+ * host, where clients look for it (§3.1): said once, in the log.
+ */
+function serveMetadata(fastify: FastifyInstance, metadata: ResourceMetadata): void {
+  if (fastify.prefix !== '') {
+    fastify.log.warn(
+      `gatehouse: registered under the prefix ${fastify.prefix}, so it does not serve the Protected Resource ` +
+        `Metadata at ${metadata.path}, which must be at the root: register the plugin at the root too, or ` +
+        'answer that path with `app.gatehouse.resourceMetadata.respond(method)`',
+    )
+    return
+  }
+  if (fastify.hasRoute({ method: 'GET', url: metadata.path })) return
+  fastify.all(metadata.path, { config: { access: 'public' } }, (request, reply) => {
+    const { status, headers, body } = metadata.respond(request.method)
+    // An empty body is none, so that a HEAD answer states no `Content-Length: 0` (RFC 9110 §8.6).
+    return reply
+      .code(status)
+      .headers(headers)
+      .send(body === '' ? undefined : body)
+  })
+}
+
 const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, options) => {
   const { protectAll = true, rule: defaultRule, errorHandler = true, gate: given, ...gateOptions } = options
   const gate: Gate = given ?? createGate(gateOptions as GateOptions)
@@ -135,6 +166,7 @@ const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (fastify, optio
       route.config = { ...route.config, [SEEN]: true } as typeof route.config
     }
   })
+  if (gate.resourceMetadata !== undefined) serveMetadata(fastify, gate.resourceMetadata)
   // A route added before the plugin finished loading (`app.register(...)` not awaited) never passed the
   // onRoute hook above: it is protected, but GatehouseErrors its handler throws reach the app's error
   // handler without a challenge. Said once per route, in the log.

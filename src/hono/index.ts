@@ -8,7 +8,8 @@
  * principal hook's errors reach `app.onError` unchanged).
  *
  * Words, as in every adapter: `authenticate()` runs the gate and sets `c.get('auth')` (the verified
- * request); `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(c)` reads it.
+ * request); `authorize(rule)` and `require*()` enforce more where they are mounted; `authOf(c)` reads it;
+ * `protectedResourceMetadata(gate)` serves the gate's Protected Resource Metadata (RFC 9728).
  */
 import type { Context, ErrorHandler, MiddlewareHandler } from 'hono'
 import type { AccessRule, AuthContext, CompiledRule, Match } from '../core/authz/index.js'
@@ -68,6 +69,22 @@ function render(c: Context, gate: Pick<Gate, 'reject'>, error: GatehouseError): 
 }
 
 /**
+ * The gate's Protected Resource Metadata when the request asks for it (its path), else undefined. An
+ * empty body is sent as none; a HEAD answer must state GET's `Content-Length` or none (RFC 9110 §8.6).
+ */
+function metadataResponse(c: Context, gate: Pick<Gate, 'resourceMetadata'>): Response | undefined {
+  const metadata = gate.resourceMetadata
+  if (metadata === undefined || c.req.path !== metadata.path) return undefined
+  const { method } = c.req
+  const { status, headers, body } = metadata.respond(method)
+  if (body !== '') return c.body(body, status as 200, headers)
+  // A HEAD answer states GET's length: for a response without a body, Bun and Deno state 0.
+  if (method !== 'HEAD' || 'content-length' in headers) return c.body(null, status, headers)
+  const length = new TextEncoder().encode(metadata.respond('GET').body).byteLength
+  return c.body(null, status, { ...headers, 'content-length': String(length) })
+}
+
+/**
  * On @hono/node-server the Node request is at `c.env.incoming`: its header record costs nothing, while
  * `c.req.raw.headers` builds a `Headers` object per request (about 4.5 µs, measured by bench:http).
  * Elsewhere (Bun, Deno, Workers) the Fetch `Headers` are the request's own.
@@ -101,6 +118,10 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
   const gate = isGate(gateOrOptions) ? gateOrOptions : createGate(gateOrOptions)
   const compiled = toCompiledRule(rule)
   const middleware: MiddlewareHandler<GatehouseEnv<P, C>> = async (c, next) => {
+    // Where it sees the metadata's path (`app.use('*', …)`), it serves the document: the one thing a
+    // client without a token must be able to read (RFC 9728 §3).
+    const metadata = metadataResponse(c, gate)
+    if (metadata !== undefined) return metadata
     let result: AuthContext<P, C> | null | Pending
     const input = { method: c.req.method, headers: headersFor(c), url: c.req.url }
     try {
@@ -118,6 +139,24 @@ export function authenticate<P = unknown, C extends JWTClaims = JWTClaims>(
     if (result?.dpopNonce !== undefined) c.header('DPoP-Nonce', result.dpopNonce)
   }
   return Object.assign(middleware, { gate })
+}
+
+/**
+ * Serve the gate's Protected Resource Metadata (RFC 9728) at `gate.resourceMetadata.path`, the
+ * well-known path of its `resource` (`/.well-known/oauth-protected-resource/mcp` for
+ * `https://api.example.com/mcp`): 200 JSON to GET and HEAD, 204 to a CORS preflight, 405 to other
+ * methods. Every other request goes on to `next()`, as does every request when the gate has no
+ * `resource`. Mount it for every path (the document is at the root of the host, wherever the API is);
+ * `authenticate()` serves it too, where it sees the path.
+ *
+ * @example app.use(protectedResourceMetadata(gate)) // before app.use('/api/*', authenticate(gate))
+ */
+export function protectedResourceMetadata(gate: Pick<Gate, 'resourceMetadata'>): MiddlewareHandler {
+  return async (c, next) => {
+    const metadata = metadataResponse(c, gate)
+    if (metadata !== undefined) return metadata
+    await next()
+  }
 }
 
 /**

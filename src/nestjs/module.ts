@@ -4,7 +4,9 @@
  * {@link GatehouseExceptionFilter} (APP_FILTER) for GatehouseErrors thrown by handlers. When the
  * application initializes, it resolves the rules of every controller's handlers, so that a combination
  * the guard refuses stops the start (a TypeError naming the handler) instead of answering 500 later.
+ * With a `resource`, it serves the gate's Protected Resource Metadata (RFC 9728) at its well-known path.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type DynamicModule,
   Global,
@@ -21,10 +23,12 @@ import {
   APP_GUARD,
   DiscoveryModule,
   DiscoveryService,
+  HttpAdapterHost,
   MetadataScanner,
   Reflector,
 } from '@nestjs/core'
 import { createGate, type Gate, type GateOptions, isGate } from '../core/http/gate.js'
+import type { ResourceMetadata } from '../core/http/resource-metadata.js'
 import type { JWTClaims } from '../core/types.js'
 import { GATEHOUSE_GATE } from './decorators.js'
 import { GatehouseExceptionFilter } from './filter.js'
@@ -75,6 +79,7 @@ export class GatehouseModule implements OnModuleInit, OnModuleDestroy {
     @Inject(GATEHOUSE_GATE) private readonly gate: Gate,
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   /**
@@ -97,8 +102,15 @@ export class GatehouseModule implements OnModuleInit, OnModuleDestroy {
     )
   }
 
-  /** Resolve every route's rules now: a refused combination stops `app.init()` / `app.listen()`. */
+  /**
+   * Resolve every route's rules now: a refused combination stops `app.init()` / `app.listen()`. And
+   * serve the gate's Protected Resource Metadata, when it has a `resource`.
+   */
   onModuleInit(): void {
+    const metadata = this.gate.resourceMetadata
+    // No HTTP adapter in an application context without a server (createApplicationContext).
+    const { httpAdapter } = this.adapterHost
+    if (metadata !== undefined && httpAdapter !== undefined) httpAdapter.use(metadataMiddleware(metadata))
     const scanner = new MetadataScanner()
     for (const { metatype } of this.discovery.getControllers()) {
       if (typeof metatype !== 'function') continue
@@ -113,5 +125,23 @@ export class GatehouseModule implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     if (built.has(this.gate)) this.gate.close()
+  }
+}
+
+/**
+ * The metadata as middleware of the server itself (Express, or Fastify's middie), not a controller: at
+ * the root of the host whatever the global prefix (RFC 9728 §3.1), outside the guard (a client reads it
+ * before it has a token, §3), on every method (GET and HEAD 200, OPTIONS 204 for CORS preflights, the
+ * others 405, as `respond` says). Both platforms hand middleware Node's request and response.
+ */
+function metadataMiddleware(metadata: ResourceMetadata) {
+  const { path } = metadata
+  return (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
+    const url = req.originalUrl ?? req.url ?? '/'
+    if (!url.startsWith(path) || (url.length > path.length && url[path.length] !== '?')) return next()
+    const { status, headers, body } = metadata.respond(req.method ?? 'GET')
+    // No Content-Length for an empty body: a HEAD answer must not state 0 (RFC 9110 §8.6).
+    res.writeHead(status, body === '' ? headers : { ...headers, 'content-length': Buffer.byteLength(body) })
+    res.end(body)
   }
 }

@@ -2,7 +2,8 @@
  * gatehouse/node: helpers for plain `node:http` servers (and anything built on `IncomingMessage` /
  * `ServerResponse`). They translate only; every decision is the core's (gate.ts). The same three words
  * as gatehouse/web: `authenticate` one request, `withAuth` a whole handler, `sendError` (here: write it
- * on the response; there: `errorToResponse`).
+ * on the response; there: `errorToResponse`); and `serveResourceMetadata` for the gate's Protected
+ * Resource Metadata (RFC 9728), which `withAuth` serves before it authenticates.
  *
  * @example
  * ```ts
@@ -38,6 +39,33 @@ export function sendError(gate: Pick<Gate, 'reject'>, res: ServerResponse, error
   res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(payload) })
   res.end(payload)
 }
+
+/**
+ * Answer a request for the gate's Protected Resource Metadata (RFC 9728), and say whether it was one:
+ * at `gate.resourceMetadata.path` (the query aside), 200 JSON to GET and HEAD, 204 to a CORS preflight,
+ * 405 to other methods. Returns false, having written nothing, for any other request and when the
+ * gate has no `resource`. Call it before `authenticate`: a client without a token must be able to
+ * read the document (RFC 9728 §3). `withAuth` does.
+ *
+ * @example if (serveResourceMetadata(gate, req, res)) return
+ */
+export function serveResourceMetadata(
+  gate: Pick<Gate, 'resourceMetadata'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  const metadata = gate.resourceMetadata
+  if (metadata === undefined || !isPath(req.url ?? '/', metadata.path)) return false
+  const { status, headers, body } = metadata.respond(req.method ?? 'GET')
+  // No Content-Length for an empty body: a HEAD answer must not state 0 (RFC 9110 §8.6).
+  res.writeHead(status, body === '' ? headers : { ...headers, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+  return true
+}
+
+/** Whether `url` (path and query, as received) is `path`. */
+const isPath = (url: string, path: string) =>
+  url.startsWith(path) && (url.length === path.length || url[path.length] === '?')
 
 /**
  * Check a request under `rule` (default: a valid token). Resolves with the auth context, with `null`
@@ -96,7 +124,8 @@ function defaultOnError(error: unknown, _req: IncomingMessage, res: ServerRespon
 /**
  * Wrap a handler: the `node:http` request listener returned authenticates every request under
  * `options.rule`, then calls `handler` with the auth context. GatehouseErrors thrown by the handler
- * (e.g. `assertOwner`) are rendered like the gate's own.
+ * (e.g. `assertOwner`) are rendered like the gate's own. A request for the gate's Protected Resource
+ * Metadata is answered first, without a token ({@link serveResourceMetadata}).
  *
  * @example createServer(withAuth(gate, (req, res, auth) => res.end(auth?.claims.sub)))
  */
@@ -107,6 +136,7 @@ export function withAuth<P, C extends JWTClaims>(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const { rule, onError = defaultOnError } = options
   return (req, res) => {
+    if (serveResourceMetadata(gate, req, res)) return
     const run = async () => {
       const auth = await authenticate(gate, req, res, rule)
       if (auth !== undefined) await handler(req, res, auth)

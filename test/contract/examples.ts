@@ -7,11 +7,11 @@ import { ROOT, type StartOptions, startProcess } from './process.js'
 
 /**
  * What the suite passes to every example: the dev issuer it must trust, and any other GATEHOUSE_*
- * variable a set of cases needs (GATEHOUSE_DPOP and its companions in dpop.contract.test.ts).
+ * variable a set of cases needs (GATEHOUSE_DPOP and its companions in dpop.contract.test.ts;
+ * GATEHOUSE_RESOURCE instead of GATEHOUSE_AUDIENCE in rfc9728.contract.test.ts).
  */
 export interface ExampleEnv {
   GATEHOUSE_ISSUER: string
-  GATEHOUSE_AUDIENCE: string
   GATEHOUSE_JWKS_URL: string
   [variable: `GATEHOUSE_${string}`]: string
 }
