@@ -7,7 +7,7 @@
  *     with their sources in src/ (every map resolves), docs/, README.md, LICENSE; no build state, tests,
  *     examples or apps; every `exports` target and the bin present;
  *  3. install the tarball into a fresh temporary project (offline: its dependencies and the optional peers
- *     (express, fastify, hono, NestJS…) are linked from this repository's node_modules);
+ *     (express, fastify, hono, NestJS, the MCP SDK…) are linked from this repository's node_modules);
  *  4. import every subpath from ESM, `require()` every subpath from CommonJS (Node >= 20.19: require(esm));
  *  5. compile TypeScript files that use the public types, the Express `req.auth` and Fastify
  *     `request.auth` augmentations included, with `tsc --noEmit`: an ESM .mts and a CommonJS .cts under
@@ -38,6 +38,7 @@ const LINKED = [
   'fastify',
   'fastify-plugin',
   'hono',
+  '@modelcontextprotocol/sdk',
   '@nestjs/common',
   '@nestjs/core',
   'reflect-metadata',
@@ -80,6 +81,8 @@ import {
 import { authenticate as expressAuthenticate, authOf, errorHandler, requireScopes } from 'gatehouse/express'
 import gatehouse, { authorize, type RouteAccess } from 'gatehouse/fastify'
 import * as hono from 'gatehouse/hono'
+import { type McpProtection, protectMcp } from 'gatehouse/mcp'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import * as nestjs from 'gatehouse/nestjs'
 import { authenticate, withAuth } from 'gatehouse/node'
 import { startDevIssuer } from 'gatehouse/testing'
@@ -113,6 +116,14 @@ app.get('/pre', { preHandler: authorize({ roles: 'admin' }) }, async () => ({}))
 const typo: FastifyContextConfig = { access: { scope: 'read' } }
 const routeAccess: RouteAccess = { optional: ['GET'] } satisfies AccessRule
 
+// MCP: the SDK's AuthInfo, and glue that Express takes as a middleware.
+const mcp: McpProtection<User> = protectMcp(gate, { tools: { write_note: { scopes: 'notes:write' } } })
+declare const authContext: AuthContext<User>
+const authInfo: AuthInfo = mcp.authInfo(authContext)
+const mcpHandlers = [mcp.express.protectedResourceMetadata, mcp.express.authenticate]
+// @ts-expect-error: a tool's rule is a rule ("scopes", not "scope")
+protectMcp(gate, { tools: { write_note: { scope: 'notes:write' } } })
+
 // Errors narrow on their code.
 function describe(error: unknown): string {
   if (!(error instanceof GatehouseError)) return 'other'
@@ -125,7 +136,7 @@ function describe(error: unknown): string {
   }
 }
 
-export { authenticate, describe, fromExpress, fromFastify, handlers, hono, nestjs, notAString, routeAccess, sameGate, startDevIssuer, typed, typo, withAuth }
+export { authenticate, authInfo, describe, fromExpress, fromFastify, handlers, hono, mcpHandlers, nestjs, notAString, routeAccess, sameGate, startDevIssuer, typed, typo, withAuth }
 `
 
 const CJS_TYPES = `

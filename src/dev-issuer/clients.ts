@@ -1,5 +1,5 @@
 /**
- * The OAuth clients of the dev issuer: who may ask for tokens, with which secret, and what they may get.
+ * The OAuth clients of the dev issuer: who may ask for tokens, with which secret or key, and what they may get.
  * Kept in `{dataDir}/clients.json`, generated on first start with two clients (see docs/dev-issuer.md).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
@@ -11,8 +11,16 @@ import { TOKEN_FORMATS, type TokenFormat } from './tokens.js'
 export interface DevClient {
   /** The `client_id`. Tokens get `sub: "{clientId}@clients"` and `client_id: clientId`. */
   clientId: string
-  /** The `client_secret`, compared in constant time. */
-  clientSecret: string
+  /**
+   * The `client_secret` (`client_secret_basic`, `client_secret_post`), compared in constant time. Absent:
+   * the client authenticates with `private_key_jwt` only, and `jwks` is required.
+   */
+  clientSecret?: string
+  /**
+   * The client's public keys (a JWK Set, RFC 7517 §5), for `private_key_jwt` (RFC 7523 §2.2): an assertion
+   * signed by one of them authenticates the client. Public members only; RSA, EC or OKP keys.
+   */
+  jwks?: { keys: Record<string, unknown>[] }
   /** Scopes the client may request. A request without `scope` gets all of them (RFC 6749 §3.3). */
   scopes: string[]
   /** Copied into the token's `roles` claim. Omitted from the token when empty. */
@@ -20,8 +28,9 @@ export interface DevClient {
   /** Copied into the token's `permissions` claim. Omitted from the token when empty. */
   permissions?: string[]
   /**
-   * Audiences this client may request. Absent: any audience (convenient while developing; a real
-   * provider would require a grant per API). Present: any other audience is refused with `invalid_target`.
+   * Audiences this client may request, with `audience` or with an RFC 8707 `resource`. Absent: any
+   * audience (convenient while developing; a real provider would require a grant per API). Present: any
+   * other is refused with `invalid_target`.
    */
   audiences?: string[]
   /** Extra claims added to every token of this client (they never override the registered claims). */
@@ -94,8 +103,12 @@ export function validateClients(list: readonly unknown[], source = 'clients'): D
       throw new Error(`${where}.clientId must be a non-empty string`)
     if (seen.has(c.clientId)) throw new Error(`${where}.clientId ${JSON.stringify(c.clientId)} appears twice`)
     seen.add(c.clientId)
-    if (typeof c.clientSecret !== 'string' || c.clientSecret === '') {
+    if (c.clientSecret !== undefined && (typeof c.clientSecret !== 'string' || c.clientSecret === '')) {
       throw new Error(`${where}.clientSecret must be a non-empty string`)
+    }
+    if (c.jwks !== undefined) validateJwks(c.jwks, `${where}.jwks`)
+    if (c.clientSecret === undefined && c.jwks === undefined) {
+      throw new Error(`${where} needs a clientSecret, a jwks (for private_key_jwt), or both`)
     }
     for (const member of ['scopes', 'roles', 'permissions', 'audiences'] as const) {
       const value = c[member]
@@ -121,6 +134,44 @@ export function validateClients(list: readonly unknown[], source = 'clients'): D
   })
 }
 
+/** Members of a JWK that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
+
+/** The members each key type needs to be a public key (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2). */
+const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
+  RSA: ['n', 'e'],
+  EC: ['crv', 'x', 'y'],
+  OKP: ['crv', 'x'],
+}
+
+/**
+ * A client's JWK Set: public asymmetric keys only. A private key here would mean the server holds the
+ * client's secret, and an `oct` key would turn `private_key_jwt` into a shared secret.
+ */
+function validateJwks(value: unknown, where: string): void {
+  const keys = (value as { keys?: unknown } | null)?.keys
+  if (typeof value !== 'object' || value === null || !Array.isArray(keys) || keys.length === 0) {
+    throw new Error(`${where} must be a JWK Set: { "keys": [ ...public keys ] }`)
+  }
+  keys.forEach((key: unknown, i) => {
+    const at = `${where}.keys[${i}]`
+    if (typeof key !== 'object' || key === null || Array.isArray(key))
+      throw new Error(`${at} must be an object`)
+    const jwk = key as Record<string, unknown>
+    const needed = typeof jwk.kty === 'string' ? PUBLIC_MEMBERS[jwk.kty] : undefined
+    if (needed === undefined) throw new Error(`${at}.kty must be one of RSA, EC, OKP`)
+    const secret = PRIVATE_MEMBERS.find((member) => member in jwk)
+    if (secret !== undefined) {
+      throw new Error(`${at} has the private member "${secret}": register the public key only`)
+    }
+    for (const member of needed) {
+      if (typeof jwk[member] !== 'string' || jwk[member] === '') {
+        throw new Error(`${at}.${member} must be a non-empty string`)
+      }
+    }
+  })
+}
+
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
@@ -134,10 +185,11 @@ export function authenticateClient(
   clientSecret: string,
 ): DevClient | undefined {
   const client = clients.find((c) => c.clientId === clientId)
-  // Hashing first gives equal-length inputs to timingSafeEqual whatever the secrets' lengths.
+  // Hashing first gives equal-length inputs to timingSafeEqual whatever the secrets' lengths. A client
+  // without a secret costs the same as an unknown one, and fails like it.
   const expected = digest(client?.clientSecret ?? UNKNOWN_CLIENT_SECRET)
   const ok = timingSafeEqual(expected, digest(clientSecret))
-  return client !== undefined && ok ? client : undefined
+  return client?.clientSecret !== undefined && ok ? client : undefined
 }
 
 const UNKNOWN_CLIENT_SECRET = newSecret()

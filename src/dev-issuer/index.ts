@@ -1,14 +1,19 @@
 /**
  * A local OAuth 2.0 authorization server for development and tests: discovery, JWKS, and a
- * client-credentials token endpoint issuing RFC 9068 access tokens or opaque reference tokens, DPoP-bound
- * (RFC 9449) when the request carries a proof; introspection (RFC 7662, RFC 9701) and revocation (RFC
- * 7009). Not for production: it binds to loopback, and anyone with the printed credentials gets tokens.
+ * client-credentials token endpoint issuing RFC 9068 access tokens or opaque reference tokens, for the
+ * requested resource (RFC 8707), DPoP-bound (RFC 9449) when the request carries a proof; clients
+ * authenticated by secret or by `private_key_jwt` (RFC 7523); introspection (RFC 7662, RFC 9701) and
+ * revocation (RFC 7009). Not for production: it binds to loopback, and anyone with the printed
+ * credentials gets tokens.
  */
 import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createDpopChecker } from '../core/dpop/checker.js'
+import { createMemoryStore } from '../core/store/memory.js'
 import type { JWKS } from '../core/types.js'
+import { MAX_REMEMBERED_ASSERTIONS } from './client-assertion.js'
+import type { ClientDirectory } from './client-auth.js'
 import { type DevClient, defaultClients, loadClientsFile, validateClients } from './clients.js'
 import { writeJsonFile } from './files.js'
 import { findIssuedToken, type TokenAuthority, tokenType } from './introspection.js'
@@ -44,7 +49,10 @@ export interface DevIssuer {
   readonly issuer: string
   /** `{url}/.well-known/jwks.json`. */
   readonly jwksUri: string
-  /** `{url}/oauth2/token` (form). AuthAction's JSON endpoint is `{url}/oauth2/m2m/token`. */
+  /**
+   * `{url}/oauth2/token` (form). AuthAction's JSON endpoint is `{url}/oauth2/m2m/token`. A client
+   * assertion's `aud` may name it, or the issuer.
+   */
   readonly tokenEndpoint: string
   /** `{url}/oauth2/introspect` (RFC 7662). */
   readonly introspectionEndpoint: string
@@ -119,6 +127,13 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
 
   let issuer = ''
   let baseUrl = ''
+  const directory: ClientDirectory = {
+    clients,
+    // RFC 7523 §3 item 3: the issuer identifier, or the token endpoint's URL; the endpoint addressed too,
+    // which is what oauth4webapi and Gatehouse's introspector name at the introspection endpoint.
+    assertionAudiences: (endpoint) => [issuer, `${baseUrl}${PATHS.token}`, endpoint],
+    seenAssertions: createMemoryStore({ maxEntries: MAX_REMEMBERED_ASSERTIONS }),
+  }
   const metadataInput = async (): Promise<MetadataInput> => ({
     issuer,
     baseUrl,
@@ -128,7 +143,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     introspectionAlgorithm: o.alg,
   })
   const tokenIssuer = {
-    clients,
+    directory,
     defaultAudience: o.audience,
     tokenLifetime: o.tokenLifetime,
     dpop,
@@ -154,7 +169,7 @@ export async function startDevIssuer(options: DevIssuerOptions = {}): Promise<De
     get issuer() {
       return issuer
     },
-    clients,
+    directory,
     find: (token) => findIssuedToken(token, { issuer, store, jwks: () => keys.jwks() }),
     revoke(token, found) {
       if (found.format === 'opaque') store.revokeOpaque(token)

@@ -5,13 +5,22 @@
  * never says why (§2.2). With `Accept: application/token-introspection+jwt`, the answer is RFC 9701's
  * signed response, verifiable with the issuer's JWKS.
  *
+ * The caller authenticates as a client, by secret or by `private_key_jwt`, as at the token endpoint.
+ *
  * Does NOT implement: authentication by bearer token (§2.1 allows it), per-client restrictions on which
  * tokens a client may introspect (§4: any authenticated client learns about any token), encrypted
  * responses (RFC 9701 §5), refresh tokens (there are none).
  */
 import { createLocalJWKSet, errors, jwtVerify } from 'jose'
 import type { JWKS } from '../core/types.js'
-import { authenticateRequest, type HttpResult, NO_STORE, oauthError, parseBasic } from './client-auth.js'
+import {
+  authenticateRequest,
+  type ClientDirectory,
+  type HttpResult,
+  NO_STORE,
+  oauthError,
+  parseBasic,
+} from './client-auth.js'
 import type { DevClient } from './clients.js'
 import { DEV_ALGORITHMS } from './options.js'
 import type { TokenClaims, TokenStore } from './token-store.js'
@@ -26,7 +35,7 @@ export interface IssuedToken {
 /** What the introspection and revocation endpoints need from the issuer. */
 export interface TokenAuthority {
   readonly issuer: string
-  readonly clients: readonly DevClient[]
+  readonly directory: ClientDirectory
   /** The token if it is one of ours and active: known, not expired, not before its `nbf`, not revoked. */
   find(token: string): Promise<IssuedToken | undefined>
   /** Make a found token inactive. */
@@ -39,6 +48,8 @@ export interface FormRequest {
   contentType: string | undefined
   authorization: string | undefined
   accept: string | undefined
+  /** This endpoint's URL as the client addressed it, which a client assertion's `aud` may name. */
+  url: string
   body: Buffer
 }
 
@@ -46,7 +57,14 @@ export interface FormRequest {
 export const INTROSPECTION_JWT_TYPE = 'application/token-introspection+jwt'
 
 /** The parameters the introspection and revocation endpoints read; each may appear once (RFC 6749 §3.2). */
-const PARAMETERS = ['token', 'token_type_hint', 'client_id', 'client_secret'] as const
+const PARAMETERS = [
+  'token',
+  'token_type_hint',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+] as const
 
 export type AuthenticatedForm = {
   client: DevClient
@@ -58,10 +76,10 @@ export type AuthenticatedForm = {
  * Parse the form (RFC 7662 §2.1, RFC 7009 §2.1: `application/x-www-form-urlencoded`), authenticate the
  * client, then require `token`: an unauthenticated caller gets `invalid_client` whatever token it sent.
  */
-export function authenticatedForm(
+export async function authenticatedForm(
   request: FormRequest,
-  clients: readonly DevClient[],
-): AuthenticatedForm | { error: HttpResult } {
+  directory: ClientDirectory,
+): Promise<AuthenticatedForm | { error: HttpResult }> {
   const type = (request.contentType ?? '').split(';')[0]!.trim().toLowerCase()
   const text = request.body.toString('utf8')
   if (type !== 'application/x-www-form-urlencoded' && !(type === '' && text === '')) {
@@ -77,7 +95,8 @@ export function authenticatedForm(
   }
   const basic = parseBasic(request.authorization)
   if (basic !== undefined && 'error' in basic) return basic
-  const authenticated = authenticateRequest(clients, basic, (name) => form.get(name) ?? undefined)
+  const get = (name: string) => form.get(name) ?? undefined
+  const authenticated = await authenticateRequest(directory, basic, get, request.url)
   if ('error' in authenticated) return authenticated
   const token = form.get('token')
   if (token === null || token === '') {
@@ -90,7 +109,7 @@ export async function handleIntrospectionRequest(
   request: FormRequest,
   authority: TokenAuthority,
 ): Promise<HttpResult> {
-  const form = authenticatedForm(request, authority.clients)
+  const form = await authenticatedForm(request, authority.directory)
   if ('error' in form) return form.error
   const found = await authority.find(form.token)
   // §2.2: the same answer for unknown, expired and revoked tokens, and `active` whatever the claims say.

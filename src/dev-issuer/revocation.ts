@@ -15,7 +15,7 @@ export async function handleRevocationRequest(
   request: FormRequest,
   authority: TokenAuthority,
 ): Promise<HttpResult> {
-  const form = authenticatedForm(request, authority.clients)
+  const form = await authenticatedForm(request, authority.directory)
   if ('error' in form) return form.error
   const found = await authority.find(form.token)
   // §2.2: an unknown, expired or already revoked token gets the same 200 as a revoked one.

@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { JWKS } from '../core/types.js'
-import type { HttpResult } from './client-auth.js'
+import { type HttpResult, oauthError } from './client-auth.js'
 import { handleIntrospectionRequest, type TokenAuthority } from './introspection.js'
 import { PATHS } from './metadata.js'
 import { isLoopbackHost } from './options.js'
@@ -64,6 +64,22 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
         body,
       })
     }
+    case PATHS.authorize: {
+      if (method !== 'GET' && method !== 'POST') return methodNotAllowed(req, res, 'GET, POST')
+      // Listed in the metadata for clients that require the member; no response type is supported
+      // (RFC 6749 §3.1.1), and with no redirection URI registered the error is shown, never redirected
+      // (§4.1.2.1). The body, if any, is not read, hence the closed connection.
+      return send(
+        req,
+        res,
+        oauthError(
+          400,
+          'unsupported_response_type',
+          'This development issuer has no interactive flows: ask the token endpoint, with the client_credentials grant',
+        ),
+        true,
+      )
+    }
     case PATHS.token:
     case PATHS.m2mToken: {
       if (method !== 'POST') return methodNotAllowed(req, res, 'POST')
@@ -104,6 +120,7 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
         contentType: req.headers['content-type'],
         authorization: req.headers.authorization,
         accept: req.headers.accept,
+        url: addressedUrl(req, path),
         body,
       }
       const handle = path === PATHS.introspect ? handleIntrospectionRequest : handleRevocationRequest
@@ -147,7 +164,8 @@ async function route(routes: Routes, req: IncomingMessage, res: ServerResponse):
 /**
  * The URL of `path` as the client addressed this server: plain http (the dev issuer has no TLS), and the
  * `Host` header, so a proof made for `localhost` and one made for `127.0.0.1` are both checked against
- * what their client used (RFC 9449 §4.3 check 9). Without `Host` (HTTP/1.0), the address it arrived on.
+ * what their client used (RFC 9449 §4.3 check 9), and so is a client assertion's `aud` (RFC 7523 §3).
+ * Without `Host` (HTTP/1.0), the address it arrived on.
  */
 function addressedUrl(req: IncomingMessage, path: string): string {
   const host = req.headers.host

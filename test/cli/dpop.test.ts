@@ -174,7 +174,7 @@ describe('gatehouse proof', () => {
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_id: client.clientId,
-        client_secret: client.clientSecret,
+        client_secret: client.clientSecret!,
       }),
     })
     expect(response.status).toBe(200)

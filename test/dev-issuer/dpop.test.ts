@@ -28,7 +28,7 @@ const FORM = '/oauth2/token'
 const JSON_PATH = '/oauth2/m2m/token'
 
 /** A client-credentials request on `path` (form or AuthAction's JSON), with these extra headers. */
-function tokenRequest(path: string, headers: Record<string, string> = {}, secret = client.clientSecret) {
+function tokenRequest(path: string, headers: Record<string, string> = {}, secret = client.clientSecret!) {
   const params = { grant_type: 'client_credentials', client_id: client.clientId, client_secret: secret }
   return fetch(`${issuer.url}${path}`, {
     method: 'POST',
@@ -144,7 +144,7 @@ describe('a token request through oauth4webapi with DPoP', () => {
     const response = await oauth.clientCredentialsGrantRequest(
       server,
       oauthClient,
-      oauth.ClientSecretPost(client.clientSecret),
+      oauth.ClientSecretPost(client.clientSecret!),
       new URLSearchParams({ audience: issuer.audience }),
       { ...options, DPoP },
     )

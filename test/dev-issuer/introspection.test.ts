@@ -15,8 +15,8 @@ import type { CliContext } from '../../src/cli/context.js'
 import { run } from '../../src/cli/run.js'
 import { type DevClient, type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
-const API: DevClient = { clientId: 'api', clientSecret: 'api-secret', scopes: [] }
-const OPAQUE: DevClient = {
+const API = { clientId: 'api', clientSecret: 'api-secret', scopes: [] } satisfies DevClient
+const OPAQUE = {
   clientId: 'opaque-client',
   clientSecret: 'opaque-secret',
   scopes: ['read:messages', 'write:messages'],
@@ -24,8 +24,12 @@ const OPAQUE: DevClient = {
   permissions: ['read:messages'],
   claims: { tenant: 'acme' },
   tokenFormat: 'opaque',
-}
-const JWT: DevClient = { clientId: 'jwt-client', clientSecret: 'jwt-secret', scopes: ['read:messages'] }
+} satisfies DevClient
+const JWT = {
+  clientId: 'jwt-client',
+  clientSecret: 'jwt-secret',
+  scopes: ['read:messages'],
+} satisfies DevClient
 
 let issuer: DevIssuer
 
@@ -37,7 +41,7 @@ afterAll(() => issuer.close())
 /** RFC 6749 §2.3.1: each part form-urlencoded, then base64 of `id:secret`. */
 function basic(client: Pick<DevClient, 'clientId' | 'clientSecret'>): string {
   const enc = (s: string) => new URLSearchParams({ v: s }).toString().slice(2)
-  return `Basic ${Buffer.from(`${enc(client.clientId)}:${enc(client.clientSecret)}`).toString('base64')}`
+  return `Basic ${Buffer.from(`${enc(client.clientId)}:${enc(client.clientSecret!)}`).toString('base64')}`
 }
 
 function postForm(
@@ -102,10 +106,18 @@ describe('metadata (RFC 8414 §2, RFC 9701 §6)', () => {
       const body = (await (await fetch(`${issuer.url}${path}`)).json()) as Record<string, unknown>
       expect(body).toMatchObject({
         introspection_endpoint: `${issuer.url}/oauth2/introspect`,
-        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        introspection_endpoint_auth_methods_supported: [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+        ],
         introspection_signing_alg_values_supported: ['RS256'],
         revocation_endpoint: `${issuer.url}/oauth2/revoke`,
-        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: [
+          'client_secret_basic',
+          'client_secret_post',
+          'private_key_jwt',
+        ],
       })
       expect(issuer.introspectionEndpoint).toBe(body.introspection_endpoint)
       expect(issuer.revocationEndpoint).toBe(body.revocation_endpoint)

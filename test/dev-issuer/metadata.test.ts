@@ -35,15 +35,53 @@ describe('discovery documents', () => {
       expect(body.jwks_uri).toBe(issuer.jwksUri)
       expect(body.token_endpoint).toBe(issuer.tokenEndpoint)
       expect(body.grant_types_supported).toEqual(['client_credentials'])
-      expect(body.token_endpoint_auth_methods_supported).toEqual([
-        'client_secret_basic',
-        'client_secret_post',
-      ])
       expect(body.scopes_supported).toEqual(['read:messages', 'write:messages'])
-      // Only true claims: there is no authorization endpoint.
-      expect(body).not.toHaveProperty('authorization_endpoint')
+    })
+
+    it(`${path} lists the client authentication of every endpoint (RFC 8414 §2)`, async () => {
+      const { body } = await getJson(path)
+      const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt']
+      // Asymmetric only: never `none` (RFC 8414 §2 forbids it here) nor an HMAC.
+      const algorithms = [
+        'ES256',
+        'ES384',
+        'ES512',
+        'EdDSA',
+        'RS256',
+        'RS384',
+        'RS512',
+        'PS256',
+        'PS384',
+        'PS512',
+      ]
+      for (const endpoint of ['token_endpoint', 'introspection_endpoint', 'revocation_endpoint']) {
+        expect(body[`${endpoint}_auth_methods_supported`]).toEqual(methods)
+        expect(body[`${endpoint}_auth_signing_alg_values_supported`]).toEqual(algorithms)
+      }
+    })
+
+    it(`${path} names an authorization endpoint that supports no response type`, async () => {
+      const { body } = await getJson(path)
+      expect(body.authorization_endpoint).toBe(`${issuer.url}/oauth2/authorize`)
+      expect(body.response_types_supported).toEqual([])
+      // No code flow, hence no PKCE; RFC 8707 support is not a registered metadata member.
+      expect(body).not.toHaveProperty('code_challenge_methods_supported')
+      expect(body).not.toHaveProperty('resource_indicators_supported')
     })
   }
+
+  it('the authorization endpoint refuses every request, without redirecting', async () => {
+    const query = '?response_type=code&client_id=demo-client&redirect_uri=https%3A%2F%2Fevil.example%2Fcb'
+    for (const method of ['GET', 'POST']) {
+      const response = await fetch(`${issuer.url}/oauth2/authorize${query}`, { method, redirect: 'manual' })
+      expect(response.status).toBe(400)
+      expect(response.headers.get('location')).toBeNull()
+      expect(await response.json()).toMatchObject({ error: 'unsupported_response_type' })
+    }
+    const put = await fetch(`${issuer.url}/oauth2/authorize`, { method: 'PUT' })
+    expect(put.status).toBe(405)
+    expect(put.headers.get('allow')).toBe('GET, POST')
+  })
 
   it('the OIDC document lists exactly the algorithms of the published keys', async () => {
     const { body } = await getJson('/.well-known/openid-configuration')

@@ -88,7 +88,7 @@ describe('data folder', () => {
   it('refuses to start on a malformed clients or keys file, naming the file', async () => {
     await writeFile(join(dir, 'clients.json'), JSON.stringify({ clients: [{ clientId: 'x' }] }))
     await expect(startDevIssuer({ dataDir: dir })).rejects.toThrow(
-      /clients\.json: clients\[0\]\.clientSecret/,
+      /clients\.json: clients\[0\] needs a clientSecret, a jwks/,
     )
     await rm(join(dir, 'clients.json'))
     await writeFile(join(dir, 'keys.json'), '{ not json')

@@ -8,17 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DevClient, type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 // A secret with every character §2.3.1's form-encoding exists for.
-const TRICKY: DevClient = {
+const TRICKY = {
   clientId: 'tricky client:1',
   clientSecret: 'p@ss:word+with%20spaces &=',
   scopes: ['read:messages'],
-}
-const RESTRICTED: DevClient = {
+} satisfies DevClient
+const RESTRICTED = {
   clientId: 'restricted',
   clientSecret: 'restricted-secret',
   scopes: ['read:messages'],
   audiences: ['https://only.example'],
-}
+} satisfies DevClient
 
 let issuer: DevIssuer
 let demo: DevClient
@@ -80,7 +80,7 @@ describe('successful requests (§4.4, §5.1)', () => {
   it("accepts AuthAction's JSON request verbatim on /oauth2/m2m/token", async () => {
     const response = await postJson({
       client_id: demo.clientId,
-      client_secret: demo.clientSecret,
+      client_secret: demo.clientSecret!,
       audience: issuer.audience,
       grant_type: 'client_credentials',
     })
@@ -126,7 +126,7 @@ describe('successful requests (§4.4, §5.1)', () => {
     const narrowed = await postForm({
       grant_type: 'client_credentials',
       client_id: demo.clientId,
-      client_secret: demo.clientSecret,
+      client_secret: demo.clientSecret!,
       scope: 'read:messages',
     })
     const body = (await narrowed.json()) as { access_token: string; scope: string }

@@ -109,7 +109,7 @@ describe('form requests', () => {
         body: new URLSearchParams({
           grant_type: 'client_credentials',
           client_id: clientId,
-          client_secret: clientSecret,
+          client_secret: clientSecret!,
         }),
       })
       const jwks = createRemoteJWKSet(new URL(issuer.jwksUri))

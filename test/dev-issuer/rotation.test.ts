@@ -103,7 +103,7 @@ describe('rotation', () => {
         body: new URLSearchParams({
           grant_type: 'client_credentials',
           client_id: client.clientId,
-          client_secret: client.clientSecret,
+          client_secret: client.clientSecret!,
         }),
       })
       const { access_token } = (await response.json()) as { access_token: string }

@@ -17,6 +17,7 @@ const SUBPATHS: Record<string, string> = {
   'gatehouse/express': 'dist/express/index',
   'gatehouse/fastify': 'dist/fastify/index',
   'gatehouse/hono': 'dist/hono/index',
+  'gatehouse/mcp': 'dist/mcp/index',
   'gatehouse/nestjs': 'dist/nestjs/index',
   'gatehouse/node': 'dist/node/index',
   'gatehouse/web': 'dist/web/index',
