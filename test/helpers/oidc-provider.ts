@@ -1,7 +1,9 @@
 /**
  * panva's `oidc-provider`, an authorization server no one here wrote, in this process on 127.0.0.1: one
- * confidential client for the client_credentials grant, DPoP (RFC 9449) on, and one resource server
- * (RFC 8707 resource indicator) whose access tokens are RFC 9068 JWTs. Node only.
+ * confidential client for the client_credentials grant, DPoP (RFC 9449) on, and two resource servers
+ * (RFC 8707 resource indicators): one whose access tokens are RFC 9068 JWTs, one whose tokens are opaque.
+ * Introspection (RFC 7662, signed answers of RFC 9701) is answered to a second client, the API's own;
+ * revocation (RFC 7009) to the client a token was issued to. Node only.
  *
  * @example
  * ```ts
@@ -26,6 +28,14 @@ export interface OidcProviderServer {
   readonly clientSecret: string
   /** The resource indicator, and the `aud` of the access tokens issued for it. */
   readonly resource: string
+  /** The resource indicator whose access tokens are opaque: known only through introspection. */
+  readonly opaqueResource: string
+  /**
+   * The API's client (client_secret_basic): the only one answered at the introspection endpoint, with a
+   * signed answer when it asks for one.
+   */
+  readonly apiClientId: string
+  readonly apiClientSecret: string
   /** The scopes the resource server knows, space-separated. */
   readonly scope: string
   /** Stop listening and destroy open sockets. Idempotent. */
@@ -35,6 +45,8 @@ export interface OidcProviderServer {
 export interface OidcProviderOptions {
   /** Default `https://api.example.test`. */
   resource?: string
+  /** Default `https://opaque.example.test`. */
+  opaqueResource?: string
   /** Default `read:messages write:messages`. */
   scope?: string
   /** JWS algorithm of the access tokens, `ES256` or `RS256`. Default `ES256`. */
@@ -42,9 +54,9 @@ export interface OidcProviderOptions {
 }
 
 /**
- * Storage for the provider's stateful records (here only DPoP proof `jti`s at the token endpoint: JWT
- * access tokens are not stored). Its own per provider, unlike the package's module-wide memory adapter,
- * which also prints a warning on every start.
+ * Storage for the provider's stateful records (DPoP proof `jti`s at the token endpoint, opaque access
+ * tokens until they expire or are revoked; JWT access tokens are not stored). Its own per provider,
+ * unlike the package's module-wide memory adapter, which also prints a warning on every start.
  */
 function mapAdapter() {
   const records = new Map<string, { payload: Record<string, unknown>; expiresAt: number }>()
@@ -83,11 +95,15 @@ function mapAdapter() {
 export async function startOidcProvider(options: OidcProviderOptions = {}): Promise<OidcProviderServer> {
   const {
     resource = 'https://api.example.test',
+    opaqueResource = 'https://opaque.example.test',
     scope = 'read:messages write:messages',
     alg = 'ES256',
   } = options
   const clientId = 'gatehouse-interop'
   const clientSecret = 'a client secret for the interop tests only'
+  const apiClientId = 'gatehouse-api'
+  // ASCII only: RFC 6749 Appendix A's VSCHAR, which the provider enforces. Its spaces test the form-encoding.
+  const apiClientSecret = 'the API client secret for the interop tests only'
 
   // The issuer names its port, so the server listens before the provider exists.
   let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined
@@ -115,9 +131,18 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         redirect_uris: [],
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      {
+        client_id: apiClientId,
+        client_secret: apiClientSecret,
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
     ],
-    // The default (RS256) needs a key of that type in `jwks`, even for a client that never gets an ID token.
-    clientDefaults: { id_token_signed_response_alg: alg },
+    // The defaults (RS256) need a key of that type in `jwks`, even for a client that never gets an ID token
+    // or a signed introspection answer (sent to whoever asks with `Accept: application/token-introspection+jwt`).
+    clientDefaults: { id_token_signed_response_alg: alg, introspection_signed_response_alg: alg },
     // Said, so the provider does not print that its default was used.
     ttl: { ClientCredentials: 600 },
     features: {
@@ -126,6 +151,18 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       dPoP: { enabled: true },
       // Not used (no authorization endpoint flows), and it warns on start.
       devInteractions: { enabled: false },
+      introspection: {
+        enabled: true,
+        // Only the API learns what a token stands for; the default answers any authenticated client.
+        allowedPolicy: async (_ctx: unknown, client: { clientId: string }) => client.clientId === apiClientId,
+      },
+      jwtIntrospection: { enabled: true },
+      revocation: {
+        enabled: true,
+        // The default's rule, said so that the provider does not warn that the default was used.
+        allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) =>
+          token.clientId === client.clientId,
+      },
       resourceIndicators: {
         enabled: true,
         // A token request without `resource` gets this one: without it, the token would be opaque.
@@ -133,6 +170,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         // Authorization-code flows only; client_credentials always names (or defaults) its resource.
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+          if (indicator === opaqueResource)
+            return { scope, audience: opaqueResource, accessTokenFormat: 'opaque' }
           if (indicator !== resource) throw new errors.InvalidTarget()
           return {
             scope,
@@ -154,6 +193,9 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     clientId,
     clientSecret,
     resource,
+    opaqueResource,
+    apiClientId,
+    apiClientSecret,
     scope,
     close() {
       closing ??= new Promise<void>((resolve) => {
