@@ -1,7 +1,8 @@
 /**
- * The TypeScript in the adapter guides compiles as written: every ```ts block of docs/adapters.md and
- * docs/adapters-hono-nestjs.md is a whole module, type-checked under `strict` against the built package,
- * as a user's project would see it (ESM with NodeNext; the NestJS block as CommonJS with decorators).
+ * The TypeScript in the guides compiles as written: every ```ts block of docs/adapters.md,
+ * docs/adapters-hono-nestjs.md, docs/dpop.md and docs/introspection.md is a whole module, type-checked
+ * under `strict` against the built package, as a user's project would see it (ESM with NodeNext; the
+ * NestJS blocks as CommonJS with decorators).
  */
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
-const DOCS = ['docs/adapters.md', 'docs/adapters-hono-nestjs.md', 'docs/dpop.md']
+const DOCS = ['docs/adapters.md', 'docs/adapters-hono-nestjs.md', 'docs/dpop.md', 'docs/introspection.md']
 
 const blocks = DOCS.flatMap((doc) =>
   [...readFileSync(join(ROOT, doc), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => ({
@@ -83,8 +84,8 @@ afterAll(async () => {
 describe('adapter guides', () => {
   it('have TypeScript blocks for every adapter, NestJS included', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(7)
-    // One NestJS block in the adapter guides, one on the DPoP page.
-    expect(blocks.filter((b) => isNest(b.code))).toHaveLength(2)
+    // One NestJS block in the adapter guides, one on the DPoP page, one on the introspection page.
+    expect(blocks.filter((b) => isNest(b.code))).toHaveLength(3)
   })
 
   it('ESM blocks compile under strict', async () => {
