@@ -25,6 +25,7 @@
  * | GATEHOUSE_TOKEN_SOURCE | tokenSource | jwt, introspection or auto (default auto with GATEHOUSE_CLIENT_ID, else jwt) |
  * | GATEHOUSE_INTROSPECTION_URL | introspection.url | https URL (default: introspection_endpoint of the issuer's metadata) |
  * | GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET | introspection.clientId, .clientSecret | this API's credentials at the authorization server; introspection on when set |
+ * | GATEHOUSE_INTROSPECTION_CACHE_MAX_AGE | introspection.cache.maxAge | seconds an active answer is reused (default 60): the longest a revoked token keeps working |
  * | GATEHOUSE_RESOURCE | resource | this API's resource identifier (RFC 9728), an https URL; the audience when GATEHOUSE_AUDIENCE is unset |
  * | GATEHOUSE_AUTHORIZATION_SERVERS | resourceMetadata.authorizationServers | issuer URLs separated by spaces (default the issuers) |
  * | GATEHOUSE_SCOPES_SUPPORTED | resourceMetadata.scopesSupported | scopes separated by spaces or commas |
@@ -52,7 +53,7 @@ export interface EnvOptions extends VerifierOptions {
     clientId: string
     clientSecret: string
     allowInsecureRequests?: boolean
-    cache?: { store?: string }
+    cache?: { store?: string; maxAge?: number }
   }
   resourceMetadata?: {
     authorizationServers?: string[]
@@ -94,6 +95,7 @@ export const ENV_VARIABLES: readonly string[] = Object.freeze([
   'GATEHOUSE_INTROSPECTION_URL',
   'GATEHOUSE_CLIENT_ID',
   'GATEHOUSE_CLIENT_SECRET',
+  'GATEHOUSE_INTROSPECTION_CACHE_MAX_AGE',
   'GATEHOUSE_AUTHORIZATION_SERVERS',
   'GATEHOUSE_SCOPES_SUPPORTED',
   'GATEHOUSE_RESOURCE_NAME',
@@ -409,7 +411,14 @@ function introspection(read: Read): EnvOptions['introspection'] {
   const clientId = read('GATEHOUSE_CLIENT_ID')
   const clientSecret = read('GATEHOUSE_CLIENT_SECRET')
   const url = read('GATEHOUSE_INTROSPECTION_URL')
-  if (clientId === undefined && clientSecret === undefined && url === undefined) return undefined
+  if (clientId === undefined && clientSecret === undefined && url === undefined) {
+    const source = read('GATEHOUSE_TOKEN_SOURCE')
+    if (source === 'introspection' || source === 'auto')
+      throw new TypeError(
+        `GATEHOUSE_CLIENT_ID: expected this API’s client id at the authorization server (GATEHOUSE_TOKEN_SOURCE=${source} introspects), got nothing`,
+      )
+    return undefined
+  }
   if (clientId === undefined)
     throw new TypeError(
       'GATEHOUSE_CLIENT_ID: expected this API’s client id at the authorization server (for introspection), got nothing',
@@ -419,12 +428,29 @@ function introspection(read: Read): EnvOptions['introspection'] {
       'GATEHOUSE_CLIENT_SECRET: expected the client secret of GATEHOUSE_CLIENT_ID (for introspection), got nothing',
     )
   const out: NonNullable<EnvOptions['introspection']> = { clientId, clientSecret }
-  if (url !== undefined) out.url = httpUrl('GATEHOUSE_INTROSPECTION_URL', url)
   const insecure = read('GATEHOUSE_ALLOW_INSECURE_REQUESTS')
-  if (insecure !== undefined && flag('GATEHOUSE_ALLOW_INSECURE_REQUESTS', insecure))
-    out.allowInsecureRequests = true
+  const allowInsecure = insecure !== undefined && flag('GATEHOUSE_ALLOW_INSECURE_REQUESTS', insecure)
+  if (allowInsecure) out.allowInsecureRequests = true
+  if (url !== undefined) {
+    out.url = httpUrl('GATEHOUSE_INTROSPECTION_URL', url)
+    const parsed = new URL(out.url)
+    const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(parsed.hostname)
+    if (parsed.protocol === 'http:' && !loopback && !allowInsecure)
+      bad(
+        'GATEHOUSE_INTROSPECTION_URL',
+        'an https URL (http only on a loopback host, or with GATEHOUSE_ALLOW_INSECURE_REQUESTS=1)',
+        url,
+      )
+  }
+  const cache: NonNullable<NonNullable<EnvOptions['introspection']>['cache']> = {}
   const redis = read('GATEHOUSE_REDIS_URL')
-  if (redis !== undefined) out.cache = { store: redis }
+  if (redis !== undefined) cache.store = redis
+  const maxAge = read('GATEHOUSE_INTROSPECTION_CACHE_MAX_AGE')
+  if (maxAge !== undefined) cache.maxAge = seconds('GATEHOUSE_INTROSPECTION_CACHE_MAX_AGE', maxAge)
+  if (Object.keys(cache).length > 0) out.cache = cache
+  const source = read('GATEHOUSE_TOKEN_SOURCE')
+  if (source === 'jwt')
+    bad('GATEHOUSE_TOKEN_SOURCE', 'introspection or auto with GATEHOUSE_CLIENT_ID set (or unset it)', source)
   return out
 }
 

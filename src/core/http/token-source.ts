@@ -146,7 +146,22 @@ export function createTokenSource(
         : { claims: (result as { claims: JWTClaims }).claims, header: NO_HEADER }
     },
     async warmUp() {
-      await ready()
+      const made = await ready()
+      // One call with a token no server issued: an inactive answer proves the endpoint and the
+      // credentials; refused credentials stop the start, as a wrong key set does. An endpoint that is
+      // down is not a start-up failure: requests answer 503 until it is back.
+      try {
+        await made.introspect(`gatehouse-warm-up-${Date.now()}`)
+      } catch (error) {
+        const status = ((error as { cause?: { status?: unknown } }).cause as { status?: unknown } | undefined)
+          ?.status
+        if (status === 401 || status === 403)
+          throw new GatehouseError('ERR_INTROSPECTION_UNAVAILABLE', undefined, {
+            cause: new Error(
+              `the introspection endpoint refused this API's client credentials (HTTP ${status}): check introspection.clientId and its secret or key (GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET)`,
+            ),
+          })
+      }
     },
     close() {
       closed = true
@@ -220,7 +235,9 @@ async function discoverEndpoint(policy: NormalizedIssuer): Promise<string> {
   const endpoint = metadata.introspection_endpoint
   if (typeof endpoint !== 'string' || endpoint === '')
     throw new GatehouseError('ERR_DISCOVERY_FAILED', undefined, {
-      cause: { reason: `the metadata of ${issuer} has no introspection_endpoint: set introspection.url` },
+      cause: {
+        reason: `the metadata of ${issuer} has no introspection_endpoint: set introspection.url (GATEHOUSE_INTROSPECTION_URL)`,
+      },
     })
   return endpoint
 }

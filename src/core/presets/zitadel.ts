@@ -1,8 +1,8 @@
 /**
  * ZITADEL. Issuer `https://{domain}` (no trailing slash; a self-hosted instance may be given as
  * `issuer`, http on loopback only unless `allowInsecureRequests`), keys at `{issuer}/oauth/v2/keys` (or from the metadata with
- * `discovery: true`). Access tokens are JWTs only when the application's token type is set to JWT;
- * opaque tokens need introspection and are out of scope.
+ * `discovery: true`). Access tokens are JWTs when the application's token type is set to JWT;
+ * opaque tokens are introspected with the gate's `introspection` option, not by the preset.
  *
  * Quirks:
  * - `aud` holds the project id AND the client ids of the project's applications: use the project id.

@@ -354,6 +354,27 @@ describe('unknown GATEHOUSE_* variables: one warning each, naming the nearest kn
     expect(() => optionsFromEnv({ ...BASE, GATEHOUSE_SCOPES_SUPPORTED: 'a' })).toThrow(/^GATEHOUSE_RESOURCE:/)
   })
 
+  it('introspection variables: credentials, URL rules, cache age, and a token source that contradicts them', () => {
+    const introspecting = { ...BASE, GATEHOUSE_CLIENT_ID: 'api', GATEHOUSE_CLIENT_SECRET: 's3cret' }
+    expect(
+      optionsFromEnv({
+        ...introspecting,
+        GATEHOUSE_INTROSPECTION_CACHE_MAX_AGE: '5',
+        GATEHOUSE_REDIS_URL: 'redis://r:6379',
+      }).introspection,
+    ).toEqual({ clientId: 'api', clientSecret: 's3cret', cache: { maxAge: 5, store: 'redis://r:6379' } })
+    expect(() =>
+      optionsFromEnv({ ...introspecting, GATEHOUSE_INTROSPECTION_URL: 'http://id.example.com/introspect' }),
+    ).toThrow(/^GATEHOUSE_INTROSPECTION_URL: expected an https URL/)
+    expect(() => optionsFromEnv({ ...BASE, GATEHOUSE_TOKEN_SOURCE: 'introspection' })).toThrow(
+      /^GATEHOUSE_CLIENT_ID:/,
+    )
+    expect(() => optionsFromEnv({ ...introspecting, GATEHOUSE_TOKEN_SOURCE: 'jwt' })).toThrow(
+      /^GATEHOUSE_TOKEN_SOURCE:/,
+    )
+    expect(() => optionsFromEnv({ ...BASE, GATEHOUSE_CLIENT_ID: 'api' })).toThrow(/^GATEHOUSE_CLIENT_SECRET:/)
+  })
+
   it('a Redis URL is refused without printing its password', () => {
     expect(() =>
       optionsFromEnv({

@@ -170,6 +170,20 @@ describe('configuration', () => {
     ).toThrow(/^introspection\.url/)
   })
 
+  it('warmUp proves the credentials with one call: refused ones stop the start, naming them', async () => {
+    const good = gateWith()
+    const bad = gateWith({ introspection: { url: endpoint, clientId: 'api', clientSecret: 'wrong' } })
+    try {
+      await good.warmUp()
+      await expect(bad.warmUp()).rejects.toThrow(
+        /introspection endpoint refused this API's client credentials \(HTTP 401\)/,
+      )
+    } finally {
+      good.close()
+      bad.close()
+    }
+  })
+
   it('the endpoint down is 503 with Retry-After, never an accepted token', async () => {
     const gate = gateWith({
       introspection: { url: 'http://127.0.0.1:1/introspect', clientId: 'api', clientSecret: 's3cret' },
