@@ -93,8 +93,16 @@ describe('npm start without GATEHOUSE_* variables: the demo', () => {
         expect(existsSync(join(dir, '.gatehouse'))).toBe(true)
 
         // One shell, so TOKEN and READER carry over; a marker line before each command splits the output.
-        const script = commands.map((command, i) => `printf '\\n@@@%d\\n' ${i}\n${command}`).join('\n')
+        // After the printed commands, the opaque token itself, to see that it is one.
+        const script = [
+          ...commands.map((command, i) => `printf '\\n@@@%d\\n' ${i}\n${command}`),
+          `printf '\\n@@@%d\\n' ${commands.length}`,
+          `printf '%s' "$OPAQUE_TOKEN"`,
+        ].join('\n')
         const output = await bash(script, dir)
+        const opaqueToken = output.slice(
+          output.indexOf(`\n@@@${commands.length}\n`) + `\n@@@${commands.length}\n`.length,
+        )
         const results = new Map<string, string>()
         for (const [i, command] of commands.entries()) {
           const start = output.indexOf(`\n@@@${i}\n`) + `\n@@@${i}\n`.length
@@ -150,6 +158,16 @@ describe('npm start without GATEHOUSE_* variables: the demo', () => {
         const issuerFiles = await modesUnder(join(dir, '.gatehouse/issuer'))
         expect(existsSync(join(dir, '.gatehouse/issuer/dpop-key.json'))).toBe(true)
         expect(issuerFiles.loose).toEqual([])
+        // An opaque token (RFC 7662): it says nothing itself, and the demo's API introspects it.
+        expect(find((c) => c.startsWith('OPAQUE_TOKEN=') && c.includes('"client_id":"opaque-client"'))).toBe(
+          '',
+        )
+        expect(opaqueToken).toMatch(/^[\w-]{43}$/)
+        expect(
+          json(
+            find((c) => c.includes('-H "Authorization: Bearer $OPAQUE_TOKEN"') && c.endsWith('/protected')),
+          ),
+        ).toEqual({ message: 'This is a protected message!', sub: 'opaque-client@clients' })
         const anonymous = find((c) => c.startsWith('curl -s -i') && c.endsWith('/protected'))
         expect(anonymous).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/)
         // The demo's API accepts DPoP too, and says so in its challenge (RFC 9449 §7.1).

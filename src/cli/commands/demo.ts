@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type DevClient, loadClientsFile, newSecret } from '../../dev-issuer/clients.js'
 import { type DevIssuer, startDevIssuer } from '../../dev-issuer/index.js'
 import { integer, parse } from '../args.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
@@ -14,9 +15,9 @@ import { DEFAULT_DATA_DIR as ISSUER_DATA_DIR, DEFAULT_PORT as ISSUER_PORT } from
 const help = `Usage: gatehouse demo [--port N] [--issuer-port N]
 
 Starts a development issuer (http://127.0.0.1:${ISSUER_PORT}) and the reference API (http://127.0.0.1:$PORT,
-default 8000), then prints curl commands to paste, Bearer tokens and one DPoP-bound token (RFC 9449: the
-API accepts both). When a port is taken, that server listens on a free port instead, and the demo says
-which.
+default 8000), then prints curl commands to paste: Bearer tokens, one DPoP-bound token (RFC 9449: the
+API accepts both) and one opaque token, which the API introspects (RFC 7662). When a port is taken, that
+server listens on a free port instead, and the demo says which.
 
 Options:
   --port N          port of the reference API (default: $PORT, else 8000)
@@ -55,6 +56,36 @@ export interface DemoPorts {
   issuerPort?: number
 }
 
+/** The client whose tokens are opaque, for the introspection example. */
+const OPAQUE_CLIENT = 'opaque-client'
+/** The reference API's own client at the issuer: the credentials it introspects with. */
+const API_CLIENT = 'reference-api'
+
+/**
+ * The issuer's clients: those of its clients.json (written with the defaults on first start), and the two
+ * the opaque-token example needs, unless the file has clients of those ids. Theirs are made for this run
+ * only (the file is not changed), so their secrets are new at each start.
+ */
+async function demoClients(dataDir: string): Promise<DevClient[]> {
+  const { clients } = await loadClientsFile(dataDir)
+  const added: DevClient[] = [
+    {
+      clientId: OPAQUE_CLIENT,
+      clientSecret: newSecret(),
+      description: 'Gets opaque tokens, which the reference API introspects.',
+      scopes: ['read:messages'],
+      tokenFormat: 'opaque',
+    },
+    {
+      clientId: API_CLIENT,
+      clientSecret: newSecret(),
+      description: 'The reference API’s own credentials, for the introspection endpoint.',
+      scopes: [],
+    },
+  ]
+  return [...clients, ...added.filter((client) => !clients.some((c) => c.clientId === client.clientId))]
+}
+
 /** `Port 9000 is taken: the issuer listens on port 38411 instead.`, when it fell back. */
 function portNote(what: string, wanted: number, url: string, fellBack: boolean): string[] {
   return fellBack
@@ -78,14 +109,15 @@ function shellWord(value: string): string {
 export function demoCommands(issuer: DevIssuer, api: string): string[] {
   const client = issuer.clients.find((c) => c.clientId === 'demo-client') ?? issuer.clients[0]
   const reader = issuer.clients.find((c) => c.clientId === 'reader-client')
-  const request = (c: { clientId: string; clientSecret: string }) =>
+  const opaque = issuer.clients.find((c) => c.clientId === OPAQUE_CLIENT)
+  const request = (c: { clientId: string; clientSecret?: string }) =>
     JSON.stringify({
       client_id: c.clientId,
       client_secret: c.clientSecret,
       audience: issuer.audience,
       grant_type: 'client_credentials',
     })
-  const fetchToken = (name: string, c: { clientId: string; clientSecret: string }) =>
+  const fetchToken = (name: string, c: { clientId: string; clientSecret?: string }) =>
     `${name}=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -d '${request(c)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`
   // -w '\n' ends each JSON answer with a newline, so pasted commands do not run their output together.
   const lines = [
@@ -104,6 +136,11 @@ export function demoCommands(issuer: DevIssuer, api: string): string[] {
     `DPOP_TOKEN=$(curl -s -X POST ${issuer.url}/oauth2/m2m/token -H 'content-type: application/json' -H "DPoP: $(gatehouse proof --method POST --url ${issuer.url}/oauth2/m2m/token)" -d '${request(client!)}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
     `curl -s -w '\\n' -H "Authorization: DPoP $DPOP_TOKEN" -H "DPoP: $(gatehouse proof --url ${api}/protected --token "$DPOP_TOKEN")" ${api}/protected`,
   ]
+  if (opaque?.clientSecret !== undefined) {
+    // An opaque token says nothing by itself: the API asks the issuer's introspection endpoint about it.
+    lines.push(fetchToken('OPAQUE_TOKEN', opaque))
+    lines.push(`curl -s -w '\\n' -H "Authorization: Bearer $OPAQUE_TOKEN" ${api}/protected`)
+  }
   if (reader) {
     lines.push(fetchToken('READER', reader))
     lines.push(
@@ -125,9 +162,11 @@ export async function runDemo(ctx: CliContext, ports: DemoPorts = {}): Promise<n
   const issuerPort = ports.issuerPort ?? ISSUER_PORT
   const startReferenceApi = await loadReferenceApi()
   const dataDir = resolve(ctx.cwd, ISSUER_DATA_DIR)
+  const clients = await demoClients(dataDir)
   const { value: issuer, fellBack: issuerMoved } = await startOnFreePort(issuerPort, settings.host, (port) =>
-    startDevIssuer({ port, host: settings.host, dataDir }),
+    startDevIssuer({ port, host: settings.host, dataDir, clients }),
   )
+  const apiClient = issuer.clients.find((c) => c.clientId === API_CLIENT)
   let api: Awaited<ReturnType<typeof startReferenceApi>>
   let apiMoved: boolean
   try {
@@ -136,8 +175,21 @@ export async function runDemo(ctx: CliContext, ports: DemoPorts = {}): Promise<n
         ...settings,
         port,
         dataDir: resolve(ctx.cwd, settings.dataDir),
-        // DPoP allowed, so the printed DPoP example works beside the Bearer ones (RFC 9449 §7).
-        auth: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: issuer.jwksUri, dpop: 'allowed' },
+        auth: {
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          jwksUri: issuer.jwksUri,
+          // DPoP allowed, so the printed DPoP example works beside the Bearer ones (RFC 9449 §7).
+          dpop: 'allowed',
+          // Opaque tokens introspected with the API's own credentials; JWTs still verified with the keys.
+          ...(apiClient?.clientSecret !== undefined && {
+            introspection: {
+              url: issuer.introspectionEndpoint,
+              clientId: apiClient.clientId,
+              clientSecret: apiClient.clientSecret,
+            },
+          }),
+        },
       }),
     ))
   } catch (error) {
