@@ -7,7 +7,10 @@ import { optionsFromEnv } from '../core/config/env.js'
 import type { VerifierOptions } from '../core/config/options.js'
 import { integer } from './args.js'
 import { UsageError } from './context.js'
+import { type IntrospectionConfig, refusedEndpoint } from './introspection.js'
 import { refusedReason, transportOf } from './transport.js'
+
+export type { IntrospectionConfig } from './introspection.js'
 
 /** The flags both commands accept, each mapped to its environment variable. */
 const FLAGS = {
@@ -21,6 +24,9 @@ const FLAGS = {
   'clock-tolerance': 'GATEHOUSE_CLOCK_TOLERANCE',
   'max-token-age': 'GATEHOUSE_MAX_TOKEN_AGE',
   'required-claims': 'GATEHOUSE_REQUIRED_CLAIMS',
+  'client-id': 'GATEHOUSE_CLIENT_ID',
+  'introspection-url': 'GATEHOUSE_INTROSPECTION_URL',
+  'token-source': 'GATEHOUSE_TOKEN_SOURCE',
 } as const
 
 type Flag = keyof typeof FLAGS
@@ -50,29 +56,38 @@ export const CONFIG_HELP = `Configuration (flags override the environment variab
   --clock-tolerance SEC   GATEHOUSE_CLOCK_TOLERANCE (default 5)
   --max-token-age SEC     GATEHOUSE_MAX_TOKEN_AGE
   --required-claims LIST  GATEHOUSE_REQUIRED_CLAIMS
+  --client-id ID          GATEHOUSE_CLIENT_ID    this API's client id, for token introspection (RFC 7662)
+                          GATEHOUSE_CLIENT_SECRET its secret: from the environment only, never a flag
+                          (other users of the machine can read a command line)
+  --introspection-url URL GATEHOUSE_INTROSPECTION_URL (default: introspection_endpoint of the metadata)
+  --token-source SOURCE   GATEHOUSE_TOKEN_SOURCE auto (default with a client id) or introspection
   --allow-insecure-requests
                           GATEHOUSE_ALLOW_INSECURE_REQUESTS=1: plain http to hosts that are not
                           loopback, for development networks only (not protected by TLS)
-  --timeout MS            time limit of each request to the issuer (default 5000)`
+  --timeout MS            time limit of each request to the issuer and its endpoints (default 5000)`
 
 export interface Config {
   /** The verifier options, or undefined when no issuer is configured at all. */
   options: VerifierOptions | undefined
   /** True when no audience was configured and `audience: null` was set to let the other checks run. */
   audienceMissing: boolean
+  /** Token introspection, when client credentials are configured (and an issuer: it is that issuer's). */
+  introspection: IntrospectionConfig | undefined
 }
 
 /**
- * The configuration makes the verifier fetch over plain http from a host that is not loopback, without
- * the opt-out: a usage error for `inspect`, a failed check for `doctor`.
+ * The configuration makes the verifier fetch, or the introspector post, over plain http to a host that
+ * is not loopback, without the opt-out: a usage error for `inspect`, a failed check for `doctor`.
  */
 export class InsecureUrlError extends UsageError {
   constructor(
     /** The variable that holds the URL (or the flag that replaced it). */
-    readonly variable: 'GATEHOUSE_ISSUER' | 'GATEHOUSE_JWKS_URL',
+    readonly variable: 'GATEHOUSE_ISSUER' | 'GATEHOUSE_JWKS_URL' | 'GATEHOUSE_INTROSPECTION_URL',
     readonly url: URL,
+    /** Why, without the variable's name. */
+    readonly reason: string = refusedReason(url),
   ) {
-    super(`${withFlagNames(variable)}: ${refusedReason(url)}`)
+    super(`${withFlagNames(variable)}: ${reason}`)
   }
 }
 
@@ -81,8 +96,8 @@ export class InsecureUrlError extends UsageError {
  * both issuer variables (and likewise for the key source), so a stray variable cannot contradict it.
  *
  * @param allowNoAudience set `audience: null` when none is configured instead of failing.
- * @throws InsecureUrlError when the core refuses the URL it would fetch first as plain http off loopback;
- *   UsageError naming the flag and the variable for anything else.
+ * @throws InsecureUrlError when the core refuses the URL it would fetch first, or the introspection
+ *   endpoint, as plain http off loopback; UsageError naming the flag and the variable for anything else.
  */
 export function readConfig(
   values: Partial<Record<Flag | 'timeout', string | undefined>> & { [INSECURE_FLAG]?: boolean | undefined },
@@ -104,24 +119,27 @@ export function readConfig(
   }
   if (values[INSECURE_FLAG]) merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS = '1'
   const hasIssuer = Boolean(merged.GATEHOUSE_ISSUER?.trim() || merged.GATEHOUSE_DOMAIN?.trim())
-  if (!hasIssuer) return { options: undefined, audienceMissing: false }
+  if (!hasIssuer) return { options: undefined, audienceMissing: false, introspection: undefined }
   const audienceMissing = !merged.GATEHOUSE_AUDIENCE?.trim() && !merged.GATEHOUSE_RESOURCE?.trim()
   if (audienceMissing && allowNoAudience) merged.GATEHOUSE_AUDIENCE = 'unused'
 
   let options: VerifierOptions
+  let introspection: IntrospectionConfig | undefined
   try {
-    // The CLI verifies tokens only: the request options (DPoP proofs, public URL) are an API's.
+    // The CLI checks tokens only: the request options (DPoP proofs, public URL) are an API's, and so is
+    // the shared answer cache (the CLI asks the endpoint itself, every time).
     const {
       dpopProof: _proof,
       publicUrl: _url,
       trustForwardedHeaders: _trust,
       resource,
       resourceMetadata: _metadata,
-      introspection: _introspection,
+      introspection: given,
       ...verifier
     } = optionsFromEnv(merged)
     // The gate's rule: without an audience, the resource identifier is the audience (RFC 8707).
     options = { ...verifier, audience: verifier.audience ?? resource }
+    introspection = introspectionConfig(given, verifier.tokenSource)
   } catch (error) {
     throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }
@@ -130,25 +148,48 @@ export function readConfig(
     const timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
     options.keySet = { ...options.keySet, timeoutDuration }
   }
-  return { options, audienceMissing }
+  return { options, audienceMissing, introspection }
+}
+
+/** The introspection settings; what the gate refuses at start-up, `optionsFromEnv` has refused already. */
+function introspectionConfig(
+  given: ReturnType<typeof optionsFromEnv>['introspection'],
+  tokenSource: VerifierOptions['tokenSource'],
+): IntrospectionConfig | undefined {
+  if (given === undefined) return undefined
+  return {
+    url: given.url === undefined ? undefined : new URL(given.url),
+    clientId: given.clientId,
+    clientSecret: given.clientSecret,
+    allowInsecureRequests: given.allowInsecureRequests === true,
+    tokenSource: tokenSource === 'introspection' ? 'introspection' : 'auto',
+  }
 }
 
 /**
  * Why `optionsFromEnv` refused the configuration, when the reason is the core's transport rule: the URL
- * the verifier would fetch first (the JWKS URL, else the issuer) is plain http off loopback and the
- * opt-out is not on. Undefined otherwise, and whenever the opt-out is on (then the rule cannot be why).
+ * the verifier would fetch first (the JWKS URL, else the issuer), or the introspection endpoint, is plain
+ * http off loopback and the opt-out is not on. Undefined otherwise, and whenever the opt-out is on (then
+ * the rule cannot be why).
  */
 function insecureUrlError(merged: Record<string, string | undefined>): InsecureUrlError | undefined {
   // The values optionsFromEnv reads as "on"; anything else leaves the opt-out off.
   if (/^(1|true)$/i.test(merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS?.trim() ?? '')) return undefined
+  const refused = (value: string | undefined) => {
+    if (value === undefined || !URL.canParse(value)) return undefined
+    const url = new URL(value)
+    return url.protocol === 'http:' && transportOf(url, false) === 'refused' ? url : undefined
+  }
   const jwksUrl = merged.GATEHOUSE_JWKS_URL?.trim()
   const [variable, value] = jwksUrl
     ? (['GATEHOUSE_JWKS_URL', jwksUrl] as const)
     : (['GATEHOUSE_ISSUER', merged.GATEHOUSE_ISSUER?.trim().split(/\s+/)[0]] as const)
-  if (value === undefined || !URL.canParse(value)) return undefined
-  const url = new URL(value)
-  if (url.protocol !== 'http:' || transportOf(url, false) !== 'refused') return undefined
-  return new InsecureUrlError(variable, url)
+  const keys = refused(value)
+  if (keys !== undefined) return new InsecureUrlError(variable, keys)
+  const endpoint = refused(merged.GATEHOUSE_INTROSPECTION_URL?.trim())
+  if (endpoint !== undefined)
+    return new InsecureUrlError('GATEHOUSE_INTROSPECTION_URL', endpoint, refusedEndpoint(endpoint))
+  return undefined
 }
 
 /** `GATEHOUSE_AUDIENCE: expected …` → `--audience / GATEHOUSE_AUDIENCE: expected …`. */

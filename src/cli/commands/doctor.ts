@@ -14,6 +14,7 @@ import { createVerifier } from '../../core/verify/verifier.js'
 import { parse } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, type Config, InsecureUrlError, readConfig } from '../config.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
+import { diagnoseIntrospection } from '../doctor/introspection.js'
 import { bold, type CheckStatus, checkLine, printableJson } from '../format.js'
 import { issuerDifference } from '../inspect/explain.js'
 import { explainNetworkError } from '../net-errors.js'
@@ -26,6 +27,11 @@ you configured (a trailing slash counts), the key set is reachable, and its keys
 allowed algorithms (RSA keys of 2048 bits or more). Network and TLS errors are explained in plain words.
 Plain http to a host that is not loopback fails, as the verifier refuses it, unless
 GATEHOUSE_ALLOW_INSECURE_REQUESTS=1 (--allow-insecure-requests) is set: then it is checked, with a warning.
+
+With a client id and secret (GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET), the introspection endpoint too
+(RFC 7662): configured or the metadata's introspection_endpoint, the https rule, and the credentials, by
+introspecting a made-up token ("active": false proves them, 401 invalid_client refuses them); and whether
+the metadata advertises the endpoint and signed answers (RFC 9701).
 
 Options:
   --json                  print one JSON object instead of text
@@ -49,9 +55,16 @@ const FETCH_CODES: Record<'failed' | 'timeout' | 'invalid' | 'too-large', ErrorC
   'too-large': 'ERR_JWKS_TOO_LARGE',
 }
 
+/** The check line of each URL the configuration may refuse. */
+const NAMES: Record<InsecureUrlError['variable'], string> = {
+  GATEHOUSE_ISSUER: 'issuer',
+  GATEHOUSE_JWKS_URL: 'jwks_uri',
+  GATEHOUSE_INTROSPECTION_URL: 'introspection_endpoint',
+}
+
 export const command: Command = {
   name: 'doctor',
-  summary: 'check an issuer configuration: discovery, issuer match, JWKS, keys, TLS',
+  summary: 'check an issuer configuration: discovery, issuer match, JWKS, keys, TLS, introspection',
   help,
   async run(argv, ctx) {
     const { values, positionals } = parse(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean' } })
@@ -62,15 +75,22 @@ export const command: Command = {
     } catch (error) {
       if (!(error instanceof InsecureUrlError)) throw error
       // The verifier would refuse this configuration at start-up: a failed check, not a usage error.
-      const name = error.variable === 'GATEHOUSE_JWKS_URL' ? 'jwks_uri' : 'issuer'
-      return report([{ status: 'fail', name, reason: refusedReason(error.url) }], Boolean(values.json), ctx)
+      return report(
+        [{ status: 'fail', name: NAMES[error.variable], reason: error.reason }],
+        Boolean(values.json),
+        ctx,
+      )
     }
     if (config.options === undefined) {
       throw new UsageError(
         'no issuer to check: pass --issuer URL (or --domain HOST), or set GATEHOUSE_ISSUER',
       )
     }
-    return report(await diagnose(config.options, config.audienceMissing), Boolean(values.json), ctx)
+    const seen: Seen = {}
+    const lines = await diagnose(config.options, config.audienceMissing, seen)
+    if (config.introspection !== undefined)
+      lines.push(...(await diagnoseIntrospection(config.options, config.introspection, seen.metadata)))
+    return report(lines, Boolean(values.json), ctx)
   },
 }
 
@@ -88,7 +108,12 @@ function report(lines: Line[], json: boolean, ctx: CliContext): number {
   return ok ? EXIT.ok : EXIT.failure
 }
 
-async function diagnose(options: VerifierOptions, audienceMissing: boolean): Promise<Line[]> {
+/** What the key checks learnt that later checks reuse: the issuer's metadata, when its issuer matched. */
+interface Seen {
+  metadata?: Record<string, unknown>
+}
+
+async function diagnose(options: VerifierOptions, audienceMissing: boolean, seen: Seen): Promise<Line[]> {
   const lines: Line[] = []
   const add = (status: CheckStatus, name: string, reason: string) => lines.push({ status, name, reason })
   const issuers =
@@ -151,6 +176,7 @@ async function diagnose(options: VerifierOptions, audienceMissing: boolean): Pro
       fetchOptions,
       { allowInsecureRequests, reachable },
       add,
+      seen,
     )
     if (found === null) return lines
     jwksUri = found
@@ -253,6 +279,7 @@ async function checkDiscovery(
   fetchOptions: ReturnType<typeof checkFetchOptions>,
   transport: { allowInsecureRequests: boolean; reachable: Reachable },
   add: (status: CheckStatus, name: string, reason: string) => void,
+  seen: Seen,
 ): Promise<string | null> {
   const fallback = `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`
   if (mode === false) {
@@ -306,6 +333,7 @@ async function checkDiscovery(
     return null
   }
   add('pass', 'metadata issuer', `equals the configured issuer "${issuer}"`)
+  seen.metadata = metadata
 
   const jwksUri = metadata.jwks_uri
   if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {

@@ -228,7 +228,11 @@ function relaxedOptions(
 }
 
 /** The required scopes, through the same rule engine the adapters use. Returns the 403 error, if any. */
-function checkScopes(verified: VerifiedToken, verifier: Verifier, scopes: readonly string[]): unknown {
+export function checkScopes(
+  verified: Pick<VerifiedToken, 'claims' | 'header'>,
+  verifier: Verifier,
+  scopes: readonly string[],
+): unknown {
   const trust = verifier.trusts[0]!
   const sets = createClaimsReader(trust.options.claims)(verified.claims)
   try {
