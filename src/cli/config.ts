@@ -3,7 +3,7 @@
  * by the same `optionsFromEnv` the applications use, so the CLI can never understand a variable
  * differently from the API it is debugging.
  */
-import { optionsFromEnv } from '../core/config/env.js'
+import { type EnvOptions, optionsFromEnv } from '../core/config/env.js'
 import type { VerifierOptions } from '../core/config/options.js'
 import { integer } from './args.js'
 import { UsageError } from './context.js'
@@ -17,6 +17,7 @@ const FLAGS = {
   issuer: 'GATEHOUSE_ISSUER',
   domain: 'GATEHOUSE_DOMAIN',
   audience: 'GATEHOUSE_AUDIENCE',
+  resource: 'GATEHOUSE_RESOURCE',
   'jwks-url': 'GATEHOUSE_JWKS_URL',
   discovery: 'GATEHOUSE_DISCOVERY',
   algorithms: 'GATEHOUSE_ALGORITHMS',
@@ -49,6 +50,8 @@ export const CONFIG_HELP = `Configuration (flags override the environment variab
   --issuer URL            GATEHOUSE_ISSUER       exact issuer; a trailing slash matters
   --domain HOST           GATEHOUSE_DOMAIN       issuer = https://HOST
   --audience AUD          GATEHOUSE_AUDIENCE     your API identifier(s), space or comma separated
+  --resource URL          GATEHOUSE_RESOURCE     your API's resource identifier (RFC 9728); the audience
+                          when none is set. doctor then checks the API's metadata document
   --jwks-url URL          GATEHOUSE_JWKS_URL     default: discovery, then {issuer}/.well-known/jwks.json
   --discovery MODE        GATEHOUSE_DISCOVERY    true, false or auto (default auto without --jwks-url)
   --algorithms LIST       GATEHOUSE_ALGORITHMS   e.g. RS256,ES256 (default: all asymmetric)
@@ -73,16 +76,33 @@ export interface Config {
   audienceMissing: boolean
   /** Token introspection, when client credentials are configured (and an issuer: it is that issuer's). */
   introspection: IntrospectionConfig | undefined
+  /** This API's resource identifier and metadata (RFC 9728), when GATEHOUSE_RESOURCE or --resource is set. */
+  resource: ResourceConfig | undefined
+}
+
+/** What the gate of an API with this configuration publishes about itself, as `createGate` takes it. */
+export interface ResourceConfig {
+  /** The resource identifier, as given. */
+  resource: string
+  /** The other members of its metadata document (GATEHOUSE_AUTHORIZATION_SERVERS, …). */
+  metadata: EnvOptions['resourceMetadata']
+  /** The audience configured explicitly (GATEHOUSE_AUDIENCE), or undefined: then the resource is the audience. */
+  audience: VerifierOptions['audience']
 }
 
 /**
  * The configuration makes the verifier fetch, or the introspector post, over plain http to a host that
- * is not loopback, without the opt-out: a usage error for `inspect`, a failed check for `doctor`.
+ * is not loopback, without the opt-out; or names a plain-http resource identifier off loopback, which no
+ * opt-out allows: a usage error for `inspect`, a failed check for `doctor`.
  */
 export class InsecureUrlError extends UsageError {
   constructor(
     /** The variable that holds the URL (or the flag that replaced it). */
-    readonly variable: 'GATEHOUSE_ISSUER' | 'GATEHOUSE_JWKS_URL' | 'GATEHOUSE_INTROSPECTION_URL',
+    readonly variable:
+      | 'GATEHOUSE_ISSUER'
+      | 'GATEHOUSE_JWKS_URL'
+      | 'GATEHOUSE_INTROSPECTION_URL'
+      | 'GATEHOUSE_RESOURCE',
     readonly url: URL,
     /** Why, without the variable's name. */
     readonly reason: string = refusedReason(url),
@@ -119,12 +139,14 @@ export function readConfig(
   }
   if (values[INSECURE_FLAG]) merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS = '1'
   const hasIssuer = Boolean(merged.GATEHOUSE_ISSUER?.trim() || merged.GATEHOUSE_DOMAIN?.trim())
-  if (!hasIssuer) return { options: undefined, audienceMissing: false, introspection: undefined }
+  if (!hasIssuer)
+    return { options: undefined, audienceMissing: false, introspection: undefined, resource: undefined }
   const audienceMissing = !merged.GATEHOUSE_AUDIENCE?.trim() && !merged.GATEHOUSE_RESOURCE?.trim()
   if (audienceMissing && allowNoAudience) merged.GATEHOUSE_AUDIENCE = 'unused'
 
   let options: VerifierOptions
   let introspection: IntrospectionConfig | undefined
+  let resourceConfig: ResourceConfig | undefined
   try {
     // The CLI checks tokens only: the request options (DPoP proofs, public URL) are an API's, and so is
     // the shared answer cache (the CLI asks the endpoint itself, every time).
@@ -133,13 +155,15 @@ export function readConfig(
       publicUrl: _url,
       trustForwardedHeaders: _trust,
       resource,
-      resourceMetadata: _metadata,
+      resourceMetadata,
       introspection: given,
       ...verifier
     } = optionsFromEnv(merged)
     // The gate's rule: without an audience, the resource identifier is the audience (RFC 8707).
     options = { ...verifier, audience: verifier.audience ?? resource }
     introspection = introspectionConfig(given, verifier.tokenSource)
+    if (resource !== undefined)
+      resourceConfig = { resource, metadata: resourceMetadata, audience: verifier.audience }
   } catch (error) {
     throw insecureUrlError(merged) ?? new UsageError(withFlagNames((error as Error).message))
   }
@@ -148,7 +172,7 @@ export function readConfig(
     const timeoutDuration = integer('timeout', values.timeout, 5000, 1, 600_000)
     options.keySet = { ...options.keySet, timeoutDuration }
   }
-  return { options, audienceMissing, introspection }
+  return { options, audienceMissing, introspection, resource: resourceConfig }
 }
 
 /** The introspection settings; what the gate refuses at start-up, `optionsFromEnv` has refused already. */
@@ -169,17 +193,20 @@ function introspectionConfig(
 /**
  * Why `optionsFromEnv` refused the configuration, when the reason is the core's transport rule: the URL
  * the verifier would fetch first (the JWKS URL, else the issuer), or the introspection endpoint, is plain
- * http off loopback and the opt-out is not on. Undefined otherwise, and whenever the opt-out is on (then
- * the rule cannot be why).
+ * http off loopback and the opt-out is not on; or the resource identifier is, which the opt-out does not
+ * change. Undefined otherwise.
  */
 function insecureUrlError(merged: Record<string, string | undefined>): InsecureUrlError | undefined {
-  // The values optionsFromEnv reads as "on"; anything else leaves the opt-out off.
-  if (/^(1|true)$/i.test(merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS?.trim() ?? '')) return undefined
   const refused = (value: string | undefined) => {
     if (value === undefined || !URL.canParse(value)) return undefined
     const url = new URL(value)
     return url.protocol === 'http:' && transportOf(url, false) === 'refused' ? url : undefined
   }
+  const resource = refused(merged.GATEHOUSE_RESOURCE?.trim())
+  // The values optionsFromEnv reads as "on"; anything else leaves the opt-out off. With it on, the
+  // transport rule cannot be why, except for the resource identifier.
+  if (/^(1|true)$/i.test(merged.GATEHOUSE_ALLOW_INSECURE_REQUESTS?.trim() ?? ''))
+    return resource === undefined ? undefined : resourceError(resource)
   const jwksUrl = merged.GATEHOUSE_JWKS_URL?.trim()
   const [variable, value] = jwksUrl
     ? (['GATEHOUSE_JWKS_URL', jwksUrl] as const)
@@ -189,7 +216,22 @@ function insecureUrlError(merged: Record<string, string | undefined>): InsecureU
   const endpoint = refused(merged.GATEHOUSE_INTROSPECTION_URL?.trim())
   if (endpoint !== undefined)
     return new InsecureUrlError('GATEHOUSE_INTROSPECTION_URL', endpoint, refusedEndpoint(endpoint))
-  return undefined
+  return resource === undefined ? undefined : resourceError(resource)
+}
+
+/**
+ * A plain-http resource identifier off loopback: the gate refuses it whatever the opt-out says, since it
+ * is a name (clients ask for tokens with it, tokens carry it in `aud`) and RFC 9728 §1.2 makes it https.
+ */
+function resourceError(url: URL): InsecureUrlError {
+  return new InsecureUrlError(
+    'GATEHOUSE_RESOURCE',
+    url,
+    `${url.href} is plain http to a host that is not loopback: a resource identifier is an https URL ` +
+      '(RFC 9728 §1.2; http only on loopback, for local development), and the API refuses this one at ' +
+      'start-up. --allow-insecure-requests does not change it: it is the name clients ask tokens for ' +
+      'and tokens carry in "aud", not only a URL that is fetched',
+  )
 }
 
 /** `GATEHOUSE_AUDIENCE: expected …` → `--audience / GATEHOUSE_AUDIENCE: expected …`. */

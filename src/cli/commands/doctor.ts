@@ -15,6 +15,7 @@ import { parse } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, type Config, InsecureUrlError, readConfig } from '../config.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
 import { diagnoseIntrospection } from '../doctor/introspection.js'
+import { diagnoseResource } from '../doctor/resource-metadata.js'
 import { bold, type CheckStatus, checkLine, printableJson } from '../format.js'
 import { issuerDifference } from '../inspect/explain.js'
 import { explainNetworkError } from '../net-errors.js'
@@ -33,12 +34,19 @@ With a client id and secret (GATEHOUSE_CLIENT_ID, GATEHOUSE_CLIENT_SECRET), the 
 introspecting a made-up token ("active": false proves them, 401 invalid_client refuses them); and whether
 the metadata advertises the endpoint and signed answers (RFC 9701).
 
+With a resource identifier (GATEHOUSE_RESOURCE, --resource), the API's Protected Resource Metadata
+(RFC 9728), read where clients read it (/.well-known/oauth-protected-resource + the resource's path):
+it answers 200 JSON with CORS; its "resource" equals yours exactly; "authorization_servers" lists your
+issuer, and each listed server's metadata names it as "issuer"; scopes_supported, bearer methods and
+DPoP members agree with the configuration; and which audience tokens then need. The API must be running.
+
 Options:
   --json                  print one JSON object instead of text
 ${CONFIG_HELP}
 
-Example:
+Examples:
   gatehouse doctor --issuer https://tenant.example.com/ --audience https://api.example.com
+  gatehouse doctor --issuer https://tenant.example.com/ --resource https://api.example.com/mcp
 
 Exit codes: 0 every check passed, 1 a check failed, 2 usage error.`
 
@@ -60,11 +68,13 @@ const NAMES: Record<InsecureUrlError['variable'], string> = {
   GATEHOUSE_ISSUER: 'issuer',
   GATEHOUSE_JWKS_URL: 'jwks_uri',
   GATEHOUSE_INTROSPECTION_URL: 'introspection_endpoint',
+  GATEHOUSE_RESOURCE: 'resource',
 }
 
 export const command: Command = {
   name: 'doctor',
-  summary: 'check an issuer configuration: discovery, issuer match, JWKS, keys, TLS, introspection',
+  summary:
+    'check an issuer configuration: discovery, issuer match, JWKS, keys, TLS, introspection, resource metadata',
   help,
   async run(argv, ctx) {
     const { values, positionals } = parse(argv, { ...CONFIG_OPTIONS, json: { type: 'boolean' } })
@@ -90,6 +100,8 @@ export const command: Command = {
     const lines = await diagnose(config.options, config.audienceMissing, seen)
     if (config.introspection !== undefined)
       lines.push(...(await diagnoseIntrospection(config.options, config.introspection, seen.metadata)))
+    if (config.resource !== undefined)
+      lines.push(...(await diagnoseResource(config.options, config.resource, seen.metadata)))
     return report(lines, Boolean(values.json), ctx)
   },
 }
