@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs redis-server from the Debian packages, for the shared-store tests (test/core/store/,
-# test/core/dpop/): each test file starts its own throw-away server on a free port of 127.0.0.1, so nothing
-# is started here. Under CI the tests fail, rather than skip, when redis-server is missing.
+# Installs redis-server from the Debian packages, for the shared-store tests (test/core/store/, the
+# reference API's DPoP and introspection tests, the benchmarks): each starts its own throw-away server on a
+# free port of 127.0.0.1, so nothing is started here. Under CI the tests fail, rather than skip, when redis-server is missing.
 #
 # Usage (as root, Debian 12): bash .ci/redis.sh
 # Idempotent: a second run finds the package in place and only prints its version.
