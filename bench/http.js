@@ -1,15 +1,17 @@
 /**
  * `npm run bench:http`: requests per second behind real servers. `GET /protected` on Express 5, Fastify 5
  * and Hono 4 (@hono/node-server), each with no auth, with Gatehouse (token cache off and on), with the
- * peers' middlewares, and with Gatehouse sent DPoP requests (a fresh proof each), under unique tokens and
- * under one repeated token. Method and results: docs/benchmarks-http.md.
+ * peers' middlewares, with Gatehouse sent DPoP requests (a fresh proof each), and with Gatehouse sent
+ * opaque tokens it introspects (answers cached), under unique tokens and under one repeated token.
+ * Method and results: docs/benchmarks-http.md.
  *
  *   node bench/http.js [--quick] [--framework express,fastify,hono] [--setup ID,...] [--mode unique,repeated]
  *                      [--duration S] [--rounds N] [--warmup S] [--connections N] [--pool N] [--json out.json]
  *                      [--server-cpus 0|0,1] [--profile DIR]
  *
  * Each server is its own process pinned to core 0 (`taskset`; `--server-cpus 0,1` gives it both cores, the
- * second shared with this process); this process (autocannon and the local JWKS server) is pinned to core 1. Markdown goes to stdout, progress to stderr. Exit code 0 whether the
+ * second shared with this process); this process (autocannon, the local JWKS server and introspection
+ * endpoint) is pinned to core 1. Markdown goes to stdout, progress to stderr. Exit code 0 whether the
  * targets pass or not; 1 when a server answers the sanity check wrongly or the arguments are wrong.
  */
 import { writeFile } from 'node:fs/promises'
@@ -19,12 +21,14 @@ import { parseArgs } from 'node:util'
 import { killAll, killOnExit, pinSelf, startServer, TASKSET } from './http/children.js'
 import { checkDpopServer, createDpopTokens, createSupplies, DPOP_TOKENS } from './http/dpop.js'
 import { startJwksServer } from './http/jwks-server.js'
+import { checkOpaqueServer, createOpaqueTokens, OPAQUE_TOKENS, warmCache } from './http/opaque.js'
 import {
   deviationLines,
   dpopLines,
   evaluateTargets,
   MODES,
   offloadLines,
+  opaqueLines,
   resultTable,
   targetLines,
 } from './http/report.js'
@@ -32,6 +36,7 @@ import { measureFramework } from './http/runner.js'
 import { checkServer } from './http/sanity.js'
 import { FRAMEWORKS, SETUPS } from './http/setups.js'
 import { mintUniquePool } from './http/tokens.js'
+import { startIntrospectionEndpoint } from './lib/introspection-endpoint.js'
 import { AUDIENCE, createKeys, ISSUER, sanityCases } from './lib/tokens.js'
 
 /** Default cores of each server (`--server-cpus`) and the core of this process (load generator, JWKS). */
@@ -45,7 +50,7 @@ const LOAD_CPU = 1
 const MIN_POOL = 11_000
 
 const USAGE = `usage: node bench/http.js [options]
-  --quick               2 s in 2 rounds per server and mode, 1 s warm-up, 12000 tokens (about 1.5 min)
+  --quick               2 s in 2 rounds per server and mode, 1 s warm-up, 12000 tokens (about 2¼ min)
   --framework LIST      ${FRAMEWORKS.join(', ')} (default all)
   --setup LIST          only these setups (ids: ${[...new Set(SETUPS.map((s) => s.id))].join(', ')})
   --mode LIST           unique, repeated (default both)
@@ -171,6 +176,11 @@ async function main() {
   const { keys, jwks: keySet } = await createKeys()
   const jwks = await startJwksServer(keySet)
   const env = { BENCH_ISSUER: ISSUER, BENCH_AUDIENCE: AUDIENCE, BENCH_JWKS_URL: jwks.url }
+  const introspection = setups.some((s) => s.kind === 'opaque')
+    ? await startIntrospectionEndpoint()
+    : undefined
+  if (introspection) env.BENCH_INTROSPECTION_URL = introspection.url
+  const opaque = introspection && createOpaqueTokens()
 
   // Servers start while the pool is minted: both happen before anything is timed.
   progress(`starting ${setups.length} servers on cores ${opts.serverCpus}, minting ${opts.pool} tokens…`)
@@ -198,6 +208,10 @@ async function main() {
       const dpopFailures = await checkDpopServer(running[i].port, dpop, rs256)
       failures.push(...dpopFailures.map((f) => ({ ...where, ...f })))
     }
+    if (setup.kind === 'opaque') {
+      const opaqueFailures = await checkOpaqueServer(running[i].port, opaque)
+      failures.push(...opaqueFailures.map((f) => ({ ...where, ...f })))
+    }
   }
   if (failures.length) {
     const lines = failures.map((f) => `  ${f.framework} / ${f.setup}: "${f.case}" got ${f.got}`)
@@ -215,12 +229,29 @@ async function main() {
       progress(`${framework} / ${entry.setup.id}: signing proofs for the warm-up`)
       entry.supplies = await createSupplies(dpop, entry.server.port, opts.modes, opts.warmup)
     }
+    // Every opaque token's answer in the server's memory before its turn, and again before a slice
+    // when it could end while timed: the cache is warm whenever timed.
+    for (const entry of entries.filter((e) => e.setup.kind === 'opaque')) {
+      progress(`${framework} / ${entry.setup.id}: introspecting ${opaque.length} opaque tokens`)
+      const where = `${framework} / ${entry.setup.id}`
+      const warm = await warmCache(entry.server.port, opaque).catch((err) => fail(`${where}: ${err.message}`))
+      entry.tokens = { pool: opaque, token: opaque[0] }
+      entry.prepare = (seconds) => warm.prepare(seconds).catch((err) => fail(`${where}: ${err.message}`))
+    }
     rows.push(
-      ...(await measureFramework(entries, { pool, token: pool[0], jwks, opts, onProgress: progress })),
+      ...(await measureFramework(entries, {
+        pool,
+        token: pool[0],
+        jwks,
+        introspection,
+        opts,
+        onProgress: progress,
+      })),
     )
     await Promise.all(entries.map((e) => e.server.stop())) // memory and timers go before the next framework
   }
   await jwks.close()
+  await introspection?.close()
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
 
   const loadAfter = os.loadavg()
@@ -230,8 +261,8 @@ async function main() {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,
     pinned: pinned
-      ? `servers on core${opts.serverCpus.includes(',') ? 's' : ''} ${opts.serverCpus}, load generator and ` +
-        `JWKS server on core ${LOAD_CPU}`
+      ? `servers on core${opts.serverCpus.includes(',') ? 's' : ''} ${opts.serverCpus}, load generator, ` +
+        `JWKS server${introspection ? ' and introspection endpoint' : ''} on core ${LOAD_CPU}`
       : 'no taskset: nothing pinned',
     loadavg: { before: loadBefore[0], after: loadAfter[0] },
     seconds: Math.round((performance.now() - started) / 1000),
@@ -256,6 +287,14 @@ async function main() {
             'repeated: one bound token',
         ]
       : []),
+    ...(introspection
+      ? [
+          '- opaque rows: Gatehouse with `introspection: { url, clientId, clientSecret }` (otherwise the ' +
+            "`gatehouse` row's options; answers kept 60 s, the default), the endpoint node:http in this " +
+            `process; unique: ${OPAQUE_TOKENS} opaque tokens in turn, each introspected before the server's ` +
+            'turn, and again before a slice one of their answers could end in; repeated: one of them',
+        ]
+      : []),
     `- load generator busy ${loadBusyRange(rows)} of its timed wall-clock time ` +
       '(near 100%: the generator, not the server, limited the rate)',
     '',
@@ -266,6 +305,12 @@ async function main() {
     ...(() => {
       const lines = dpopLines(rows)
       return lines.length ? ['### DPoP against Bearer (same run)', '', ...lines.map((l) => `- ${l}`), ''] : []
+    })(),
+    ...(() => {
+      const lines = opaqueLines(rows, OPAQUE_TOKENS)
+      return lines.length
+        ? ['### Opaque tokens, answers cached (same run)', '', ...lines.map((l) => `- ${l}`), '']
+        : []
     })(),
     ...(offloaded.length
       ? [

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: Gatehouse's verifier against raw node:crypto (the floor) and the peer libraries, in one
- * process, interleaved, on the same pre-minted tokens. Method and results: docs/benchmarks.md.
+ * process, interleaved, on the same pre-minted tokens; then DPoP, and opaque tokens through token
+ * introspection. Method and results: docs/benchmarks.md.
  *
- *   node bench/verify.js [--quick] [--alg RS256,ES256] [--workload serial|repeated|concurrent|dpop|dpop-store]
+ *   node bench/verify.js [--quick] [--alg RS256,ES256]
+ *                        [--workload serial|repeated|concurrent|dpop|dpop-store|introspection|introspection-io]
  *                        [--rounds N] [--time MS] [--warmup MS] [--pool N] [--concurrency N]
  *                        [--clock wall|cpu|main] [--contender floor,gatehouse,...] [--json out.json]
  *                        [--baseline DIR] [--dpop-token ALG] [--dpop-proof LIST] [--dpop-clients N]
@@ -27,17 +29,40 @@ import {
 } from './lib/dpop-gate.js'
 import { dpopTables, dpopTargets, storeSection } from './lib/dpop-report.js'
 import { measureMemoryStore, measureRedis } from './lib/dpop-store.js'
+import {
+  checkIntrospectionSanity,
+  createIntrospectionSetup,
+  measureIntrospection,
+  measureIntrospectionCalls,
+} from './lib/introspection.js'
+import {
+  callsSection,
+  introspectionJson,
+  introspectionTables,
+  introspectionTargets,
+} from './lib/introspection-report.js'
 import { runCell } from './lib/runner.js'
 import { checkSanity, describeDeviations } from './lib/sanity.js'
 import { costTable, evaluateTargets, offloadLines, targetLines, workloadTable } from './lib/table.js'
 import { ALGORITHMS, createKeys, mintPool, sanityCases } from './lib/tokens.js'
 
-const WORKLOADS = ['serial', 'repeated', 'concurrent', 'dpop', 'dpop-store']
+const WORKLOADS = [
+  'serial',
+  'repeated',
+  'concurrent',
+  'dpop',
+  'dpop-store',
+  'introspection',
+  'introspection-io',
+]
 /** The workloads whose cells are (workload, token algorithm) and whose table is workloadTable's. */
 const TOKEN_WORKLOADS = ['serial', 'repeated', 'concurrent']
+/** The workloads whose cells come from the contender list: token algorithms, and DPoP proof algorithms. */
+const CELL_WORKLOADS = [...TOKEN_WORKLOADS, 'dpop']
+const INTROSPECTION_WORKLOADS = ['introspection', 'introspection-io']
 
 const USAGE = `usage: node bench/verify.js [options]
-  --quick               3 rounds of 100 ms, 300 tokens per pool (a smoke run, ~30 s)
+  --quick               3 rounds of 100 ms, 300 tokens per pool (a smoke run, ~1 min)
   --alg LIST            algorithms, comma-separated (default ${ALGORITHMS.join(',')})
   --workload LIST       ${WORKLOADS.join(', ')} (default all)
   --rounds N            timed rounds per cell (default 7)
@@ -56,7 +81,10 @@ const USAGE = `usage: node bench/verify.js [options]
   --dpop-token ALG      access-token algorithm of the dpop workloads (default RS256)
   --dpop-proof LIST     proof algorithms of the dpop workload, columns of its table (default
                         ${DEFAULT_PROOF_ALGORITHMS.join(',')}; also ${PROOF_ALGORITHMS.filter((a) => !DEFAULT_PROOF_ALGORITHMS.includes(a)).join(', ')}); dpop-store uses the first
-  --dpop-clients N      DPoP client keys per proof algorithm, tokens bound to them in turn (default 16)`
+  --dpop-clients N      DPoP client keys per proof algorithm, tokens bound to them in turn (default 16)
+  introspection: a cached opaque token against a cached JWT through gate.checkSync (rounds and slices
+  as above, min(pool, 1000) tokens); introspection-io: gate.check latency with an introspection call per
+  request, and a memory miss answered from Redis (needs a redis-server binary; skipped without one)`
 
 function fail(message) {
   process.stderr.write(`bench: ${message}\n`)
@@ -163,8 +191,11 @@ async function main() {
   const contenders = CONTENDERS.filter(
     (c) => opts.contenderIds.includes(c.id) && (opts.baseline !== undefined || c.kind !== 'baseline'),
   )
+  const introspectionWorkloads = opts.workloads.filter((w) => INTROSPECTION_WORKLOADS.includes(w))
   const needsGatehouse =
-    contenders.some((c) => c.kind === 'gatehouse') || opts.workloads.includes('dpop-store')
+    contenders.some((c) => c.kind === 'gatehouse') ||
+    opts.workloads.includes('dpop-store') ||
+    introspectionWorkloads.length > 0
   const ctx = {
     gatehouse: needsGatehouse ? await loadGatehouse() : null,
     baseline: opts.baseline === undefined ? null : await loadGatehouse(opts.baseline),
@@ -182,7 +213,7 @@ async function main() {
     pools.set(alg, await mintPool(keys.get(alg), opts.pool))
     casesByAlg.set(alg, await sanityCases(keys, alg, pools.get(alg)[0]))
   }
-  const dpopWorkloads = opts.workloads.filter((w) => !TOKEN_WORKLOADS.includes(w))
+  const dpopWorkloads = opts.workloads.filter((w) => w.startsWith('dpop'))
   if (dpopWorkloads.length) {
     progress('DPoP: client keys and bound tokens…')
     ctx.dpop = await createDpopSetup({
@@ -195,10 +226,14 @@ async function main() {
       pool: opts.pool,
     })
   }
+  if (introspectionWorkloads.length) {
+    progress('introspection: endpoint, JWTs and opaque tokens…')
+    ctx.introspection = await createIntrospectionSetup({ keys, jwks, pool: opts.pool })
+  }
 
   // One fresh instance per cell, so that caches and lazily imported keys never carry across cells.
   const cells = []
-  for (const workload of opts.workloads.filter((w) => w !== 'dpop-store')) {
+  for (const workload of opts.workloads.filter((w) => CELL_WORKLOADS.includes(w))) {
     const dpop = workload === 'dpop'
     for (const alg of dpop ? opts.dpopProofs : opts.algs) {
       const entries = []
@@ -232,6 +267,12 @@ async function main() {
   )
   if (dpopFailures.length)
     fail(`DPoP sanity check failed; nothing was timed:\n${dpopFailures.map((l) => `  ${l}`).join('\n')}`)
+  if (ctx.introspection) {
+    const { count, failures: lines } = await checkIntrospectionSanity(ctx.gatehouse, ctx.introspection)
+    if (lines.length)
+      fail(`introspection sanity check failed; nothing was timed:\n${lines.map((l) => `  ${l}`).join('\n')}`)
+    ctx.introspection.cases = count
+  }
 
   const slices = cells.reduce((n, c) => n + c.entries.length, 0)
   const estimate = (slices * (opts.rounds * opts.sliceMs + opts.warmupMs)) / 1000
@@ -264,6 +305,12 @@ async function main() {
     if (cell.dpop) emptyPool(ctx.dpop, cell.alg)
   }
   for (const close of ctx.closers) await close()
+  let cached
+  let calls
+  if (opts.workloads.includes('introspection')) cached = await measureIntrospection(ctx, opts, progress)
+  if (opts.workloads.includes('introspection-io'))
+    calls = await measureIntrospectionCalls(ctx, opts, progress)
+  await ctx.introspection?.close()
 
   let store
   if (opts.workloads.includes('dpop-store')) {
@@ -286,6 +333,7 @@ async function main() {
   const targets = [
     ...evaluateTargets(results, contenders, opts.clock),
     ...dpopTargets(results.get('dpop'), store),
+    ...introspectionTargets(cached, opts.clock),
   ]
   const out = [
     '## Verification benchmark',
@@ -328,6 +376,20 @@ async function main() {
     )
   }
   if (store) out.push(storeSection(store, opts), '')
+  if (cached) {
+    out.push(introspectionTables(cached, opts.clock), '')
+    out.push(
+      `- gates: \`createGate({ issuer, audience, keys: jwks, algorithms: ['RS256'] })\`; with introspection ` +
+        '`cache: true` and `introspection: { url, clientId, clientSecret }` (tokenSource `auto`, answers kept ' +
+        '60 s); every cache filled by one `gate.check` per token before timing; opaque tokens 43 characters, ' +
+        'RS256 JWTs 755',
+      `- sanity check passed before timing: ${ctx.introspection.cases} cases (active, inactive, another aud, another iss, expired ` +
+        'answers; a cached answer reused without a call, maxAge 0 calling every time; JWTs verified here, a ' +
+        'changed signature refused, neither sent to the endpoint)',
+      '',
+    )
+  }
+  if (calls) out.push(callsSection(calls), '')
   const offload = offloadLines(results, measuredAll, meta.cores, opts.clock)
   if (offload.length) {
     out.push('### `offload: true` against the synchronous path (same run)', '')
@@ -380,7 +442,8 @@ async function main() {
           }
         : store.redis,
     }
-    const report = { meta, options, results: rows, targets, deviations, dpopStore }
+    const introspection = (cached || calls) && introspectionJson(cached, calls)
+    const report = { meta, options, results: rows, targets, deviations, dpopStore, introspection }
     await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`)
     progress(`wrote ${opts.json}`)
   }

@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { whenReady } from '../lib/ready-line.js'
 
 const SERVER = fileURLToPath(new URL('./server.js', import.meta.url))
 const READY_TIMEOUT_MS = 60_000 // servers start while tokens are minted; a busy machine needs long
@@ -100,29 +101,19 @@ export function startServer(framework, setup, env, cpu, profileDir) {
     })
 
   return new Promise((resolve, reject) => {
-    let stdout = ''
     const failed = (why) => {
-      clearTimeout(timer)
       child.kill('SIGKILL')
       reject(new Error(`${framework}/${setup} server ${why}${stderr ? `:\n${stderr.trim()}` : ''}`))
     }
-    const timer = setTimeout(
-      () => failed(`printed no port within ${READY_TIMEOUT_MS / 1000} s`),
+    whenReady(
+      child,
       READY_TIMEOUT_MS,
+      ({ port }) => {
+        child.once('exit', () => live.delete(child))
+        resolve({ port, pid: child.pid, stop, stderr: () => stderr })
+      },
+      failed,
     )
-    child.once('exit', (code, signal) => failed(`exited (${signal ?? code}) before listening`))
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', function onData(chunk) {
-      stdout += chunk
-      const line = stdout.split('\n').find((l) => l.startsWith('{'))
-      if (!line) return
-      child.stdout.off('data', onData)
-      child.removeAllListeners('exit')
-      child.once('exit', () => live.delete(child))
-      clearTimeout(timer)
-      child.stdout.resume() // keep draining anything it prints later
-      resolve({ port: JSON.parse(line).port, pid: child.pid, stop, stderr: () => stderr })
-    })
   })
 }
 

@@ -4,7 +4,7 @@
  * proof sent once. Also the DPoP sanity cases every `gatehouse-dpop` server must answer right.
  */
 import { createClient, flipSignature, makeProof, makeProofs, mintTokens } from '../lib/dpop.js'
-import { MESSAGE } from './setups.js'
+import { judgeCases } from './judge.js'
 import { subOf } from './tokens.js'
 
 /** Client keys (ES256, what DPoP clients use most) the tokens are bound to in turn. */
@@ -123,27 +123,5 @@ export async function checkDpopServer(port, { clients, tokens }, key) {
     },
     { name: 'DPoP-bound token sent as Bearer', headers: { authorization: `Bearer ${entry.token}` } },
   ]
-  const failures = []
-  for (const c of cases) {
-    let answer
-    try {
-      answer = await ask(port, c.headers)
-    } catch (error) {
-      failures.push({ case: c.name, got: `no answer (${error.name})` })
-      continue
-    }
-    if (!c.accept) {
-      if (answer.status !== 401) failures.push({ case: c.name, got: `status ${answer.status}` })
-      continue
-    }
-    let body
-    try {
-      body = JSON.parse(answer.body)
-    } catch {
-      body = undefined
-    }
-    if (answer.status !== 200 || body?.message !== MESSAGE || body?.sub !== subOf(entry.token))
-      failures.push({ case: c.name, got: `status ${answer.status}` })
-  }
-  return failures
+  return judgeCases(cases, (c) => ask(port, c.headers), subOf(entry.token))
 }

@@ -18,17 +18,22 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
-/** One slice, with the server's CPU time, this process's CPU time and the JWKS fetches over its window. */
-async function slice(server, jwks, seconds, connections, source) {
+/**
+ * One slice, with the server's CPU time, this process's CPU time, and the JWKS fetches and introspection
+ * calls (when this process runs an introspection endpoint) over its window.
+ */
+async function slice(server, { jwks, introspection }, seconds, connections, source) {
   const cpuBefore = cpuSeconds(server.pid)
   const mainBefore = mainThreadSeconds(server.pid)
   const ownBefore = process.cpuUsage()
   const fetchesBefore = jwks.fetches()
+  const callsBefore = introspection?.calls() ?? 0
   const result = await load({ port: server.port, seconds, connections, ...source })
   const cpuAfter = cpuSeconds(server.pid)
   const mainAfter = mainThreadSeconds(server.pid)
   const own = process.cpuUsage(ownBefore)
   const fetches = jwks.fetches() - fetchesBefore
+  const calls = (introspection?.calls() ?? 0) - callsBefore
   await sleep(SETTLE_MS)
   return {
     ...result,
@@ -36,6 +41,7 @@ async function slice(server, jwks, seconds, connections, source) {
     serverMainCpu: mainBefore === null || mainAfter === null ? null : mainAfter - mainBefore,
     loadCpu: (own.user + own.system) / 1e6,
     jwksFetches: fetches,
+    introspectionCalls: calls,
   }
 }
 
@@ -61,6 +67,7 @@ function summarize(slices) {
     serverBusy: serverCpu === null ? null : serverCpu / seconds,
     loadBusy: sum('loadCpu') / seconds,
     jwksFetches: sum('jwksFetches'),
+    introspectionCalls: sum('introspectionCalls'),
     samples: slices.map((s) => s.rps),
     best: Math.max(...slices.map((s) => s.rps)),
     latencyP99: median(slices.map((s) => s.latency.p99)),
@@ -68,23 +75,30 @@ function summarize(slices) {
 }
 
 /**
- * Measure one framework's servers. `entries`: `[{ setup, server, supplies? }]` (`supplies`: a DPoP
- * server's proofs per mode, bench/http/dpop.js; its first mode's filled for the warm-up, both topped up
- * after it). `opts`: `{ modes, duration, rounds,
- * warmup, connections }` (whole seconds; `rounds` divides `duration`). Returns one row per entry: `{ framework, setup, label, kind, unique?,
- * repeated? }` (a mode left out of `opts.modes` is absent).
+ * Measure one framework's servers. `entries`: `[{ setup, server, supplies?, tokens?, prepare? }]`
+ * (`supplies`: a DPoP server's proofs per mode, bench/http/dpop.js; its first mode's filled for the
+ * warm-up, both topped up after it; `tokens`: `{ pool, token }` of its own, an opaque-token server's;
+ * `prepare(seconds)`: untimed work before each of its slices, such as refilling a cache). `opts`: `{ modes,
+ * duration, rounds, warmup, connections }` (whole seconds; `rounds` divides `duration`). `introspection`:
+ * the endpoint this process runs, if any, whose calls each slice counts. Returns one row per entry:
+ * `{ framework, setup, label, kind, unique?, repeated? }` (a mode left out of `opts.modes` is absent).
  */
-export async function measureFramework(entries, { pool, token, jwks, opts, onProgress }) {
+export async function measureFramework(entries, { pool, token, jwks, introspection, opts, onProgress }) {
   const sliceSeconds = opts.duration / opts.rounds
-  const state = entries.map(({ setup, server, supplies }) => ({
+  const counters = { jwks, introspection }
+  const state = entries.map(({ setup, server, supplies, tokens, prepare }) => ({
     setup,
     server,
     supplies,
+    prepare,
     // Each server walks the pool from the start, across its warm-up and all its unique slices. A DPoP
     // server gets a new proof on every request, with the pool's bound tokens or with one of them.
     sources: supplies
       ? { unique: { cycle: dpopCycle(supplies.unique) }, repeated: { cycle: dpopCycle(supplies.repeated) } }
-      : { unique: { cycle: tokenCycle(pool) }, repeated: { token } },
+      : {
+          unique: { cycle: tokenCycle(tokens?.pool ?? pool) },
+          repeated: { token: tokens?.token ?? token },
+        },
     slices: { unique: [], repeated: [] },
   }))
   // Warm-up with the first mode only: the repeated-token path is a part of the unique one, and autocannon
@@ -113,7 +127,8 @@ export async function measureFramework(entries, { pool, token, jwks, opts, onPro
           const seen = Math.max(s.warmupRps ?? 0, ...s.slices[mode].map((x) => x.rps))
           await topUp(s.supplies[mode], sliceSeconds, seen)
         }
-        s.slices[mode].push(await slice(s.server, jwks, sliceSeconds, opts.connections, s.sources[mode]))
+        await s.prepare?.(sliceSeconds)
+        s.slices[mode].push(await slice(s.server, counters, sliceSeconds, opts.connections, s.sources[mode]))
       }
     }
   }

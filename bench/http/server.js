@@ -3,7 +3,8 @@
  *
  *   node bench/http/server.js <framework> <setup>
  *
- * Configuration from BENCH_ISSUER, BENCH_AUDIENCE and BENCH_JWKS_URL. Listens on 127.0.0.1, a free port,
+ * Configuration from BENCH_ISSUER, BENCH_AUDIENCE and BENCH_JWKS_URL (and BENCH_INTROSPECTION_URL for the
+ * opaque-token setups). Listens on 127.0.0.1, a free port,
  * and prints one JSON line `{"port":N}` once it accepts requests. SIGTERM closes it; the parent kills it
  * with SIGKILL if it takes longer than a second.
  */
@@ -24,6 +25,11 @@ for (const [name, value] of Object.entries(config)) {
     process.stderr.write(`bench server: ${name} missing (set BENCH_ISSUER, BENCH_AUDIENCE, BENCH_JWKS_URL)\n`)
     process.exit(2)
   }
+}
+config.introspectionUrl = process.env.BENCH_INTROSPECTION_URL
+if (setup === 'gatehouse-opaque' && !config.introspectionUrl) {
+  process.stderr.write('bench server: BENCH_INTROSPECTION_URL missing for gatehouse-opaque\n')
+  process.exit(2)
 }
 
 const { start } = await import(`./apps/${framework}.js`)

@@ -3,8 +3,9 @@
  * kinds from here; the server process (server.js) builds the app for one entry from apps/<framework>.js.
  *
  * kind: 'baseline' (the same route with no auth, the ratio's denominator), 'gatehouse', 'peer' (the
- * targets compare against these), 'reference' (a hand-written verifier, not a library) or 'dpop'
- * (Gatehouse with DPoP allowed, sent DPoP requests: compared with the same framework's Bearer row).
+ * targets compare against these), 'reference' (a hand-written verifier, not a library), 'dpop'
+ * (Gatehouse with DPoP allowed, sent DPoP requests: compared with the same framework's Bearer row) or
+ * 'opaque' (Gatehouse with introspection, sent opaque tokens whose answers it keeps in memory).
  */
 
 export const FRAMEWORKS = ['express', 'fastify', 'hono']
@@ -16,6 +17,12 @@ export const SETUPS = [
   { framework: 'express', id: 'express-oauth2-jwt-bearer', label: 'express-oauth2-jwt-bearer', kind: 'peer' },
   { framework: 'express', id: 'express-jwt', label: 'express-jwt + jwks-rsa', kind: 'peer' },
   { framework: 'express', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
+  {
+    framework: 'express',
+    id: 'gatehouse-opaque',
+    label: '**gatehouse, opaque tokens (introspection)**',
+    kind: 'opaque',
+  },
   { framework: 'fastify', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'fastify', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'fastify', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
@@ -33,11 +40,23 @@ export const SETUPS = [
     kind: 'reference',
   },
   { framework: 'fastify', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
+  {
+    framework: 'fastify',
+    id: 'gatehouse-opaque',
+    label: '**gatehouse, opaque tokens (introspection)**',
+    kind: 'opaque',
+  },
   { framework: 'hono', id: 'none', label: 'no auth', kind: 'baseline' },
   { framework: 'hono', id: 'gatehouse', label: '**gatehouse**', kind: 'gatehouse' },
   { framework: 'hono', id: 'gatehouse-cache', label: '**gatehouse, cache: true**', kind: 'gatehouse' },
   { framework: 'hono', id: 'hono-jwk', label: 'hono/jwk (jwks_uri)', kind: 'peer' },
   { framework: 'hono', id: 'gatehouse-dpop', label: '**gatehouse, DPoP requests**', kind: 'dpop' },
+  {
+    framework: 'hono',
+    id: 'gatehouse-opaque',
+    label: '**gatehouse, opaque tokens (introspection)**',
+    kind: 'opaque',
+  },
 ]
 
 /** The protected route's answer, as in AuthAction's samples (`GET /protected`). */

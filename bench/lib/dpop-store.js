@@ -130,7 +130,7 @@ export async function startRedis(bin) {
   }
 }
 
-function percentiles(samples) {
+export function percentiles(samples) {
   const sorted = [...samples].sort((a, b) => a - b)
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
   return {
@@ -145,7 +145,7 @@ function percentiles(samples) {
  * Latency of each operation in µs, `runs` (name → async function of no argument) called one at a time,
  * interleaved in blocks of `block`, after `warmup` untimed calls each.
  */
-async function latencies(runs, count, { warmup = 200, block = 100 } = {}) {
+export async function latencies(runs, count, { warmup = 200, block = 100 } = {}) {
   const samples = new Map(Object.keys(runs).map((name) => [name, []]))
   for (const run of Object.values(runs)) for (let i = 0; i < warmup; i++) await run()
   for (let done = 0; done < count; done += block) {
@@ -194,20 +194,26 @@ function recorded(first) {
   if (!first) throw new Error('a new key was refused')
 }
 
+/** A redis-server of the bench's own, or `{ skipped }` saying why there is none. */
+export async function startBenchRedis() {
+  const bin = findRedisServer()
+  if (bin === null)
+    return { skipped: 'no redis-server binary (looked for /usr/bin/redis-server and on PATH)' }
+  try {
+    return { redis: await startRedis(bin) }
+  } catch (error) {
+    return { skipped: error.message }
+  }
+}
+
 /**
  * Everything that needs Redis. `ctx`: `{ gatehouse, dpop (the DPoP setup), alg (proof algorithm),
  * opts, closers }`. Resolves with the figures, or `{ skipped }` saying why there are none.
  */
 export async function measureRedis(ctx, onProgress) {
-  const bin = findRedisServer()
-  if (bin === null)
-    return { skipped: 'no redis-server binary (looked for /usr/bin/redis-server and on PATH)' }
-  let redis
-  try {
-    redis = await startRedis(bin)
-  } catch (error) {
-    return { skipped: error.message }
-  }
+  const started = await startBenchRedis()
+  if (started.skipped) return started
+  const { redis } = started
   const { gatehouse, dpop, alg, opts } = ctx
   const stores = []
   const gates = []

@@ -31,12 +31,11 @@ export async function createApp(setup, config) {
       return { app, close() {} }
     case 'gatehouse':
     case 'gatehouse-cache':
-    case 'gatehouse-dpop': {
+    case 'gatehouse-dpop':
+    case 'gatehouse-opaque': {
       const { createGate } = await import('gatehouse')
       const { authenticate, errorHandler } = await import('gatehouse/express')
-      const gate = createGate(
-        gatehouseOptions(config, setup === 'gatehouse-cache', false, setup === 'gatehouse-dpop'),
-      )
+      const gate = createGate(gatehouseOptions(config, setup))
       app.get('/protected', authenticate(gate), (req, res) => reply(res, req.auth.claims.sub))
       app.use(errorHandler())
       return { app, close: () => gate.close() }

@@ -1,6 +1,7 @@
 /**
  * Fastify 5 apps for the HTTP benchmark: `GET /protected` with no auth, with the Gatehouse plugin (as in
- * examples/fastify/server.js; also with `cache: true`, with `offload: true`, and with DPoP allowed), with fastify-jwt-jwks, or with the hand-written strict RS256 reference.
+ * examples/fastify/server.js; also with `cache: true`, with `offload: true`, with DPoP allowed, and with
+ * opaque tokens introspected), with fastify-jwt-jwks, or with the hand-written strict RS256 reference.
  */
 import Fastify from 'fastify'
 import { ANONYMOUS_SUB, MESSAGE } from '../setups.js'
@@ -18,15 +19,10 @@ export async function createApp(setup, config) {
     case 'gatehouse':
     case 'gatehouse-cache':
     case 'gatehouse-offload':
-    case 'gatehouse-dpop': {
+    case 'gatehouse-dpop':
+    case 'gatehouse-opaque': {
       const { gatehouse } = await import('gatehouse/fastify')
-      const options = gatehouseOptions(
-        config,
-        setup === 'gatehouse-cache',
-        setup === 'gatehouse-offload',
-        setup === 'gatehouse-dpop',
-      )
-      await app.register(gatehouse, options)
+      await app.register(gatehouse, gatehouseOptions(config, setup))
       app.get('/protected', async (request) => reply(request.auth.claims.sub))
       break
     }

@@ -18,12 +18,11 @@ export async function createApp(setup, config) {
       return { app, close() {} }
     case 'gatehouse':
     case 'gatehouse-cache':
-    case 'gatehouse-dpop': {
+    case 'gatehouse-dpop':
+    case 'gatehouse-opaque': {
       const { createGate } = await import('gatehouse')
       const { authenticate } = await import('gatehouse/hono')
-      const gate = createGate(
-        gatehouseOptions(config, setup === 'gatehouse-cache', false, setup === 'gatehouse-dpop'),
-      )
+      const gate = createGate(gatehouseOptions(config, setup))
       app.get('/protected', authenticate(gate), (c) => reply(c, c.get('auth').claims.sub))
       return { app, close: () => gate.close() }
     }

@@ -130,7 +130,7 @@ export function createTokenSource(
       // Anything JOSE-shaped (`eyJ…` with dots: a JWS, or a JWE, or one malformed) is the verifier's to
       // refuse with a precise 401; introspection endpoints refuse such tokens themselves.
       if (!(token.startsWith('eyJ') && token.includes('.'))) return true
-      if (!COMPACT_JWS.test(token)) return false
+      if (source === 'auto' || !COMPACT_JWS.test(token)) return false
       // `introspection`: this issuer's JWTs too (a revoked one must stop); other issuers' are verified here.
       return source === 'introspection' && policy.issuers.includes(unverifiedIssuer(token) ?? '')
     },
