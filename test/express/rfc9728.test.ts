@@ -1,15 +1,5 @@
-/**
- * RFC 9728 on gatehouse/express, over real HTTP against a real dev issuer: `protectedResourceMetadata`
- * at the root of an app whose API is under `/api`, `authenticate()` serving the document where it is
- * mounted at the root, the challenges naming it, and the audience the resource binds (RFC 8707).
- */
-import { once } from 'node:events'
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import express, { type Express } from 'express'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGate, type Gate } from '../../src/core/http/gate.js'
-import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { authenticate, protectedResourceMetadata, requireScopes } from '../../src/express/index.js'
 import {
   ask,
@@ -20,41 +10,16 @@ import {
   ORIGIN_RESOURCE,
   RESOURCE,
   ROOT_PATH,
+  resourceFixture,
 } from '../helpers/resource-metadata.js'
 
-let issuer: DevIssuer
-const gates: Gate[] = []
-const servers: Server[] = []
+const fixture = resourceFixture()
+const { gateFor } = fixture
 
 async function listen(app: Express): Promise<string> {
   const server = app.listen(0, '127.0.0.1')
-  servers.push(server)
-  await once(server, 'listening')
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return fixture.origin(server)
 }
-
-function gateFor(resource?: string): Gate {
-  const gate = createGate({
-    issuer: issuer.issuer,
-    jwksUri: issuer.jwksUri,
-    ...(resource === undefined ? { audience: issuer.audience } : { resource }),
-  })
-  gates.push(gate)
-  return gate
-}
-
-beforeAll(async () => {
-  issuer = await startDevIssuer({ dataDir: null })
-})
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-  for (const gate of gates) gate.close()
-  await issuer?.close()
-})
 
 describe('protectedResourceMetadata(gate) at the root, the API under /api', () => {
   let origin: string
@@ -71,7 +36,10 @@ describe('protectedResourceMetadata(gate) at the root, the API under /api', () =
   })
 
   it('serves the document at the path-suffixed location, with its headers', async () => {
-    await expectDocument(origin, METADATA_PATH, { resource: RESOURCE, authorizationServers: [issuer.issuer] })
+    await expectDocument(origin, METADATA_PATH, {
+      resource: RESOURCE,
+      authorizationServers: [fixture.issuer().issuer],
+    })
   })
 
   it('serves only that path: the root location and a trailing slash are not it', async () => {
@@ -82,7 +50,7 @@ describe('protectedResourceMetadata(gate) at the root, the API under /api', () =
   it('every challenge names the document; the audience is the resource', async () => {
     await expectChallengesAndAudience(
       origin,
-      issuer,
+      fixture.issuer(),
       { protectedPath: '/api/notes', scopedPath: '/api/drafts' },
       RESOURCE,
       METADATA_URL,
@@ -99,7 +67,7 @@ describe('authenticate() mounted at the root', () => {
     const origin = await listen(app)
     await expectDocument(origin, ROOT_PATH, {
       resource: ORIGIN_RESOURCE,
-      authorizationServers: [issuer.issuer],
+      authorizationServers: [fixture.issuer().issuer],
     })
     const none = await ask(origin, '/notes')
     expect(none.status).toBe(401)

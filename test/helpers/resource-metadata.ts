@@ -4,8 +4,12 @@
  * clients), `resource_metadata` in every challenge (§5.1), and the audience the resource binds
  * (RFC 8707 §2). Each adapter's test starts a real server on 127.0.0.1 and calls these.
  */
-import { expect } from 'vitest'
-import type { DevIssuer } from '../../src/dev-issuer/index.js'
+import { once } from 'node:events'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { createGate, type Gate } from '../../src/core/http/gate.js'
+import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
 
 /** A resource identifier with a path: served at the path-suffixed location (§3.1). */
 export const RESOURCE = 'https://api.gatehouse.test/mcp'
@@ -118,5 +122,45 @@ export async function expectChallengesAndAudience(
       new RegExp(`^Bearer error="invalid_token", .*${named}$`),
     )
     expect(JSON.parse(refused.text).code).toMatch(/^ERR_JWT_(AUDIENCE_INVALID|CLAIM_MISSING)$/)
+  }
+}
+
+/**
+ * What every adapter's RFC 9728 test needs: a dev issuer, gates on it (with `resource`, or its own
+ * audience without one), and servers on 127.0.0.1, all closed after the file. Call once, at the top.
+ */
+export function resourceFixture() {
+  let issuer: DevIssuer | undefined
+  const gates: Gate[] = []
+  const servers: Server[] = []
+  beforeAll(async () => {
+    issuer = await startDevIssuer({ dataDir: null })
+  })
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+    for (const gate of gates) gate.close()
+    await issuer?.close()
+  })
+  return {
+    issuer: () => issuer!,
+    /** The origin of `server` once it listens; closed with the file. */
+    async origin(server: Server): Promise<string> {
+      servers.push(server)
+      if (!server.listening) await once(server, 'listening')
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    },
+    gateFor(resource?: string): Gate {
+      const { issuer: iss, jwksUri, audience } = issuer!
+      const gate = createGate({
+        issuer: iss,
+        jwksUri,
+        ...(resource === undefined ? { audience } : { resource }),
+      })
+      gates.push(gate)
+      return gate
+    },
   }
 }

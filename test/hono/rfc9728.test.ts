@@ -1,17 +1,8 @@
-/**
- * RFC 9728 on gatehouse/hono, over real HTTP (@hono/node-server on 127.0.0.1) against a real dev
- * issuer: `protectedResourceMetadata` as a middleware for every path and as a handler for the path,
- * `authenticate()` serving the document where it sees the path, the challenges naming it, and the
- * audience the resource binds (RFC 8707).
- */
-import { once } from 'node:events'
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGate, type Gate } from '../../src/core/http/gate.js'
-import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Gate } from '../../src/core/http/gate.js'
 import { authenticate, protectedResourceMetadata, requireScopes } from '../../src/hono/index.js'
 import {
   ask,
@@ -22,27 +13,15 @@ import {
   ORIGIN_RESOURCE,
   RESOURCE,
   ROOT_PATH,
+  resourceFixture,
 } from '../helpers/resource-metadata.js'
 
-let issuer: DevIssuer
-const gates: Gate[] = []
-const servers: Server[] = []
+const fixture = resourceFixture()
+const { gateFor } = fixture
 
 async function listen(app: Hono): Promise<string> {
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }) as Server
-  servers.push(server)
-  await once(server, 'listening')
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-function gateFor(resource?: string): Gate {
-  const gate = createGate({
-    issuer: issuer.issuer,
-    jwksUri: issuer.jwksUri,
-    ...(resource === undefined ? { audience: issuer.audience } : { resource }),
-  })
-  gates.push(gate)
-  return gate
+  return fixture.origin(server)
 }
 
 /** The API under /api, protected by one `authenticate()`. */
@@ -52,19 +31,6 @@ function api(app: Hono, gate: Gate): Hono {
   app.get('/api/drafts', requireScopes('notes:write'), (c) => c.json({ ok: true }))
   return app
 }
-
-beforeAll(async () => {
-  issuer = await startDevIssuer({ dataDir: null })
-})
-
-afterAll(async () => {
-  for (const server of servers) {
-    server.closeAllConnections()
-    await new Promise((resolve) => server.close(resolve))
-  }
-  for (const gate of gates) gate.close()
-  await issuer?.close()
-})
 
 describe('protectedResourceMetadata(gate)', () => {
   let origin: string
@@ -76,14 +42,17 @@ describe('protectedResourceMetadata(gate)', () => {
   })
 
   it('as a middleware for every path: the document at the path-suffixed location, with its headers', async () => {
-    await expectDocument(origin, METADATA_PATH, { resource: RESOURCE, authorizationServers: [issuer.issuer] })
+    await expectDocument(origin, METADATA_PATH, {
+      resource: RESOURCE,
+      authorizationServers: [fixture.issuer().issuer],
+    })
     expect((await ask(origin, ROOT_PATH)).status).toBe(404)
   })
 
   it('every challenge names the document; the audience is the resource', async () => {
     await expectChallengesAndAudience(
       origin,
-      issuer,
+      fixture.issuer(),
       { protectedPath: '/api/notes', scopedPath: '/api/drafts' },
       RESOURCE,
       METADATA_URL,
@@ -97,7 +66,7 @@ describe('protectedResourceMetadata(gate)', () => {
     const origin = await listen(api(app, gate))
     await expectDocument(origin, ROOT_PATH, {
       resource: ORIGIN_RESOURCE,
-      authorizationServers: [issuer.issuer],
+      authorizationServers: [fixture.issuer().issuer],
     })
   })
 })
@@ -109,7 +78,10 @@ describe('authenticate() for every path', () => {
     app.use(authenticate(gate))
     app.get('/notes', (c) => c.json({ ok: true }))
     const origin = await listen(app)
-    await expectDocument(origin, METADATA_PATH, { resource: RESOURCE, authorizationServers: [issuer.issuer] })
+    await expectDocument(origin, METADATA_PATH, {
+      resource: RESOURCE,
+      authorizationServers: [fixture.issuer().issuer],
+    })
     const none = await ask(origin, '/notes')
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${METADATA_URL}"`)
