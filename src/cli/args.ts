@@ -36,6 +36,66 @@ export function parse<T extends Options>(
   }
 }
 
+/**
+ * `argv` with the tokens that begin with "-" made unambiguous for parseArgs, which would otherwise refuse
+ * them as unknown options (`gatehouse inspect -Xy…`) or as values that look like options (`--token -Xy…`):
+ * base64url opaque tokens and nonces begin with "-" one time in 64.
+ *
+ * A positional token is moved after a `--` when it is long (16 characters or more after the dash), made of
+ * token characters (RFC 6750 §2.1 b64token, and the dots of a JWT), is not lowercase words joined by
+ * dashes (a misspelled option stays one), and names none of `options`. The value of an option listed in
+ * `valued` that is made of token characters, and is not such words, is joined to it (`--token=-Xy…`); `-`
+ * alone (standard input) is left as it is.
+ */
+export function tokenArguments(
+  argv: readonly string[],
+  options: Options,
+  valued: readonly string[] = [],
+): string[] {
+  const end = argv.indexOf('--')
+  const head = end === -1 ? argv : argv.slice(0, end)
+  const tail = end === -1 ? [] : argv.slice(end + 1)
+  const rest: string[] = []
+  const tokens: string[] = []
+  for (let i = 0; i < head.length; i++) {
+    const arg = head[i]!
+    const name = /^--([^=]+)$/.exec(arg)?.[1]
+    const next = head[i + 1]
+    if (
+      name !== undefined &&
+      valued.includes(name) &&
+      next !== undefined &&
+      TOKEN_VALUE.test(next) &&
+      !OPTION_LIKE.test(next)
+    ) {
+      rest.push(`${arg}=${next}`)
+      i++
+      continue
+    }
+    // The value of another string option (`--audience -x…`) stays where it is: parseArgs says how to write it.
+    const previous = /^--([^=]+)$/.exec(head[i - 1] ?? '')?.[1]
+    const isValue =
+      previous !== undefined && Object.hasOwn(options, previous) && options[previous]!.type === 'string'
+    if (
+      !isValue &&
+      TOKEN_LIKE.test(arg) &&
+      !OPTION_LIKE.test(arg) &&
+      !Object.hasOwn(options, optionName(arg))
+    )
+      tokens.push(arg)
+    else rest.push(arg)
+  }
+  return tokens.length === 0 && end === -1 ? rest : [...rest, '--', ...tokens, ...tail]
+}
+
+const TOKEN_LIKE = /^-[A-Za-z0-9\-._~+/]{16,}=*$/
+const TOKEN_VALUE = /^-[A-Za-z0-9\-._~+/]+=*$/
+const OPTION_LIKE = /^--?[a-z][a-z-]*$/
+
+function optionName(arg: string): string {
+  return arg.replace(/^-{1,2}/, '').split('=')[0]!
+}
+
 function usageMessage(error: Error & { code?: string }): string {
   const option = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1]
   switch (error.code) {

@@ -3,6 +3,7 @@
  * that key, checked by the core's DPoP checker against a token that verifies at a running dev issuer; the
  * key made once, kept beside the issuer's state with mode 0600; proofs for the dev issuer's token endpoint.
  */
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -154,6 +155,25 @@ describe('gatehouse proof', () => {
     }
     // Two proofs, two jti: each good for its own request.
     expect(decodeJwt(byArgument.stdout.trim()).jti).not.toBe(decodeJwt(byStdin.stdout.trim()).jti)
+  })
+
+  it('an opaque token and a nonce that begin with "-" are taken as the values of --token and --nonce', async () => {
+    const token = '-Xb3k9_QzP0-7mVt1sLwq8yNcRfHdJ2aE4uKoGiY5B6'
+    const { code, stdout, stderr } = await runCli([
+      'proof',
+      '--url',
+      API,
+      '--token',
+      token,
+      '--nonce',
+      '-n0Nc3_v4lu3',
+      '--data-dir',
+      dir,
+    ])
+    expect(code, stderr).toBe(0)
+    const claims = decodeJwt(stdout.trim())
+    expect(claims.ath).toBe(createHash('sha256').update(token).digest('base64url'))
+    expect(claims.nonce).toBe('-n0Nc3_v4lu3')
   })
 
   it('a proof without a token gets a DPoP-bound token from the dev issuer’s token endpoint', async () => {

@@ -192,6 +192,24 @@ describe('gatehouse inspect', () => {
     expect(stdout).toMatch(/not a JWT .*opaque access token/)
   })
 
+  it('an opaque token that begins with "-" is the token, not an option, before or after the flags', async () => {
+    const token = '-Xb3k9_QzP0-7mVt1sLwq8yNcRfHdJ2aE4uKoGiY5B6'
+    for (const args of [
+      ['inspect', token, ...config],
+      ['inspect', ...config, token],
+      ['inspect', '--', token],
+    ]) {
+      const { code, stdout, stderr } = await runCli(args)
+      expect(stderr, args.join(' ')).not.toMatch(/unknown option/)
+      expect(code, stderr).toBe(1)
+      expect(stdout).toMatch(/not a JWT .*opaque access token/)
+    }
+    // A misspelled option is still one, however long.
+    const { code, stderr } = await runCli(['inspect', token, '--allow-insecure-request'])
+    expect(code).toBe(2)
+    expect(stderr).toMatch(/unknown option --allow-insecure-request\b/)
+  })
+
   it('no token is a usage error, exit 2', async () => {
     const { code, stderr } = await runCli(['inspect'])
     expect(code).toBe(2)

@@ -4,7 +4,7 @@
  */
 
 import type { VerifierOptions } from '../../core/config/options.js'
-import { list, parse } from '../args.js'
+import { list, parse, tokenArguments } from '../args.js'
 import { CONFIG_HELP, CONFIG_OPTIONS, type Config, readConfig } from '../config.js'
 import { type CliContext, type Command, EXIT, UsageError } from '../context.js'
 import { bold, checkLine, describeTime, printable, printableJson } from '../format.js'
@@ -45,11 +45,12 @@ export const command: Command = {
   summary: 'decode a token, verify it against your configuration, and explain every check',
   help,
   async run(argv, ctx) {
-    const { values, positionals } = parse(argv, {
+    const options = {
       ...CONFIG_OPTIONS,
       scope: { type: 'string', multiple: true },
       json: { type: 'boolean' },
-    })
+    } as const
+    const { values, positionals } = parse(tokenArguments(argv, options), options)
     if (positionals.length === 0) {
       throw new UsageError(
         'missing the token: gatehouse inspect <token>, or "-" to read it from standard input',

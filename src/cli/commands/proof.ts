@@ -3,7 +3,7 @@
  * shell makes one per request: `-H "DPoP: $(gatehouse proof --url … --token "$T")"`.
  */
 import { resolve } from 'node:path'
-import { parse } from '../args.js'
+import { parse, tokenArguments } from '../args.js'
 import { type Command, EXIT, UsageError } from '../context.js'
 import { loadOrCreateDpopKey, makeProof, proofMethod, proofUrl, unverifiedJkt } from '../dpop-key.js'
 import { DEFAULT_DATA_DIR } from './issuer.js'
@@ -38,13 +38,15 @@ export const command: Command = {
   summary: 'print a fresh DPoP proof for one request, signed with the CLI’s DPoP key',
   help,
   async run(argv, ctx) {
-    const { values, positionals } = parse(argv, {
+    const options = {
       url: { type: 'string' },
       method: { type: 'string' },
       token: { type: 'string' },
       nonce: { type: 'string' },
       'data-dir': { type: 'string' },
-    })
+    } as const
+    // A token or a server's nonce may begin with "-" (base64url): `--token "$T"` must take it.
+    const { values, positionals } = parse(tokenArguments(argv, options, ['token', 'nonce']), options)
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`)
     const url = proofUrl(values.url)
     const method = proofMethod(values.method)
