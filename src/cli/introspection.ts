@@ -103,13 +103,16 @@ const MAX_RECORDED = 65_536
  * from a 404) and an answer's members shown: the introspector itself keeps neither. Reads a clone; the
  * introspector's limits still apply to the original.
  */
-export function recordingFetch(): { fetch: typeof fetch; last(): Exchange | undefined } {
+export function recordingFetch(timeoutMs = ANSWER_TIMEOUT): {
+  fetch: typeof fetch
+  last(): Exchange | undefined
+} {
   let last: Exchange | undefined
   const wrapped: typeof fetch = async (resource, init) => {
     const response = await globalThis.fetch(resource, init)
     // Read at once, so that the copy never holds the connection open after the introspector is done;
     // a refusal's body in full first, since the introspector drops the connection on any status but 200.
-    const text = readBounded(response.clone())
+    const text = readBounded(response.clone(), timeoutMs)
     if (response.status !== 200) await text
     last = {
       status: response.status,
@@ -121,15 +124,21 @@ export function recordingFetch(): { fetch: typeof fetch; last(): Exchange | unde
   return { fetch: wrapped, last: () => last }
 }
 
-/** At most {@link MAX_RECORDED} bytes, within a second: a stalled body must not hold the report. */
-async function readBounded(response: Response): Promise<string | undefined> {
+/**
+ * How long the copy of an answer may take: the introspector's own bound (its `timeoutDuration` default).
+ * The copy reads the same bytes as the introspector, so on a loaded machine it needs as long.
+ */
+const ANSWER_TIMEOUT = 5_000
+
+/** At most {@link MAX_RECORDED} bytes, within `timeoutMs`: a stalled body must not hold the report. */
+async function readBounded(response: Response, timeoutMs: number): Promise<string | undefined> {
   const reader = response.body?.getReader()
   if (reader === undefined) return ''
   const chunks: Uint8Array[] = []
   let size = 0
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), 1000)
+    timer = setTimeout(() => resolve('late'), timeoutMs)
   })
   try {
     while (size < MAX_RECORDED) {

@@ -122,7 +122,7 @@ export async function diagnoseIntrospection(
   }
 
   async function probe(url: URL): Promise<void> {
-    const recorder = recordingFetch()
+    const recorder = recordingFetch(timeoutOf(trust))
     const introspector = introspectorFor(trust, config, url, { fetch: recorder.fetch })
     const client = JSON.stringify(config.clientId)
     let verdict: unknown

@@ -137,7 +137,7 @@ export async function introspectToken(input: IntrospectInput): Promise<Introspec
     }
     if (transport === 'insecure') warnings.push(insecureEndpoint(url))
 
-    const recorder = recordingFetch()
+    const recorder = recordingFetch(timeoutOf(trust))
     const introspector = introspectorFor(trust, input.config, url, {
       fetch: recorder.fetch,
       now: () => input.now,
