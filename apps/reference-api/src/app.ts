@@ -14,7 +14,7 @@ import gatehouse from 'gatehouse/fastify'
 import type { Database } from './db/index.js'
 import { errorHandler, frameworkErrors, notFound, sendApiError } from './errors.js'
 import { type LogLevel, type LogStream, loggerOptions, requestId } from './logging.js'
-import { openApiDocument } from './openapi.js'
+import { openApiFor } from './openapi.js'
 import { userResolver } from './principal.js'
 import { type RouteTable, recordRoutes } from './route-table.js'
 import { messageRoutes } from './routes/messages.js'
@@ -102,7 +102,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return sendApiError(reply, 405, 'method_not_allowed', `Allowed methods: ${allowed.join(', ')}`)
   })
 
-  app.get('/openapi.json', { config: { access: 'public' } }, async () => openApiDocument)
+  const document = openApiFor(auth)
+  app.get('/openapi.json', { config: { access: 'public' } }, async () => document)
   sampleRoutes(app)
   userRoutes(app, db)
   messageRoutes(app, db)

@@ -6,7 +6,7 @@ export { BODY_LIMIT, type BuildAppOptions, buildApp } from './app.js'
 export { settingsFromEnv } from './config.js'
 export type { ApiErrorBody } from './errors.js'
 export { LOG_LEVELS, type LogLevel, type LogStream } from './logging.js'
-export { openApiDocument } from './openapi.js'
+export { type OpenApiAuth, openApiDocument, openApiFor } from './openapi.js'
 export {
   DEFAULT_DATA_DIR,
   DEFAULT_HOST,

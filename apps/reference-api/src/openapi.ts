@@ -3,7 +3,8 @@
  * has a dozen routes, and a generator would be a dependency for less than this file. The tests check that
  * every registered route is here with the security its `config.access` says, so the two cannot drift.
  *
- * Security: one `bearerAuth` scheme (`http`/`bearer`, JWT access tokens, RFC 6750 + RFC 9068). An
+ * Security: one `bearerAuth` scheme (`http`/`bearer`, JWT access tokens, RFC 6750 + RFC 9068), and
+ * `dpopAuth` when DPoP is on ({@link openApiFor}). An
  * operation's `security` lists the scopes it requires (OpenAPI 3.1 allows scopes on non-OAuth schemes);
  * `security: []` marks a public operation; a role requirement is in `x-required-roles`, which OpenAPI has
  * no field for.
@@ -286,3 +287,71 @@ export const openApiDocument = {
     },
   },
 } as const
+
+/** What the document's security depends on: how tokens may be presented and what they may be. */
+export interface OpenApiAuth {
+  /** The DPoP mode (GATEHOUSE_DPOP): `allowed` adds the `dpopAuth` alternative, `required` keeps it alone. */
+  dpop?: 'off' | 'allowed' | 'required'
+  /** Introspection configured (GATEHOUSE_CLIENT_ID): tokens may be opaque, unless the source is `jwt`. */
+  introspection?: object
+  tokenSource?: 'jwt' | 'introspection' | 'auto'
+}
+
+const dpopAuth = {
+  type: 'http',
+  scheme: 'DPoP',
+  description:
+    'A DPoP-bound access token in `Authorization: DPoP <token>`, with a proof of the key it is bound to ' +
+    'in the `DPoP` header (RFC 9449 §7.1), made for this method and URL.',
+} as const
+
+/**
+ * The document as this configuration serves it. With DPoP on, each protected operation lists the
+ * `dpopAuth` scheme (an HTTP authentication scheme in the IANA registry, as OpenAPI 3.1 asks) with the same
+ * scopes, beside `bearerAuth` (`allowed`) or instead of it (`required`); with introspection, the bearer
+ * token is no longer said to be a JWT. Without either, {@link openApiDocument} itself.
+ */
+export function openApiFor(auth: OpenApiAuth): typeof openApiDocument {
+  const dpop = auth.dpop ?? 'off'
+  const opaque = auth.introspection !== undefined && auth.tokenSource !== 'jwt'
+  if (dpop === 'off' && !opaque) return openApiDocument
+  const { bearerFormat: _, ...anyBearer } = openApiDocument.components.securitySchemes.bearerAuth
+  const bearerAuth = opaque
+    ? {
+        ...anyBearer,
+        description:
+          'An OAuth 2.0 access token in `Authorization: Bearer <token>` (RFC 6750 §2.1): a JWT (RFC 9068) ' +
+          'verified here, or an opaque token the authorization server is asked about (RFC 7662).',
+      }
+    : openApiDocument.components.securitySchemes.bearerAuth
+  const schemes = (scopes: readonly string[]) =>
+    dpop === 'off'
+      ? [{ bearerAuth: scopes }]
+      : dpop === 'required'
+        ? [{ dpopAuth: scopes }]
+        : [{ bearerAuth: scopes }, { dpopAuth: scopes }]
+  const paths = Object.fromEntries(
+    Object.entries(openApiDocument.paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]) => {
+          const security = (operation as { security?: readonly Record<string, readonly string[]>[] }).security
+          const scopes = security?.[0]?.bearerAuth
+          return [method, scopes === undefined ? operation : { ...operation, security: schemes(scopes) }]
+        }),
+      ),
+    ]),
+  )
+  return {
+    ...openApiDocument,
+    security: schemes([]),
+    paths,
+    components: {
+      ...openApiDocument.components,
+      securitySchemes: {
+        ...(dpop !== 'required' && { bearerAuth }),
+        ...(dpop !== 'off' && { dpopAuth }),
+      },
+    },
+  } as unknown as typeof openApiDocument
+}

@@ -15,7 +15,7 @@ import {
   MESSAGE_TEXT_MAX_LENGTH,
 } from '../src/db/index.js'
 import { messages, users } from '../src/db/schema.js'
-import { BODY_LIMIT, buildApp, openApiDocument } from '../src/index.js'
+import { BODY_LIMIT, buildApp, openApiDocument, openApiFor } from '../src/index.js'
 import {
   type Answer,
   BACKENDS,
@@ -612,6 +612,46 @@ function apiSuite(backend: Backend) {
         bearerFormat: 'JWT',
       })
       expect(answer.body).toEqual(JSON.parse(JSON.stringify(openApiDocument)))
+    })
+
+    it('follows the configuration: DPoP beside or instead of Bearer, the same scopes; opaque tokens not said to be JWTs', () => {
+      type Security = Record<string, string[]>[] | undefined
+      const operations = (document: typeof openApiDocument) =>
+        Object.entries(
+          document.paths as unknown as Record<string, Record<string, { security?: Security }>>,
+        ).flatMap(([path, item]) =>
+          Object.entries(item).map(([method, op]) => [`${method} ${path}`, op.security] as const),
+        )
+      const plain = new Map<string, Security>(operations(openApiDocument))
+      const scopesOf = (name: string) => plain.get(name)?.[0]?.bearerAuth
+      expect(openApiFor({})).toBe(openApiDocument)
+      expect(openApiFor({ dpop: 'off', introspection: {}, tokenSource: 'jwt' })).toBe(openApiDocument)
+      const cases = [
+        { auth: { dpop: 'allowed' }, schemes: ['bearerAuth', 'dpopAuth'] },
+        { auth: { dpop: 'required' }, schemes: ['dpopAuth'] },
+        { auth: { introspection: {} }, schemes: ['bearerAuth'] },
+      ] as const
+      for (const { auth, schemes } of cases) {
+        const document = openApiFor(auth)
+        const label = JSON.stringify(auth)
+        expect(Object.keys(document.components.securitySchemes).sort(), label).toEqual(schemes)
+        expect(document.security, label).toEqual(schemes.map((scheme) => ({ [scheme]: [] })))
+        for (const [name, security] of operations(document)) {
+          const scopes = scopesOf(name)
+          if (scopes === undefined) expect(security, `${label} ${name}`).toEqual(plain.get(name))
+          else expect(security, `${label} ${name}`).toEqual(schemes.map((scheme) => ({ [scheme]: scopes })))
+        }
+      }
+      expect(openApiFor({ dpop: 'allowed' }).components.securitySchemes.bearerAuth).toEqual(
+        openApiDocument.components.securitySchemes.bearerAuth,
+      )
+      const opaque = openApiFor({ introspection: {} }).components.securitySchemes.bearerAuth
+      expect(opaque).not.toHaveProperty('bearerFormat')
+      expect(opaque.description).toMatch(/opaque token .*RFC 7662/)
+      // The document every test above compares with is left as it was.
+      expect(openApiDocument.components.securitySchemes).toEqual({
+        bearerAuth: expect.objectContaining({ bearerFormat: 'JWT' }),
+      })
     })
 
     it('documents the paging of both lists: limit, after, offset, the Link header, the 400', () => {

@@ -262,6 +262,15 @@ describe('two instances keeping replay records in their own memory (no GATEHOUSE
     expect(elsewhere.body.code).toBe('ERR_DPOP_PROOF_HTU_MISMATCH')
   })
 
+  it('allowed: its OpenAPI document offers Bearer or DPoP for each protected operation', async () => {
+    const { body } = await call(api.memoryA!.url, '/openapi.json')
+    expect(Object.keys(body.components.securitySchemes).sort()).toEqual(['bearerAuth', 'dpopAuth'])
+    expect(body.paths['/api/messages'].post.security).toEqual([
+      { bearerAuth: ['write:messages'] },
+      { dpopAuth: ['write:messages'] },
+    ])
+  })
+
   it('allowed: an unbound token as Bearer passes, a bound one as Bearer is refused', async () => {
     const { memoryA } = api
     expect((await call(memoryA!.url, '/protected', { token: unbound })).status).toBe(200)
@@ -284,6 +293,16 @@ describe('GATEHOUSE_DPOP=required, no GATEHOUSE_PUBLIC_URL', () => {
     const anonymous = await call(required!.url, '/protected')
     expect(anonymous.status).toBe(401)
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^DPoP algs="ES256( [\w-]+)*"$/)
+  })
+
+  it('its OpenAPI document names the DPoP scheme alone, with each operation’s scopes', async () => {
+    const { required } = api
+    const { status, body } = await call(required!.url, '/openapi.json')
+    expect(status).toBe(200)
+    expect(Object.keys(body.components.securitySchemes)).toEqual(['dpopAuth'])
+    expect(body.components.securitySchemes.dpopAuth).toMatchObject({ type: 'http', scheme: 'DPoP' })
+    expect(body.paths['/api/messages'].post.security).toEqual([{ dpopAuth: ['write:messages'] }])
+    expect(body.paths['/public'].get.security).toEqual([])
   })
 
   it('checks htu against the URL as the server received it: http://127.0.0.1:{port}', async () => {
