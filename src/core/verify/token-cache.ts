@@ -5,6 +5,12 @@
  * Bounded in entries and in bytes (token length counts; claims are usually smaller than the token).
  * Eviction is first-in first-out: cheaper than LRU on the hit path, and a hot token that is evicted is
  * simply verified again. Every hit rechecks the validity window, so an entry never outlives `exp`.
+ *
+ * Entries are found by the token's last {@link KEY_LENGTH} characters (the end of its signature), then
+ * the whole token is compared. A request's token is a new string each time, and a Map keyed by the whole
+ * token hashes all of it on every lookup (about 1.5 µs for an RS256 JWT behind a real server, measured in
+ * bench:http profiles); a string comparison of the whole token is a few hundred nanoseconds less. Two
+ * tokens with the same end share a slot: the second replaces the first, never answers for it.
  */
 
 import type { VerificationKey, VerifiedToken } from '../types.js'
@@ -26,8 +32,20 @@ export interface TokenCacheOptions {
   maxBytes?: number
 }
 
+/** Characters of a token's end that key its slot: 190 bits of a signature. */
+const KEY_LENGTH = 32
+
+function slotOf(token: string): string {
+  return token.length <= KEY_LENGTH ? token : token.slice(-KEY_LENGTH)
+}
+
+interface Slot {
+  token: string
+  entry: CachedToken
+}
+
 export class TokenCache {
-  readonly #entries = new Map<string, CachedToken>()
+  readonly #slots = new Map<string, Slot>()
   readonly #maxEntries: number
   readonly #maxBytes: number
   #bytes = 0
@@ -44,35 +62,41 @@ export class TokenCache {
 
   /** The entry if present and valid at `now` (seconds); an expired entry is dropped. */
   get(token: string, now: number): CachedToken | undefined {
-    const entry = this.#entries.get(token)
-    if (entry === undefined) return undefined
+    const key = slotOf(token)
+    const slot = this.#slots.get(key)
+    if (slot === undefined || slot.token !== token) return undefined
+    const { entry } = slot
     if (now >= entry.from && now < entry.until) return entry
-    this.#delete(token)
+    this.#delete(key)
     return undefined
   }
 
   set(token: string, entry: CachedToken): void {
     const size = token.length * 2
     if (size > this.#maxBytes) return
-    this.#delete(token)
-    while (this.#entries.size >= this.#maxEntries || this.#bytes + size > this.#maxBytes) {
-      const oldest = this.#entries.keys().next().value as string
+    const key = slotOf(token)
+    this.#delete(key)
+    while (this.#slots.size >= this.#maxEntries || this.#bytes + size > this.#maxBytes) {
+      const oldest = this.#slots.keys().next().value as string
       this.#delete(oldest)
     }
-    this.#entries.set(token, entry)
+    this.#slots.set(key, { token, entry })
     this.#bytes += size
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#slots.size
   }
 
   clear(): void {
-    this.#entries.clear()
+    this.#slots.clear()
     this.#bytes = 0
   }
 
-  #delete(token: string): void {
-    if (this.#entries.delete(token)) this.#bytes -= token.length * 2
+  #delete(key: string): void {
+    const slot = this.#slots.get(key)
+    if (slot === undefined) return
+    this.#slots.delete(key)
+    this.#bytes -= slot.token.length * 2
   }
 }

@@ -57,6 +57,30 @@ describe('through the verifier', () => {
     expect(Object.isFrozen(second.claims)).toBe(true)
   })
 
+  it('a token that ends as a cached one does (its signature, another payload) is verified, never served', async () => {
+    const { verifier } = setup()
+    const token = await mint({ sub: 'alice' })
+    await verifier.verify(token)
+    const [header, , signature] = token.split('.')
+    const payload = Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'admin', exp: NOW + 600 }))
+    const forged = `${header}.${payload.toString('base64url')}.${signature}`
+    expect(await codeOf(verifier.verify(forged))).toBe('ERR_JWS_SIGNATURE_INVALID')
+    expect(() => verifier.verifySync(forged)).toThrow(GatehouseError)
+    // The cached token still answers, from the cache.
+    expect((await verifier.verify(token)).claims.sub).toBe('alice')
+  })
+
+  it('a token built anew for each request (as an HTTP server gives it) is found', async () => {
+    const { store, verifier } = setup()
+    const token = await mint()
+    const first = await verifier.verify(token)
+    const lookups = store.lookups
+    // A different string object with the same characters, as each request's header holds.
+    const again = `Bearer ${token}`.slice(7)
+    expect(await verifier.verify(again)).toBe(first)
+    expect(store.lookups).toBe(lookups)
+  })
+
   it('without cache (the default) every verification looks the key up again', async () => {
     const { store, verifier } = setup({})
     const token = await mint()
@@ -241,6 +265,25 @@ describe('TokenCache', () => {
     cache.set('y'.repeat(256), entry(0, 10))
     expect(cache.size).toBe(2)
     expect(cache.get(token, 1)).toBeDefined()
+  })
+
+  it('two tokens with the same end share a slot: the second replaces the first, never answers for it', () => {
+    const cache = new TokenCache({ maxBytes: 4096 })
+    const end = 'S'.repeat(40)
+    const first = `a.b.${end}`
+    const second = `c.d.${end}`
+    cache.set(first, entry(0, 10))
+    expect(cache.get(second, 1)).toBeUndefined()
+    expect(cache.get(first, 1)).toBeDefined()
+    cache.set(second, entry(0, 10))
+    expect(cache.get(first, 1)).toBeUndefined()
+    expect(cache.get(second, 1)).toBeDefined()
+    expect(cache.size).toBe(1)
+    // The replaced token's bytes were given back: 88 + 2000 + 2000 bytes fit in 4096, nothing evicted.
+    cache.set('x'.repeat(1000), entry(0, 10))
+    cache.set('y'.repeat(1000), entry(0, 10))
+    expect(cache.get(second, 1)).toBeDefined()
+    expect(cache.size).toBe(3)
   })
 
   it('never stores a token larger than maxBytes', () => {
