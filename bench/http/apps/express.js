@@ -36,6 +36,7 @@ export async function createApp(setup, config) {
       const { createGate } = await import('gatehouse')
       const { authenticate, errorHandler } = await import('gatehouse/express')
       const gate = createGate(gatehouseOptions(config, setup))
+      await gate.warmUp() // as examples/express/server.ts: keys loaded before the first request
       app.get('/protected', authenticate(gate), (req, res) => reply(res, req.auth.claims.sub))
       app.use(errorHandler())
       return { app, close: () => gate.close() }

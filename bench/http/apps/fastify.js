@@ -23,6 +23,7 @@ export async function createApp(setup, config) {
     case 'gatehouse-opaque': {
       const { gatehouse } = await import('gatehouse/fastify')
       await app.register(gatehouse, gatehouseOptions(config, setup))
+      await app.gatehouse.warmUp() // as examples/fastify/server.ts: keys loaded before the first request
       app.get('/protected', async (request) => reply(request.auth.claims.sub))
       break
     }

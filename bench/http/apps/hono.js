@@ -23,6 +23,7 @@ export async function createApp(setup, config) {
       const { createGate } = await import('gatehouse')
       const { authenticate } = await import('gatehouse/hono')
       const gate = createGate(gatehouseOptions(config, setup))
+      await gate.warmUp() // as examples/hono/server.ts: keys loaded before the first request
       app.get('/protected', authenticate(gate), (c) => reply(c, c.get('auth').claims.sub))
       return { app, close: () => gate.close() }
     }
