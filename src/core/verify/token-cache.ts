@@ -8,9 +8,9 @@
  *
  * Entries are found by the token's last {@link KEY_LENGTH} characters (the end of its signature), then
  * the whole token is compared. A request's token is a new string each time, and a Map keyed by the whole
- * token hashes all of it on every lookup (about 1.5 µs for an RS256 JWT behind a real server, measured in
- * bench:http profiles); a string comparison of the whole token is a few hundred nanoseconds less. Two
- * tokens with the same end share a slot: the second replaces the first, never answers for it.
+ * token hashes all of it on every lookup (1.4–1.9 µs for an RS256 JWT behind Fastify in bench:http
+ * profiles, 0.6 µs with this key and the comparison). Two tokens with the same end share a slot: the second
+ * replaces the first, never answers for it.
  */
 
 import type { VerificationKey, VerifiedToken } from '../types.js'
