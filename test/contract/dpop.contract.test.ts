@@ -12,14 +12,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { calculateThumbprint, generateKeyPair, generateProof, type KeyPair } from 'dpop'
 import { exportJWK, type JWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createNonceSource } from '../../src/core/dpop/nonce.js'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
-import { type ExampleDescriptor, examples, type RunningExample } from './examples.js'
+import { type ExampleDescriptor, examples, type RunningExample, startAll } from './examples.js'
 import { type Answer, type CallOptions, call } from './http.js'
 import { ROOT } from './process.js'
 
@@ -475,26 +474,6 @@ function check(answers: Answer[], expected: Expected[]): void {
   })
 }
 
-/** `Promise.allSettled` of `tasks`, running at most `limit` at a time, in order. */
-async function settledAtMost<T>(
-  limit: number,
-  tasks: (() => Promise<T>)[],
-): Promise<PromiseSettledResult<T>[]> {
-  const results: PromiseSettledResult<T>[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++
-      results[i] = await tasks[i]!().then(
-        (value) => ({ status: 'fulfilled', value }) as const,
-        (reason: unknown) => ({ status: 'rejected', reason }) as const,
-      )
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker))
-  return results
-}
-
 const askable = (example: ExampleDescriptor) =>
   Object.keys(CASES).filter((name) => CASES[name]!.levels === undefined || example.levels)
 
@@ -519,15 +498,7 @@ beforeAll(async () => {
       start: () => example.start({ ...env, ...SETS[set] }),
     })),
   )
-  const started = await settledAtMost(
-    availableParallelism() + 1,
-    starts.map(({ start }) => start),
-  )
-  started.forEach((result, i) => {
-    if (result.status === 'fulfilled') running.set(starts[i]!.key, result.value)
-  })
-  const failed = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []))
-  if (failed.length > 0) throw new Error(`examples failed to start:\n${failed.join('\n')}`)
+  await startAll(starts, running)
 
   const cnf = (key: string) => ({ cnf: { jkt: key } })
   Object.assign(tokens, {

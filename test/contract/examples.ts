@@ -2,6 +2,7 @@
  * The examples the adapter contract suite runs against. Adding an adapter's example is one entry here;
  * see README.md for what an example must do.
  */
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, type StartOptions, startProcess } from './process.js'
 
@@ -97,3 +98,43 @@ export const examples: readonly (ExampleDescriptor & { script: string })[] = [
   nodeExample('hono', { levels: true }),
   nodeExample('nestjs', { script: 'examples/nestjs/dist/main.js', levels: true }),
 ]
+
+/**
+ * Start every example (at most one per core plus one at a time, since each is a process that builds its
+ * app), keeping each that runs in `running` so that the file's `afterAll` stops it even when another
+ * failed; then throw naming every failure.
+ */
+export async function startAll(
+  starts: { key: string; start: () => Promise<RunningExample> }[],
+  running: Map<string, RunningExample>,
+): Promise<void> {
+  const started = await settledAtMost(
+    availableParallelism() + 1,
+    starts.map(({ start }) => start),
+  )
+  started.forEach((result, i) => {
+    if (result.status === 'fulfilled') running.set(starts[i]!.key, result.value)
+  })
+  const failed = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []))
+  if (failed.length > 0) throw new Error(`examples failed to start:\n${failed.join('\n')}`)
+}
+
+/** `Promise.allSettled` of `tasks`, running at most `limit` at a time, results in the tasks' order. */
+async function settledAtMost<T>(
+  limit: number,
+  tasks: (() => Promise<T>)[],
+): Promise<PromiseSettledResult<T>[]> {
+  const results: PromiseSettledResult<T>[] = []
+  let next = 0
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++
+      results[i] = await tasks[i]!().then(
+        (value) => ({ status: 'fulfilled', value }) as const,
+        (reason: unknown) => ({ status: 'rejected', reason }) as const,
+      )
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker))
+  return results
+}

@@ -5,7 +5,6 @@
  * Each adapter runs in this process over real HTTP on 127.0.0.1.
  */
 import 'reflect-metadata'
-import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -24,6 +23,7 @@ import * as hono from '../../src/hono/index.js'
 import { Auth, GatehouseModule } from '../../src/nestjs/index.js'
 import * as node from '../../src/node/index.js'
 import * as web from '../../src/web/index.js'
+import { listening } from '../helpers/listening.js'
 
 let issuer: DevIssuer
 let token: string
@@ -39,15 +39,6 @@ function options() {
   }
 }
 
-async function listening(server: Server): Promise<string> {
-  if (!server.listening) await once(server, 'listening')
-  closers.push(() => {
-    server.closeAllConnections()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
 /**
  * Each adapter serves `DELETE /posts/:owner` (a valid token, then `assertOwner` in the handler) and
  * resolves with its origin.
@@ -60,7 +51,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       res.status(204).end()
     })
     app.use(ex.errorHandler())
-    return listening(app.listen(0, '127.0.0.1'))
+    return listening(app.listen(0, '127.0.0.1'), closers)
   },
   async fastify(gate) {
     const app = Fastify()
@@ -79,7 +70,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       assertOwner(hono.authOf(c), c.req.param('owner'))
       return c.body(null, 204)
     })
-    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
   async nestjs(gate) {
     @Controller('posts')
@@ -102,7 +93,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       assertOwner(auth!, decodeURIComponent(req.url!.split('?')[0]!.split('/')[2]!))
       res.writeHead(204).end()
     })
-    return listening(createServer(handler).listen(0, '127.0.0.1'))
+    return listening(createServer(handler).listen(0, '127.0.0.1'), closers)
   },
   async web(gate) {
     const handle = web.withAuth(gate, (request, auth) => {
@@ -116,7 +107,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
         return web.errorToResponse(gate, request, error as never)
       }
     }
-    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
 }
 

@@ -11,11 +11,10 @@
  * (`npm test` does it).
  */
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DevIssuer, startDevIssuer } from '../../src/dev-issuer/index.js'
-import { type ExampleDescriptor, examples, type RunningExample } from './examples.js'
+import { type ExampleDescriptor, examples, type RunningExample, startAll } from './examples.js'
 import { type Answer, bearer, type CallOptions, call } from './http.js'
 import { ROOT } from './process.js'
 
@@ -308,26 +307,6 @@ function check(set: SetName, answer: Answer, want: Expected): void {
     expect(answer.headers['www-authenticate']).toMatch(want.challenge(metadataUrl(set)))
 }
 
-/** `Promise.allSettled` of `tasks`, running at most `limit` at a time, in order. */
-async function settledAtMost<T>(
-  limit: number,
-  tasks: (() => Promise<T>)[],
-): Promise<PromiseSettledResult<T>[]> {
-  const results: PromiseSettledResult<T>[] = []
-  let next = 0
-  const worker = async () => {
-    while (next < tasks.length) {
-      const i = next++
-      results[i] = await tasks[i]!().then(
-        (value) => ({ status: 'fulfilled', value }) as const,
-        (reason: unknown) => ({ status: 'rejected', reason }) as const,
-      )
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker))
-  return results
-}
-
 /** The cases of one example and one set, with their names. */
 const askable = (example: ExampleDescriptor, set: SetName) =>
   Object.keys(CASES).filter((name) => {
@@ -351,15 +330,7 @@ beforeAll(async () => {
       start: () => example.start({ ...env, ...SETS[set].env(issuer.issuer) }),
     })),
   )
-  const started = await settledAtMost(
-    availableParallelism() + 1,
-    starts.map(({ start }) => start),
-  )
-  started.forEach((result, i) => {
-    if (result.status === 'fulfilled') running.set(starts[i]!.key, result.value)
-  })
-  const failed = started.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []))
-  if (failed.length > 0) throw new Error(`examples failed to start:\n${failed.join('\n')}`)
+  await startAll(starts, running)
 
   for (const set of Object.keys(SETS) as SetName[]) {
     const { resource } = SETS[set]

@@ -6,7 +6,6 @@
  * compares `htu` with the scheme and Host each adapter passes it.
  */
 import 'reflect-metadata'
-import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -27,6 +26,7 @@ import * as hono from '../../src/hono/index.js'
 import { Auth, GatehouseModule } from '../../src/nestjs/index.js'
 import * as node from '../../src/node/index.js'
 import * as web from '../../src/web/index.js'
+import { listening } from '../helpers/listening.js'
 import { type OidcProviderServer, startOidcProvider } from '../helpers/oidc-provider.js'
 
 const NONCE_SECRET = 'a DPoP nonce secret of at least thirty-two bytes'
@@ -43,15 +43,6 @@ const seen = (auth: AuthContext | null) => ({
   sub: auth?.claims.sub,
 })
 
-async function listening(server: Server): Promise<string> {
-  if (!server.listening) await once(server, 'listening')
-  closers.push(() => {
-    server.closeAllConnections()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
 /** Each adapter serves `GET /messages` behind `gate` (a valid token) and resolves with its origin. */
 const adapters: Record<string, (gate: Gate) => Promise<string>> = {
   async express(gate) {
@@ -60,7 +51,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       res.json(seen(ex.authOf(req)))
     })
     app.use(ex.errorHandler())
-    return listening(app.listen(0, '127.0.0.1'))
+    return listening(app.listen(0, '127.0.0.1'), closers)
   },
   async fastify(gate) {
     const app = Fastify()
@@ -73,7 +64,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     const app = new Hono()
     app.onError(hono.errorHandler())
     app.get('/messages', hono.authenticate(gate), (c) => c.json(seen(hono.authOf(c))))
-    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
   async nestjs(gate) {
     @Controller('messages')
@@ -94,7 +85,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     const handler = node.withAuth(gate, (_req, res, auth) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen(auth)))
     })
-    return listening(createServer(handler).listen(0, '127.0.0.1'))
+    return listening(createServer(handler).listen(0, '127.0.0.1'), closers)
   },
   async 'node authenticate'(gate) {
     const server = createServer(async (req, res) => {
@@ -102,11 +93,11 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       if (auth === undefined) return // the refusal was sent
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen(auth)))
     })
-    return listening(server.listen(0, '127.0.0.1'))
+    return listening(server.listen(0, '127.0.0.1'), closers)
   },
   async web(gate) {
     const fetch = web.withAuth(gate, (_request, auth) => Response.json(seen(auth)))
-    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
 }
 

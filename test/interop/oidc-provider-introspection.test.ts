@@ -7,7 +7,6 @@
  */
 import 'reflect-metadata'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
@@ -28,6 +27,7 @@ import * as hono from '../../src/hono/index.js'
 import { Auth, GatehouseModule, RequireScopes } from '../../src/nestjs/index.js'
 import * as node from '../../src/node/index.js'
 import * as web from '../../src/web/index.js'
+import { listening } from '../helpers/listening.js'
 import { type OidcProviderServer, startOidcProvider } from '../helpers/oidc-provider.js'
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const
@@ -49,15 +49,6 @@ const seen = (auth: AuthContext | null) => ({
   claims: auth?.claims,
 })
 
-async function listening(server: Server): Promise<string> {
-  if (!server.listening) await once(server, 'listening')
-  closers.push(() => {
-    server.closeAllConnections()
-    return new Promise((resolve) => server.close(resolve))
-  })
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
 /** Each adapter serves `GET /messages` (READ) and `GET /drafts` (WRITE) behind `gate`; resolves with its origin. */
 const adapters: Record<string, (gate: Gate) => Promise<string>> = {
   async express(gate) {
@@ -69,7 +60,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       res.json(seen(ex.authOf(req)))
     })
     app.use(ex.errorHandler())
-    return listening(app.listen(0, '127.0.0.1'))
+    return listening(app.listen(0, '127.0.0.1'), closers)
   },
   async fastify(gate) {
     const app = Fastify()
@@ -84,7 +75,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     app.onError(hono.errorHandler())
     app.get('/messages', hono.authenticate(gate, READ), (c) => c.json(seen(hono.authOf(c))))
     app.get('/drafts', hono.authenticate(gate, WRITE), (c) => c.json(seen(hono.authOf(c))))
-    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
   async nestjs(gate) {
     @Controller()
@@ -114,7 +105,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     const messages = node.withAuth(gate, reply, { rule: READ })
     const drafts = node.withAuth(gate, reply, { rule: WRITE })
     const server = createServer((req, res) => (req.url === '/drafts' ? drafts : messages)(req, res))
-    return listening(server.listen(0, '127.0.0.1'))
+    return listening(server.listen(0, '127.0.0.1'), closers)
   },
   async 'node authenticate'(gate) {
     const server = createServer(async (req, res) => {
@@ -122,7 +113,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
       if (auth === undefined) return // the refusal was sent
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(seen(auth)))
     })
-    return listening(server.listen(0, '127.0.0.1'))
+    return listening(server.listen(0, '127.0.0.1'), closers)
   },
   async web(gate) {
     const reply = (_request: Request, auth: AuthContext | null) => Response.json(seen(auth))
@@ -130,7 +121,7 @@ const adapters: Record<string, (gate: Gate) => Promise<string>> = {
     const drafts = web.withAuth(gate, reply, { rule: WRITE })
     const fetch = (request: Request) =>
       (new URL(request.url).pathname === '/drafts' ? drafts : messages)(request)
-    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server)
+    return listening(serve({ fetch, port: 0, hostname: '127.0.0.1' }) as Server, closers)
   },
 }
 

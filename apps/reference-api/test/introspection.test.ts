@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Answer, call, type LogRecord } from './helpers/api-server.js'
 import { type BuiltApp, copyBuiltApp } from './helpers/built-app.js'
 import { type IssuerProxy, startIssuerProxy } from './helpers/issuer-proxy.js'
-import { READY, type Spawned, spawnNode, stopStrays, waitFor } from './helpers/process.js'
+import { READY, type Spawned, spawnNode, stopAll, stopStrays, waitFor } from './helpers/process.js'
 import { redisServerAvailable, startRedis, type TestRedis } from './helpers/redis-server.js'
 import { STEP_MS, timeoutFor } from './helpers/timeouts.js'
 
@@ -377,12 +377,8 @@ describe('stopping', () => {
   it(
     'every instance exits 0 on SIGTERM',
     async () => {
-      await Promise.all(
-        Object.entries(api).map(async ([name, { proc }]) => {
-          proc.child.kill('SIGTERM')
-          expect(await proc.exit(), name).toEqual({ code: 0, signal: null })
-        }),
-      )
+      const clean = { code: 0, signal: null }
+      expect(await stopAll(api)).toEqual(Object.fromEntries(Object.keys(api).map((name) => [name, clean])))
     },
     timeoutFor('exit'),
   )

@@ -108,3 +108,16 @@ export function waitFor(spawned: Spawned, pattern: RegExp, ms: number = STEP_MS.
     spawned.child.once('exit', onExit)
   })
 }
+
+/** SIGTERM to every instance at once; each one's exit, by name (`{ code: 0, signal: null }` when clean). */
+export async function stopAll(
+  instances: Record<string, { proc: Spawned }>,
+): Promise<Record<string, Awaited<ReturnType<Spawned['exit']>>>> {
+  const exits = await Promise.all(
+    Object.entries(instances).map(async ([name, { proc }]) => {
+      proc.child.kill('SIGTERM')
+      return [name, await proc.exit()] as const
+    }),
+  )
+  return Object.fromEntries(exits)
+}
